@@ -1,0 +1,35 @@
+import Foundation
+import Hummingbird
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `GET /healthz` (the process answers) and `GET /readyz` (it can do its work: database and storage usable).
+struct HealthController<Context: RequestContext> {
+    let store: any TaskStore
+    let storage: ArtifactStorage
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
+        router.get("readyz", use: ready)
+    }
+
+    @Sendable func ready(_ request: Request, context: Context) async throws -> Response {
+        var checks: [String: String] = [:]
+        do {
+            try await store.ping()
+            checks["database"] = "ok"
+        } catch {
+            context.logger.error("readiness: database unusable", metadata: ["error": "\(error)"])
+            checks["database"] = "unavailable"
+        }
+        checks["storage"] = access(storage.temporaryDirectory.path, W_OK) == 0 && access(storage.mediaDirectory.path, W_OK) == 0 ? "ok" : "not writable"
+        let ready = checks.values.allSatisfy { $0 == "ok" }
+        return try JSONResponse.make(ReadinessBody(status: ready ? "ready" : "not_ready", checks: checks), status: ready ? .ok : .serviceUnavailable)
+    }
+}
+
+struct ReadinessBody: Encodable {
+    var status: String
+    var checks: [String: String]
+}

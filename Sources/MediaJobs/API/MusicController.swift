@@ -1,0 +1,66 @@
+import Foundation
+import Hummingbird
+
+/// The Suno-style music routes: `/suno/submit/music`, `/suno/fetch/{id}`, `/suno/fetch`.
+struct MusicController<Context: RequestContext> {
+    let service: TaskService
+    let body: JSONRequestBody
+
+    /// Most ids one batch fetch may name.
+    static var maxBatch: Int { 100 }
+
+    func addRoutes(to group: RouterGroup<Context>) {
+        group.post("submit/music", use: submit)
+        group.get("fetch/{id}", use: fetch)
+        group.post("fetch", use: fetchBatch)
+    }
+
+    @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
+        let input = try await body.decode(MusicSubmitBody.self, from: request)
+        let limits = service.limits
+        let music = MusicRequest(
+            prompt: try service.text(input.prompt, field: "prompt", required: true, maxLength: limits.maxPromptLength) ?? "",
+            style: try service.text(input.style, field: "style", maxLength: limits.maxShortFieldLength),
+            title: try service.text(input.title, field: "title", maxLength: limits.maxShortFieldLength),
+            lyrics: try service.text(input.lyrics, field: "lyrics", maxLength: limits.maxLyricsLength),
+            makeInstrumental: input.makeInstrumental ?? false)
+        let task = try await service.accept(.music(music), extras: SubmissionExtras(callbackURL: input.callbackURL, metadata: input.metadata))
+        return try JSONResponse.make(SunoEnvelopeResponse(data: ["task_id": task.id]))
+    }
+
+    @Sendable func fetch(_ request: Request, context: Context) async throws -> Response {
+        let id = try context.parameters.require("id")
+        let (task, artifacts) = try await service.find(id, kind: .music)
+        return try JSONResponse.make(SunoEnvelopeResponse(data: service.representations.suno(task, artifacts: artifacts)))
+    }
+
+    @Sendable func fetchBatch(_ request: Request, context: Context) async throws -> Response {
+        let input = try await body.decode(BatchFetchBody.self, from: request)
+        guard let ids = input.ids else { throw APIError.missing("ids") }
+        guard ids.count <= Self.maxBatch else { throw APIError.invalidValue("ids", "'ids' may name at most \(Self.maxBatch) tasks") }
+        let tasks = try await service.store.tasks(ids: ids).filter { $0.kind == .music }
+        let artifacts = try await service.store.artifacts(forTasks: tasks.map(\.id))
+        let objects = tasks.map { service.representations.suno($0, artifacts: artifacts[$0.id] ?? []) }
+        return try JSONResponse.make(SunoEnvelopeResponse(data: objects))
+    }
+}
+
+struct MusicSubmitBody: Decodable {
+    var prompt: String?
+    var style: String?
+    var title: String?
+    var lyrics: String?
+    var makeInstrumental: Bool?
+    var callbackURL: String?
+    var metadata: JSONValue?
+
+    enum CodingKeys: String, CodingKey {
+        case prompt, style, title, lyrics, metadata
+        case makeInstrumental = "make_instrumental"
+        case callbackURL = "callback_url"
+    }
+}
+
+struct BatchFetchBody: Decodable {
+    var ids: [String]?
+}

@@ -1,0 +1,295 @@
+import Foundation
+
+/// The JSON shapes clients see for a task, built from the stored task and its artifacts.
+///
+/// Optional fields are written as `null` rather than left out, so clients can rely on every key.
+struct TaskRepresentations {
+    let storage: ArtifactStorage
+
+    /// `GET /v1/tasks/{id}`: the full, kind-neutral task object (also the webhook `data`).
+    func task(_ task: MediaTask, artifacts: [TaskArtifact]) -> TaskObject {
+        TaskObject(
+            id: task.id, kind: task.kind.rawValue, status: task.status.rawValue, progress: task.progress, model: task.model,
+            createdAt: task.createdAt.unixSeconds, updatedAt: task.updatedAt.unixSeconds, finishedAt: task.finishedAt?.unixSeconds,
+            failReason: task.failReason, attempts: task.attempts, request: RequestEcho(task.request), metadata: task.metadata,
+            callbackURL: task.callbackURL, artifacts: artifacts.map(artifact))
+    }
+
+    func artifact(_ artifact: TaskArtifact) -> ArtifactObject {
+        ArtifactObject(
+            index: artifact.index, url: artifact.prunedAt == nil ? storage.publicURL(for: artifact) : nil,
+            contentType: artifact.contentType, bytes: artifact.bytes, sha256: artifact.sha256, expired: artifact.prunedAt != nil,
+            title: artifact.title, duration: artifact.duration, style: artifact.style)
+    }
+
+    /// `GET /suno/fetch/{id}`: the Suno-style object, `audio_url` pointing at our stored copy.
+    func suno(_ task: MediaTask, artifacts: [TaskArtifact]) -> SunoTask {
+        SunoTask(
+            taskID: task.id, status: task.status.rawValue, progress: task.progress, failReason: task.failReason,
+            createdAt: task.createdAt.unixSeconds, finishedAt: task.finishedAt?.unixSeconds,
+            tracks: artifacts.map { artifact in
+                let file = self.artifact(artifact)
+                return SunoTrack(
+                    title: artifact.title, audioURL: file.url, imageURL: artifact.imageURL, duration: artifact.duration,
+                    style: artifact.style, file: SunoFile(url: file.url, bytes: file.bytes, sha256: file.sha256, contentType: file.contentType, expired: file.expired))
+            })
+    }
+
+    /// `GET /v1/images/generations/{id}` and the 202 of an asynchronous generation.
+    func image(_ task: MediaTask, artifacts: [TaskArtifact]) -> ImageTaskObject {
+        ImageTaskObject(
+            id: task.id, status: task.status.rawValue, progress: task.progress, model: task.model,
+            created: task.createdAt.unixSeconds, finishedAt: task.finishedAt?.unixSeconds, failReason: task.failReason,
+            data: task.status == .completed ? artifacts.map { ImageURLItem(url: self.artifact($0).url) } : nil)
+    }
+}
+
+extension Date {
+    /// Whole seconds since 1970, the API's time format (as OpenAI's `created`).
+    var unixSeconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
+}
+
+/// The stored request, echoed back to clients.
+enum RequestEcho: Encodable {
+    case music(MusicRequest)
+    case image(ImageRequest)
+
+    init(_ request: TaskRequest) {
+        switch request {
+        case .music(let music): self = .music(music)
+        case .image(let image): self = .image(image)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .music(let music): try music.encode(to: encoder)
+        case .image(let image): try image.encode(to: encoder)
+        }
+    }
+}
+
+struct TaskObject: Encodable {
+    var id: String
+    var object = "task"
+    var kind: String
+    var status: String
+    var progress: Int
+    var model: String
+    var createdAt: Int64
+    var updatedAt: Int64
+    var finishedAt: Int64?
+    var failReason: String?
+    var attempts: Int
+    var request: RequestEcho
+    var metadata: JSONValue?
+    var callbackURL: String?
+    var artifacts: [ArtifactObject]
+
+    init(
+        id: String, kind: String, status: String, progress: Int, model: String, createdAt: Int64, updatedAt: Int64, finishedAt: Int64?,
+        failReason: String?, attempts: Int, request: RequestEcho, metadata: JSONValue?, callbackURL: String?, artifacts: [ArtifactObject]
+    ) {
+        self.id = id
+        self.kind = kind
+        self.status = status
+        self.progress = progress
+        self.model = model
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.finishedAt = finishedAt
+        self.failReason = failReason
+        self.attempts = attempts
+        self.request = request
+        self.metadata = metadata
+        self.callbackURL = callbackURL
+        self.artifacts = artifacts
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, kind, status, progress, model, attempts, request, metadata, artifacts
+        case createdAt = "created_at", updatedAt = "updated_at", finishedAt = "finished_at"
+        case failReason = "fail_reason", callbackURL = "callback_url"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(object, forKey: .object)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(status, forKey: .status)
+        try container.encode(progress, forKey: .progress)
+        try container.encode(model, forKey: .model)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(failReason, forKey: .failReason)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encode(request, forKey: .request)
+        try container.encode(metadata, forKey: .metadata)
+        try container.encode(callbackURL, forKey: .callbackURL)
+        try container.encode(artifacts, forKey: .artifacts)
+    }
+}
+
+struct ArtifactObject: Encodable {
+    var index: Int
+    var url: String?
+    var contentType: String
+    var bytes: Int64
+    var sha256: String
+    var expired: Bool
+    var title: String?
+    var duration: Double?
+    var style: String?
+
+    enum CodingKeys: String, CodingKey {
+        case index, url, bytes, sha256, expired, title, duration, style
+        case contentType = "content_type"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(index, forKey: .index)
+        try container.encode(url, forKey: .url)
+        try container.encode(contentType, forKey: .contentType)
+        try container.encode(bytes, forKey: .bytes)
+        try container.encode(sha256, forKey: .sha256)
+        try container.encode(expired, forKey: .expired)
+        try container.encode(title, forKey: .title)
+        try container.encode(duration, forKey: .duration)
+        try container.encode(style, forKey: .style)
+    }
+}
+
+struct SunoTask: Encodable {
+    var taskID: String
+    var status: String
+    var progress: Int
+    var failReason: String?
+    var createdAt: Int64
+    var finishedAt: Int64?
+    var tracks: [SunoTrack]
+
+    enum CodingKeys: String, CodingKey {
+        case status, progress, tracks
+        case taskID = "task_id", failReason = "fail_reason", createdAt = "created_at", finishedAt = "finished_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(taskID, forKey: .taskID)
+        try container.encode(status, forKey: .status)
+        try container.encode(progress, forKey: .progress)
+        try container.encode(failReason, forKey: .failReason)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(tracks, forKey: .tracks)
+    }
+}
+
+struct SunoTrack: Encodable {
+    var title: String?
+    var audioURL: String?
+    var imageURL: String?
+    var duration: Double?
+    var style: String?
+    var file: SunoFile
+
+    enum CodingKeys: String, CodingKey {
+        case title, duration, style, file
+        case audioURL = "audio_url", imageURL = "image_url"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(title, forKey: .title)
+        try container.encode(audioURL, forKey: .audioURL)
+        try container.encode(imageURL, forKey: .imageURL)
+        try container.encode(duration, forKey: .duration)
+        try container.encode(style, forKey: .style)
+        try container.encode(file, forKey: .file)
+    }
+}
+
+struct SunoFile: Encodable {
+    var url: String?
+    var bytes: Int64
+    var sha256: String
+    var contentType: String
+    var expired: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case url, bytes, sha256, expired
+        case contentType = "content_type"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(url, forKey: .url)
+        try container.encode(bytes, forKey: .bytes)
+        try container.encode(sha256, forKey: .sha256)
+        try container.encode(contentType, forKey: .contentType)
+        try container.encode(expired, forKey: .expired)
+    }
+}
+
+struct ImageTaskObject: Encodable {
+    var id: String
+    var object = "image.generation.task"
+    var status: String
+    var progress: Int
+    var model: String
+    var created: Int64
+    var finishedAt: Int64?
+    var failReason: String?
+    var data: [ImageURLItem]?
+
+    init(id: String, status: String, progress: Int, model: String, created: Int64, finishedAt: Int64?, failReason: String?, data: [ImageURLItem]?) {
+        self.id = id
+        self.status = status
+        self.progress = progress
+        self.model = model
+        self.created = created
+        self.finishedAt = finishedAt
+        self.failReason = failReason
+        self.data = data
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, status, progress, model, created, data
+        case finishedAt = "finished_at", failReason = "fail_reason"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(object, forKey: .object)
+        try container.encode(status, forKey: .status)
+        try container.encode(progress, forKey: .progress)
+        try container.encode(model, forKey: .model)
+        try container.encode(created, forKey: .created)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(failReason, forKey: .failReason)
+        try container.encodeIfPresent(data, forKey: .data)
+    }
+}
+
+/// One entry of OpenAI's `data` array.
+struct ImageURLItem: Encodable {
+    var url: String?
+    var b64JSON: String?
+
+    init(url: String?) {
+        self.url = url
+    }
+
+    init(b64JSON: String) {
+        self.b64JSON = b64JSON
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case url
+        case b64JSON = "b64_json"
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+
+/// Everything `mediajobs serve` can be told (DESIGN.md §10); the CLI fills it from flags and `MEDIAJOBS_*`.
+public struct ServiceConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var dataDirectory = URL(fileURLWithPath: "storage", isDirectory: true)
+    /// The provider; nil runs the built-in simulator in-process (demo mode).
+    public var upstreamURL: String?
+    public var upstreamKey: String?
+    /// Base of file URLs handed to clients; defaults to `http://<host>:<port>`.
+    public var publicURL: String?
+    /// Lets artifact and webhook URLs point at private, loopback and link-local addresses.
+    public var allowPrivateNetworks = false
+    /// Extra address ranges MediaJobs may fetch from even when private.
+    public var allowedCIDRs: [CIDR] = []
+    public var maxBodySize = ByteCount(bytes: 1_000_000)
+    public var maxArtifactSize = ByteCount(bytes: 512 * 1024 * 1024)
+    public var downloadTimeout: Duration = .seconds(600)
+    /// How long `POST /v1/images/generations` waits before answering 202 with the task.
+    public var imageWait: Duration = .seconds(60)
+    public var upstreamConcurrency = 16
+    public var upstreamTimeout: Duration = .seconds(30)
+    public var pipeline = PipelineSettings()
+    public var submission = SubmissionLimits()
+    /// Settings of the in-process simulator in demo mode.
+    public var simulator = SimulatorSettings()
+
+    public init() {}
+
+    /// The base URL of file links.
+    public var effectivePublicURL: String {
+        if let publicURL { return publicURL }
+        let visibleHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        return "http://\(visibleHost.contains(":") ? "[\(visibleHost)]" : visibleHost):\(port)"
+    }
+}

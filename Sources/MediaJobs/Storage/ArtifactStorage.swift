@@ -1,0 +1,53 @@
+import Foundation
+
+/// Where stored media lives on disk and which URL serves it.
+///
+/// Layout under the data directory: `media/<task id>/<index>.<ext>` for artifacts (deterministic,
+/// so a re-download overwrites instead of duplicating) and `tmp/` for downloads in progress, on
+/// the same filesystem so the final rename is atomic.
+public struct ArtifactStorage: Sendable {
+    public let dataDirectory: URL
+    /// Base of the URLs clients get, e.g. `http://127.0.0.1:8080` (no trailing slash).
+    public let publicBaseURL: String
+
+    public init(dataDirectory: URL, publicBaseURL: String) {
+        self.dataDirectory = dataDirectory.standardizedFileURL
+        self.publicBaseURL = publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL
+    }
+
+    public var mediaDirectory: URL { dataDirectory.appendingPathComponent("media", isDirectory: true) }
+    public var temporaryDirectory: URL { dataDirectory.appendingPathComponent("tmp", isDirectory: true) }
+    public var databasePath: String { dataDirectory.appendingPathComponent("mediajobs.sqlite").path }
+
+    /// Creates the folders if they are missing.
+    public func prepare() throws {
+        for directory in [dataDirectory, mediaDirectory, temporaryDirectory] {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+    }
+
+    /// Removes downloads that a crash left half-written; they never had an artifact row.
+    @discardableResult
+    public func removeLeftoverTemporaryFiles() -> Int {
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory.path)) ?? []
+        for name in leftovers {
+            try? FileManager.default.removeItem(at: temporaryDirectory.appendingPathComponent(name))
+        }
+        return leftovers.count
+    }
+
+    /// The final location of an artifact.
+    public func fileURL(taskID: String, fileName: String) -> URL {
+        mediaDirectory.appendingPathComponent(taskID, isDirectory: true).appendingPathComponent(fileName)
+    }
+
+    /// The stable URL clients download an artifact from.
+    public func publicURL(for artifact: TaskArtifact) -> String {
+        "\(publicBaseURL)/files/\(artifact.relativePath)"
+    }
+
+    /// A fresh temp file path for one download.
+    public func temporaryFile() -> URL {
+        temporaryDirectory.appendingPathComponent("\(UUID().uuidString.lowercased()).partial")
+    }
+}

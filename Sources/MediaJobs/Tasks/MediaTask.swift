@@ -1,0 +1,110 @@
+import Foundation
+
+/// One generation request and everything MediaJobs knows about its progress (a row of `tasks`).
+public struct MediaTask: Sendable, Equatable {
+    public var id: String
+    public var kind: TaskKind
+    public var status: TaskStatus
+    public var request: TaskRequest
+    /// Client-owned JSON returned as given.
+    public var metadata: JSONValue?
+    public var callbackURL: String?
+    /// Who submitted it (a digest of the API key), so a key sees only its own tasks.
+    public var owner: String?
+    /// The upstream provider's id once it accepted the task.
+    public var upstreamID: String?
+    /// What the upstream produced: the (expiring) URLs to copy into storage.
+    public var upstreamOutputs: [UpstreamOutput]
+    public var progress: Int
+    public var failReason: String?
+    /// Failed tries of the current step; capped, then the task fails.
+    public var attempts: Int
+    /// Status polls made so far; drives the per-task polling backoff.
+    public var pollCount: Int
+    /// When a worker may next take this task.
+    public var nextAttemptAt: Date
+    /// After this the task fails instead of waiting longer on the upstream.
+    public var deadlineAt: Date
+    public var leaseOwner: String?
+    public var leaseExpiresAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var finishedAt: Date?
+
+    /// A freshly accepted task, due at once.
+    public init(
+        id: String? = nil,
+        request: TaskRequest,
+        metadata: JSONValue? = nil,
+        callbackURL: String? = nil,
+        owner: String? = nil,
+        createdAt: Date = Date(),
+        deadline: Duration
+    ) {
+        self.id = id ?? TaskID.make(kind: request.kind, at: createdAt)
+        self.kind = request.kind
+        self.status = .queued
+        self.request = request
+        self.metadata = metadata
+        self.callbackURL = callbackURL
+        self.owner = owner
+        self.upstreamID = nil
+        self.upstreamOutputs = []
+        self.progress = 0
+        self.failReason = nil
+        self.attempts = 0
+        self.pollCount = 0
+        self.nextAttemptAt = createdAt
+        self.deadlineAt = createdAt.adding(deadline)
+        self.leaseOwner = nil
+        self.leaseExpiresAt = nil
+        self.createdAt = createdAt
+        self.updatedAt = createdAt
+        self.finishedAt = nil
+    }
+
+    /// The model name shown to clients.
+    public var model: String {
+        switch request {
+        case .music: "suno"
+        case .image(let image): image.model
+        }
+    }
+}
+
+/// One result the upstream reported, before it is copied into storage.
+public struct UpstreamOutput: Sendable, Equatable, Codable {
+    public var url: String
+    public var title: String?
+    public var duration: Double?
+    public var style: String?
+    public var imageURL: String?
+
+    public init(url: String, title: String? = nil, duration: Double? = nil, style: String? = nil, imageURL: String? = nil) {
+        self.url = url
+        self.title = title
+        self.duration = duration
+        self.style = style
+        self.imageURL = imageURL
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case url, title, duration, style
+        case imageURL = "image_url"
+    }
+}
+
+extension Date {
+    /// `self` moved forward by a Swift `Duration`.
+    public func adding(_ duration: Duration) -> Date {
+        addingTimeInterval(duration.timeInterval)
+    }
+}
+
+extension Duration {
+    /// The duration in (fractional) seconds, for `Date` arithmetic.
+    public var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}

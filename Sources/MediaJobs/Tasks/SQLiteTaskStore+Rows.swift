@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+
+extension MediaTask {
+    /// Decodes a `tasks` row.
+    init(row: Row) throws {
+        let kind = try TaskKind.decode(row["kind"])
+        let requestJSON: String = row["request"]
+        let request: TaskRequest =
+            switch kind {
+            case .music: .music(try JSONCoding.decode(MusicRequest.self, from: requestJSON))
+            case .image: .image(try JSONCoding.decode(ImageRequest.self, from: requestJSON))
+            }
+        self.init(id: row["id"] as String, request: request, deadline: .zero)
+        status = try TaskStatus.decode(row["status"])
+        metadata = try (row["metadata"] as String?).map { try JSONCoding.decode(JSONValue.self, from: $0) }
+        callbackURL = row["callback_url"]
+        owner = row["owner"]
+        upstreamID = row["upstream_id"]
+        upstreamOutputs = try JSONCoding.decode([UpstreamOutput].self, from: row["upstream_outputs"])
+        progress = row["progress"]
+        failReason = row["fail_reason"]
+        attempts = row["attempts"]
+        pollCount = row["poll_count"]
+        nextAttemptAt = Date(millis: row["next_attempt_at"])
+        deadlineAt = Date(millis: row["deadline_at"])
+        leaseOwner = row["lease_owner"]
+        leaseExpiresAt = (row["lease_expires_at"] as Int64?).map(Date.init(millis:))
+        createdAt = Date(millis: row["created_at"])
+        updatedAt = Date(millis: row["updated_at"])
+        finishedAt = (row["finished_at"] as Int64?).map(Date.init(millis:))
+    }
+
+    /// Values for the `INSERT` column list of ``SQLiteTaskStore/insert(_:)``.
+    func databaseArguments() throws -> StatementArguments {
+        let requestJSON: String =
+            switch request {
+            case .music(let music): try JSONCoding.string(music)
+            case .image(let image): try JSONCoding.string(image)
+            }
+        let values: [(any DatabaseValueConvertible)?] = [
+            id, kind.rawValue, status.rawValue, requestJSON, try metadata.map(JSONCoding.string), callbackURL, owner,
+            upstreamID, try JSONCoding.string(upstreamOutputs), progress, failReason, attempts, pollCount,
+            nextAttemptAt.millis, deadlineAt.millis, leaseOwner, leaseExpiresAt?.millis, createdAt.millis,
+            updatedAt.millis, finishedAt?.millis,
+        ]
+        return StatementArguments(values)
+    }
+}
+
+extension TaskArtifact {
+    /// Decodes an `artifacts` row.
+    init(row: Row) {
+        self.init(
+            taskID: row["task_id"],
+            index: row["idx"],
+            fileName: row["file_name"],
+            contentType: row["content_type"],
+            bytes: row["bytes"],
+            sha256: row["sha256"],
+            sourceURL: row["source_url"],
+            title: row["title"],
+            duration: row["duration"],
+            style: row["style"],
+            imageURL: row["image_url"],
+            createdAt: Date(millis: row["created_at"]),
+            prunedAt: (row["pruned_at"] as Int64?).map(Date.init(millis:))
+        )
+    }
+
+    /// Values for the `INSERT` column list of ``SQLiteTaskStore/saveArtifact(_:owner:)``.
+    func databaseArguments() -> StatementArguments {
+        let values: [(any DatabaseValueConvertible)?] = [
+            taskID, index, fileName, contentType, bytes, sha256, sourceURL, title, duration, style, imageURL,
+            createdAt.millis, prunedAt?.millis,
+        ]
+        return StatementArguments(values)
+    }
+}
+
+extension RawRepresentable where RawValue == String {
+    /// Decodes a stored enum value, failing loudly on a value this build does not know.
+    static func decode(_ raw: String) throws -> Self {
+        guard let value = Self(rawValue: raw) else { throw StoredValueError(value: raw, type: "\(Self.self)") }
+        return value
+    }
+}
+
+/// A row holds a value this build cannot read (e.g. written by a newer version).
+struct StoredValueError: Error, CustomStringConvertible {
+    var value: String
+    var type: String
+    var description: String { "unknown \(type) '\(value)' in the database" }
+}
+
+extension Date {
+    /// Milliseconds since 1970, the database's time unit.
+    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
+
+    /// The date `millis` milliseconds after 1970.
+    public init(millis: Int64) {
+        self.init(timeIntervalSince1970: TimeInterval(millis) / 1000)
+    }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import GRDB
+
+/// The single-node ``TaskStore``: SQLite through GRDB, a `DatabasePool` (WAL) in production.
+///
+/// Times are stored as integer milliseconds since 1970 so comparisons stay in SQL and indexes.
+public struct SQLiteTaskStore: TaskStore {
+    /// The database; exposed for the other stores that share the file (webhooks, retention).
+    public let writer: any DatabaseWriter
+
+    /// Wraps `writer` and brings its schema up to date.
+    public init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    /// Opens (creating if needed) the database file at `path` in WAL mode.
+    public static func open(path: String) throws -> SQLiteTaskStore {
+        var configuration = Configuration()
+        // A 200 to a submit promises the task survives a crash or power loss: fsync every commit.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        // CLI commands share the file with a running server; wait for its writes instead of failing.
+        configuration.busyMode = .timeout(10)
+        return try SQLiteTaskStore(writer: DatabasePool(path: path, configuration: configuration))
+    }
+
+    /// An in-memory database, for tests.
+    public static func inMemory() throws -> SQLiteTaskStore {
+        try SQLiteTaskStore(writer: DatabaseQueue())
+    }
+
+    // MARK: Reads
+
+    public func task(id: String) async throws -> MediaTask? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]).map(MediaTask.init(row:))
+        }
+    }
+
+    public func tasks(ids: [String]) async throws -> [MediaTask] {
+        guard !ids.isEmpty else { return [] }
+        let found = try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM tasks WHERE id IN (\(Self.placeholders(ids.count)))", arguments: StatementArguments(ids))
+                .map(MediaTask.init(row:))
+        }
+        let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        return ids.compactMap { byID[$0] }
+    }
+
+    public func list(_ query: TaskQuery) async throws -> TaskPage {
+        var conditions: [String] = []
+        var arguments = StatementArguments()
+        if let kind = query.kind {
+            conditions.append("kind = ?")
+            arguments += [kind.rawValue]
+        }
+        if let status = query.status {
+            conditions.append("status = ?")
+            arguments += [status.rawValue]
+        }
+        if let owner = query.owner {
+            conditions.append("owner = ?")
+            arguments += [owner]
+        }
+        if let after = query.after {
+            conditions.append("(created_at, id) < (SELECT created_at, id FROM tasks WHERE id = ?)")
+            arguments += [after]
+        }
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let limit = max(1, query.limit)
+        arguments += [limit + 1]
+        let finalArguments = arguments
+        let rows = try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM tasks \(whereClause) ORDER BY created_at DESC, id DESC LIMIT ?", arguments: finalArguments)
+                .map(MediaTask.init(row:))
+        }
+        return TaskPage(tasks: Array(rows.prefix(limit)), hasMore: rows.count > limit)
+    }
+
+    public func artifacts(forTasks taskIDs: [String]) async throws -> [String: [TaskArtifact]] {
+        guard !taskIDs.isEmpty else { return [:] }
+        let rows = try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM artifacts WHERE task_id IN (\(Self.placeholders(taskIDs.count))) ORDER BY task_id, idx",
+                arguments: StatementArguments(taskIDs)
+            ).map(TaskArtifact.init(row:))
+        }
+        return Dictionary(grouping: rows, by: \.taskID)
+    }
+
+    public func artifact(taskID: String, fileName: String) async throws -> TaskArtifact? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM artifacts WHERE task_id = ? AND file_name = ?", arguments: [taskID, fileName])
+                .map(TaskArtifact.init(row:))
+        }
+    }
+
+    public func nextDue(_ status: TaskStatus) async throws -> Date? {
+        try await writer.read { db in
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT MIN(next_attempt_at) FROM tasks WHERE status = ? AND lease_owner IS NULL",
+                arguments: [status.rawValue]
+            ).map(Date.init(millis:))
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await writer.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    // MARK: Writes
+
+    public func insert(_ task: MediaTask) async throws {
+        do {
+            try await writer.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
+                            upstream_outputs, progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at,
+                            lease_owner, lease_expires_at, created_at, updated_at, finished_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: task.databaseArguments()
+                )
+            }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw TaskStoreError.duplicateID(task.id)
+        }
+    }
+
+    public func claim(_ status: TaskStatus, owner: String, lease: Duration, limit: Int, now: Date) async throws -> [MediaTask] {
+        guard limit > 0 else { return [] }
+        let nowMillis = now.millis
+        return try await writer.write { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE tasks SET lease_owner = ?, lease_expires_at = ?
+                    WHERE id IN (
+                        SELECT id FROM tasks
+                        WHERE status = ? AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                        ORDER BY next_attempt_at LIMIT ?)
+                    RETURNING *
+                    """,
+                arguments: [owner, now.adding(lease).millis, status.rawValue, nowMillis, nowMillis, limit]
+            ).map(MediaTask.init(row:))
+        }
+    }
+
+    @discardableResult
+    public func advance(taskID: String, from status: TaskStatus, owner: String, change: TaskChange, now: Date) async throws -> MediaTask {
+        let target = change.path.last ?? status
+        if !change.path.isEmpty, !status.canFollow(change.path) {
+            throw TaskStoreError.invalidTransition(from: status, path: change.path)
+        }
+        var assignments = ["status = ?", "lease_owner = NULL", "lease_expires_at = NULL", "updated_at = ?"]
+        var arguments: StatementArguments = [target.rawValue, now.millis]
+        func set(_ column: String, _ value: (any DatabaseValueConvertible)?) {
+            assignments.append("\(column) = ?")
+            arguments += [value]
+        }
+        if let upstreamID = change.upstreamID { set("upstream_id", upstreamID) }
+        if let outputs = change.upstreamOutputs { set("upstream_outputs", try JSONCoding.string(outputs)) }
+        if let progress = change.progress { set("progress", progress) }
+        if let failReason = change.failReason { set("fail_reason", failReason) }
+        if let next = change.nextAttemptAt { set("next_attempt_at", next.millis) }
+        if let attempts = change.attempts { set("attempts", attempts) }
+        if let pollCount = change.pollCount { set("poll_count", pollCount) }
+        if target.isTerminal { set("finished_at", now.millis) }
+        if target == .completed { set("progress", 100) }
+        arguments += [taskID, status.rawValue, owner]
+        let finalArguments = arguments
+        let sql = "UPDATE tasks SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ? AND lease_owner = ? RETURNING *"
+        let updated = try await writer.write { db in
+            try Row.fetchOne(db, sql: sql, arguments: finalArguments).map(MediaTask.init(row:))
+        }
+        guard let updated else { throw TaskStoreError.leaseLost(taskID) }
+        return updated
+    }
+
+    public func renewLease(taskID: String, owner: String, until: Date) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status IN ('queued', 'processing', 'downloading')",
+                arguments: [until.millis, taskID, owner]
+            )
+            return db.changesCount == 1
+        }
+    }
+
+    public func saveArtifact(_ artifact: TaskArtifact, owner: String) async throws {
+        try await writer.write { db in
+            let held = try Bool.fetchOne(
+                db,
+                sql: "SELECT 1 FROM tasks WHERE id = ? AND status = 'downloading' AND lease_owner = ?",
+                arguments: [artifact.taskID, owner]
+            ) ?? false
+            guard held else { throw TaskStoreError.leaseLost(artifact.taskID) }
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO artifacts (task_id, idx, file_name, content_type, bytes, sha256, source_url,
+                        title, duration, style, image_url, created_at, pruned_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: artifact.databaseArguments()
+            )
+        }
+    }
+
+    public func cancel(taskID: String, now: Date) async throws -> MediaTask {
+        try await writer.write { db in
+            if let row = try Row.fetchOne(
+                db,
+                sql: """
+                    UPDATE tasks SET status = 'canceled', finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
+                    WHERE id = ? AND status IN ('queued', 'processing') RETURNING *
+                    """,
+                arguments: [now.millis, now.millis, taskID]
+            ) {
+                return try MediaTask(row: row)
+            }
+            guard let current = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [taskID]) else {
+                throw TaskStoreError.notFound(taskID)
+            }
+            throw TaskStoreError.conflict(id: taskID, status: try MediaTask(row: current).status)
+        }
+    }
+
+    public func recoverAfterRestart(now: Date) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL,
+                        next_attempt_at = CASE WHEN status = 'processing' THEN MIN(next_attempt_at, ?) ELSE next_attempt_at END
+                    WHERE status IN ('queued', 'processing', 'downloading')
+                    """,
+                arguments: [now.millis]
+            )
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status IN ('queued', 'processing', 'downloading')") ?? 0
+        }
+    }
+
+    private static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+
+/// Durable home of tasks and their artifacts.
+///
+/// Every state change is a compare-and-set on the task's current status (and, for workers,
+/// their lease), so two workers can never both move one task. SQLite implements it for a
+/// single node; a PostgreSQL store for several instances conforms to the same protocol.
+public protocol TaskStore: Sendable {
+    /// Stores a new task; it becomes claimable at its `nextAttemptAt`.
+    func insert(_ task: MediaTask) async throws
+
+    /// The task with `id`, if any.
+    func task(id: String) async throws -> MediaTask?
+
+    /// The tasks among `ids` that exist, in the order of `ids`.
+    func tasks(ids: [String]) async throws -> [MediaTask]
+
+    /// A page of tasks, newest first.
+    func list(_ query: TaskQuery) async throws -> TaskPage
+
+    /// The artifacts of each of `taskIDs` (ordered by index); tasks without any are absent.
+    func artifacts(forTasks taskIDs: [String]) async throws -> [String: [TaskArtifact]]
+
+    /// The artifact stored as `<taskID>/<fileName>`, if any.
+    func artifact(taskID: String, fileName: String) async throws -> TaskArtifact?
+
+    /// Leases up to `limit` due tasks in `status` to `owner` until `now + lease`.
+    func claim(_ status: TaskStatus, owner: String, lease: Duration, limit: Int, now: Date) async throws -> [MediaTask]
+
+    /// The earliest `nextAttemptAt` among unleased tasks in `status`, so an idle worker knows when to look again.
+    func nextDue(_ status: TaskStatus) async throws -> Date?
+
+    /// Applies `change` to a task that `owner` holds in `status`, and releases the lease.
+    ///
+    /// Throws ``TaskStoreError/leaseLost(_:)`` when the task moved on or the lease went to
+    /// someone else meanwhile: the caller's work is then stale and must be dropped.
+    @discardableResult
+    func advance(taskID: String, from status: TaskStatus, owner: String, change: TaskChange, now: Date) async throws -> MediaTask
+
+    /// Extends a lease that `owner` still holds; false if it was lost.
+    func renewLease(taskID: String, owner: String, until: Date) async throws -> Bool
+
+    /// Records a stored file for a task that `owner` holds in `downloading`; replaces an earlier row of the same index.
+    func saveArtifact(_ artifact: TaskArtifact, owner: String) async throws
+
+    /// Cancels a queued or processing task.
+    func cancel(taskID: String, now: Date) async throws -> MediaTask
+
+    /// After a restart of the only instance: releases every lease and makes processing tasks due
+    /// so they are re-polled at once. Returns how many unfinished tasks there are.
+    func recoverAfterRestart(now: Date) async throws -> Int
+
+    /// A cheap round trip, for readiness checks.
+    func ping() async throws
+}
+
+/// A change a worker makes to a task it holds.
+public struct TaskChange: Sendable, Equatable {
+    /// The states to pass through, in order (each must be an edge of the state machine); empty keeps the status.
+    public var path: [TaskStatus] = []
+    public var upstreamID: String?
+    public var upstreamOutputs: [UpstreamOutput]?
+    public var progress: Int?
+    public var failReason: String?
+    public var nextAttemptAt: Date?
+    public var attempts: Int?
+    public var pollCount: Int?
+
+    public init(
+        path: [TaskStatus] = [], upstreamID: String? = nil, upstreamOutputs: [UpstreamOutput]? = nil,
+        progress: Int? = nil, failReason: String? = nil, nextAttemptAt: Date? = nil,
+        attempts: Int? = nil, pollCount: Int? = nil
+    ) {
+        self.path = path
+        self.upstreamID = upstreamID
+        self.upstreamOutputs = upstreamOutputs
+        self.progress = progress
+        self.failReason = failReason
+        self.nextAttemptAt = nextAttemptAt
+        self.attempts = attempts
+        self.pollCount = pollCount
+    }
+
+    /// Ends the task as failed with a reason clients can read.
+    public static func fail(_ reason: String) -> TaskChange {
+        TaskChange(path: [.failed], failReason: reason)
+    }
+}
+
+/// Filters and cursor of `GET /v1/tasks`.
+public struct TaskQuery: Sendable, Equatable {
+    public var kind: TaskKind?
+    public var status: TaskStatus?
+    public var owner: String?
+    /// Id of the last task of the previous page.
+    public var after: String?
+    public var limit: Int
+
+    public init(kind: TaskKind? = nil, status: TaskStatus? = nil, owner: String? = nil, after: String? = nil, limit: Int = 20) {
+        self.kind = kind
+        self.status = status
+        self.owner = owner
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// One page of tasks.
+public struct TaskPage: Sendable, Equatable {
+    public var tasks: [MediaTask]
+    public var hasMore: Bool
+
+    public init(tasks: [MediaTask], hasMore: Bool) {
+        self.tasks = tasks
+        self.hasMore = hasMore
+    }
+}
+
+/// Why a store operation was refused.
+public enum TaskStoreError: Error, Equatable, Sendable {
+    case notFound(String)
+    /// The task is no longer in the state the caller held it in, or the lease went elsewhere.
+    case leaseLost(String)
+    case invalidTransition(from: TaskStatus, path: [TaskStatus])
+    /// The request does not fit the task's current status (e.g. cancelling a completed task).
+    case conflict(id: String, status: TaskStatus)
+    case duplicateID(String)
+}

@@ -1,0 +1,17 @@
+/// How the built-in upstream simulator behaves.
+public struct SimulatorSettings: Sendable {
+    /// Time from a music submit to its completion; images answer after it synchronously.
+    public var latency: Duration = .seconds(3)
+    /// Fraction (0…1) of tasks that end failed.
+    public var failureRate: Double = 0
+    /// Fraction (0…1) of calls answered `503` with `Retry-After: 1`, to exercise retries.
+    public var errorRate: Double = 0
+    /// Length of each generated track.
+    public var trackDuration: Duration = .seconds(10)
+    /// Tracks per music task (Suno answers with two).
+    public var tracksPerTask: Int = 2
+    /// When set, calls must carry `Authorization: Bearer <apiKey>`.
+    public var apiKey: String?
+
+    public init() {}
+}

@@ -1,0 +1,184 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// A stand-in for the ApiTopMix provider: the same endpoints and shapes, real WAV and PNG media.
+///
+/// Tasks live in memory; media is rendered on request from the task's seed, so nothing is
+/// stored and any number of tasks costs only their bookkeeping.
+public final class UpstreamSimulator: Sendable {
+    struct MusicTask: Sendable {
+        var createdAt: ContinuousClock.Instant
+        var fails: Bool
+        var title: String?
+        var style: String?
+    }
+
+    let settings: SimulatorSettings
+    private let tasks = Mutex<[String: MusicTask]>([:])
+
+    public init(settings: SimulatorSettings) {
+        self.settings = settings
+    }
+
+    /// The simulator's routes, ready to serve.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: SimulatorGate(settings: settings))
+        router.post("suno/submit/music", use: submitMusic)
+        router.get("suno/fetch/{id}", use: fetchMusic)
+        router.post("v1/images/generations", use: generateImages)
+        router.get("media/audio/{name}", use: audio)
+        router.get("media/image/{name}", use: image)
+        router.get("healthz") { _, _ in "ok" }
+        return router
+    }
+
+    /// Number of music tasks it holds.
+    public var taskCount: Int { tasks.withLock { $0.count } }
+
+    // MARK: Music
+
+    @Sendable func submitMusic(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        guard let input = try? JSONDecoder().decode(MusicRequest.self, from: body), !input.prompt.isEmpty else {
+            return Self.json(["code": .number(400), "message": .string("prompt is required")], status: .badRequest)
+        }
+        let id = "sim_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let task = MusicTask(createdAt: .now, fails: Double.random(in: 0..<1) < settings.failureRate, title: input.title, style: input.style)
+        tasks.withLock { $0[id] = task }
+        return Self.json(["code": .number(200), "message": .string("success"), "data": .object(["task_id": .string(id)])])
+    }
+
+    @Sendable func fetchMusic(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try context.parameters.require("id")
+        guard let task = tasks.withLock({ $0[id] }) else {
+            return Self.json(["code": .number(404), "message": .string("task not found")], status: .notFound)
+        }
+        let elapsed = ContinuousClock.now - task.createdAt
+        var data: [String: JSONValue] = ["task_id": .string(id)]
+        if elapsed < settings.latency {
+            let percent = Int(100 * elapsed.timeInterval / max(settings.latency.timeInterval, 0.001))
+            data["status"] = .string(percent < 10 ? "queued" : "processing")
+            data["progress"] = .string("\(percent)%")
+            data["tracks"] = .array([])
+        } else if task.fails {
+            data["status"] = .string("failed")
+            data["fail_reason"] = .string("the simulated model could not compose this track")
+        } else {
+            let base = Self.baseURL(of: request)
+            let duration = settings.trackDuration.timeInterval
+            data["status"] = .string("completed")
+            data["progress"] = .string("100%")
+            data["tracks"] = .array(
+                (0..<settings.tracksPerTask).map { index in
+                    .object([
+                        "title": .string(task.title ?? "Untitled \(index + 1)"),
+                        "audio_url": .string("\(base)/media/audio/\(id)-\(index).wav"),
+                        "image_url": .string("\(base)/media/image/\(id)-\(index)-256x256.png"),
+                        "duration": .number(duration),
+                        "style": task.style.map(JSONValue.string) ?? .null,
+                    ])
+                })
+        }
+        return Self.json(["code": .number(200), "message": .string("success"), "data": .object(data)])
+    }
+
+    // MARK: Images
+
+    @Sendable func generateImages(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        guard let input = try? JSONDecoder().decode(ImageGenerationAnswerInput.self, from: body), !input.prompt.isEmpty else {
+            return Self.openAIError(status: .badRequest, message: "prompt is required", type: "invalid_request_error")
+        }
+        try await Task.sleep(for: settings.latency)
+        if Double.random(in: 0..<1) < settings.failureRate {
+            return Self.openAIError(status: .badRequest, message: "the simulated model declined to draw this prompt", type: "invalid_request_error", code: "generation_failed")
+        }
+        let size = input.size.flatMap(ImageSize.init(parsing:)) ?? input.imageSize.flatMap(ImageSize.init(resolution:)) ?? ImageSize(width: 1024, height: 1024)
+        let base = Self.baseURL(of: request)
+        let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let items = (0..<max(1, min(input.n ?? 1, 10))).map { index in
+            JSONValue.object(["url": .string("\(base)/media/image/\(id)-\(index)-\(size).png")])
+        }
+        return Self.json(["created": .number(Date().timeIntervalSince1970.rounded(.down)), "data": .array(items)])
+    }
+
+    // MARK: Media
+
+    @Sendable func audio(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        guard name.hasSuffix(".wav") else { throw HTTPError(.notFound) }
+        let bytes = WAVEncoder.melody(seed: Self.seed(name), seconds: settings.trackDuration.timeInterval)
+        return Self.media(bytes, contentType: "audio/wav")
+    }
+
+    @Sendable func image(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        // `<id>-<index>-<W>x<H>.png`
+        guard name.hasSuffix(".png"), let sizeText = name.dropLast(4).split(separator: "-").last,
+            let size = ImageSize(parsing: String(sizeText))
+        else { throw HTTPError(.notFound) }
+        return Self.media(PNGEncoder.image(width: size.width, height: size.height, seed: Self.seed(name)), contentType: "image/png")
+    }
+
+    // MARK: Helpers
+
+    /// FNV-1a of the name: the same URL always renders the same bytes.
+    static func seed(_ name: String) -> UInt64 {
+        name.utf8.reduce(14_695_981_039_346_656_037) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+    }
+
+    /// `http://<Host header>`, so media URLs point back at whatever address the caller used.
+    static func baseURL(of request: Request) -> String {
+        "http://\(request.head.authority ?? "127.0.0.1")"
+    }
+
+    static func media(_ bytes: [UInt8], contentType: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: contentType, .contentLength: "\(bytes.count)"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func json(_ value: [String: JSONValue], status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONEncoder().encode(value)) ?? Data()
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(data: data)))
+    }
+
+    static func openAIError(status: HTTPResponse.Status, message: String, type: String, code: String? = nil) -> Response {
+        var error: [String: JSONValue] = ["message": .string(message), "type": .string(type)]
+        error["code"] = code.map(JSONValue.string) ?? .null
+        return json(["error": .object(error)], status: status)
+    }
+}
+
+/// Authentication and injected transient errors, in front of every simulator route.
+struct SimulatorGate: RouterMiddleware {
+    let settings: SimulatorSettings
+
+    func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+        let isMedia = request.uri.path.hasPrefix("/media/")
+        if let key = settings.apiKey, !isMedia, request.headers[.authorization] != "Bearer \(key)" {
+            return UpstreamSimulator.openAIError(status: .unauthorized, message: "Invalid API key provided.", type: "authentication_error", code: "invalid_api_key")
+        }
+        if !isMedia, settings.errorRate > 0, Double.random(in: 0..<1) < settings.errorRate {
+            var response = UpstreamSimulator.openAIError(status: .serviceUnavailable, message: "simulated overload", type: "service_unavailable")
+            response.headers[.retryAfter] = "1"
+            return response
+        }
+        return try await next(request, context)
+    }
+}
+
+struct ImageGenerationAnswerInput: Decodable {
+    var prompt: String
+    var n: Int?
+    var size: String?
+    var imageSize: String?
+    enum CodingKeys: String, CodingKey {
+        case prompt, n, size
+        case imageSize = "image_size"
+    }
+}

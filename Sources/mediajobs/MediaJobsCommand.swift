@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MediaJobs
+
+@main
+struct MediaJobsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mediajobs",
+        abstract: "A self-hosted job service for AI media generation (OpenAI images, Suno-style music).",
+        discussion: """
+            MediaJobs stores every request as a task in SQLite, hands it to an upstream provider, polls it until it \
+            completes or fails, copies the results into its own storage and serves them at stable URLs.
+
+            Every option of 'serve' can also be set through the MEDIAJOBS_* environment variable named in its help; \
+            a flag wins over the environment. Durations are written like 500ms, 2s, 5m, 2h, 30d; sizes like 512KB, \
+            1MB, 50GB or 1GiB.
+
+            Quick start (no key, no network: the built-in simulator plays the provider):
+              mediajobs serve
+            """,
+        subcommands: [Serve.self, SimulateUpstream.self]
+    )
+}
+
+/// Reads an option from its flag, else from its environment variable.
+struct Setting {
+    static func text(_ flag: String?, _ variable: String) -> String? {
+        if let flag { return flag }
+        guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else { return nil }
+        return value
+    }
+
+    static func parse<T>(_ flag: String?, _ variable: String, option: String, default fallback: T, _ parser: (String) -> T?) throws -> T {
+        guard let text = text(flag, variable) else { return fallback }
+        guard let value = parser(text) else {
+            throw ValidationError("invalid value '\(text)' for \(option) (from \(flag == nil ? variable : "the command line"))")
+        }
+        return value
+    }
+
+    static func flag(_ flag: Bool, _ variable: String) -> Bool {
+        if flag { return true }
+        let value = ProcessInfo.processInfo.environment[variable]?.lowercased() ?? ""
+        return ["1", "true", "yes", "on"].contains(value)
+    }
+
+    static func duration(_ flag: String?, _ variable: String, option: String, default fallback: Duration) throws -> Duration {
+        try parse(flag, variable, option: option, default: fallback) { Duration(parsing: $0) }
+    }
+
+    static func rate(_ flag: String?, _ variable: String?, option: String) throws -> Double {
+        let text = flag ?? variable.flatMap { ProcessInfo.processInfo.environment[$0] } ?? "0"
+        guard let value = Double(text), (0...1).contains(value) else { throw ValidationError("\(option) must be a number from 0 to 1, got '\(text)'") }
+        return value
+    }
+}
+
+/// Installs the process-wide log handler once.
+func bootstrapLogging(level text: String?) throws -> Logger {
+    let level = try Setting.parse(text, "MEDIAJOBS_LOG_LEVEL", option: "--log-level", default: Logger.Level.info) { Logger.Level(rawValue: $0.lowercased()) }
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    var logger = Logger(label: "mediajobs")
+    logger.logLevel = level
+    return logger
+}

@@ -1,0 +1,153 @@
+"""Music jobs (Suno-style routes) end to end, and serving of the stored files."""
+
+from __future__ import annotations
+
+import io
+import wave
+
+import pytest
+
+from conftest import STATUSES, assert_error, module_stack, sha256
+
+TRACKS_PER_TASK = 2  # the simulator returns 2 tracks per music task
+
+
+@pytest.fixture(scope="module")
+def stack(request, tmp_path_factory, mediajobs_bin):
+    yield from module_stack(request, tmp_path_factory, mediajobs_bin, latency="1s", failure_rate=0)
+
+
+@pytest.fixture(scope="module")
+def music(stack):
+    """One completed music task: (task_id, fetch data)."""
+    tid = stack.submit_music()
+    first = stack.fetch_music(tid)
+    assert first["task_id"] == tid
+    data = stack.wait_music(tid, timeout=30)
+    return tid, data
+
+
+def test_submit_returns_suno_envelope(stack):
+    r = stack.post("/suno/submit/music", json={
+        "prompt": "A dreamy lo-fi beat with soft piano and rain sounds",
+        "style": "lo-fi", "title": "Rain", "make_instrumental": True,
+    })
+    assert r.status_code == 200, r.text
+    assert "json" in r.headers.get("Content-Type", "")
+    body = r.json()
+    assert body["code"] == 200 and body["message"] == "success", body
+    assert set(body["data"]) >= {"task_id"}, body
+    tid = body["data"]["task_id"]
+    assert tid.startswith("suno_") and len(tid) >= len("suno_") + 16, f"id looks guessable/short: {tid}"
+    d = stack.fetch_music(tid)
+    assert d["status"] in STATUSES
+    # Let it finish so the module leaves nothing in flight.
+    stack.wait_music(tid, timeout=30)
+
+
+def test_music_job_completes_with_tracks(stack, music):
+    tid, d = music
+    for key in ("task_id", "status", "progress", "fail_reason", "created_at", "finished_at", "tracks"):
+        assert key in d, f"missing {key!r} in {d}"
+    assert d["task_id"] == tid
+    assert d["status"] == "completed"
+    assert d["fail_reason"] in (None, ""), d
+    assert d["finished_at"] is not None, d
+    assert isinstance(d["progress"], (int, float)), d
+    tracks = d["tracks"]
+    assert len(tracks) == TRACKS_PER_TASK, tracks
+    for t in tracks:
+        for key in ("title", "audio_url", "image_url", "duration", "style", "file"):
+            assert key in t, f"track lacks {key!r}: {t}"
+        f = t["file"]
+        for key in ("url", "bytes", "sha256", "content_type"):
+            assert key in f, f"track.file lacks {key!r}: {t}"
+        assert t["audio_url"] == f["url"], t
+        assert f["url"].startswith(stack.base + "/files/"), f"not our stable URL: {f['url']}"
+        assert f["content_type"] == "audio/wav", f
+        assert isinstance(f["bytes"], int) and f["bytes"] > 44, f
+        assert isinstance(f["sha256"], str) and len(f["sha256"]) == 64, f
+        assert isinstance(t["duration"], (int, float)) and t["duration"] > 0, t
+        assert t["style"] == "lo-fi", t
+        assert isinstance(t["title"], str) and t["title"], t
+    assert len({t["file"]["url"] for t in tracks}) == TRACKS_PER_TASK, "tracks share a URL"
+
+
+def test_track_files_are_real_wav(stack, music):
+    _, d = music
+    for t in d["tracks"]:
+        f = t["file"]
+        r = stack.download(f["url"])
+        assert r.status_code == 200, f"GET {f['url']} -> {r.status_code} {r.text[:300]}"
+        assert r.headers.get("Content-Type", "").split(";")[0].strip() == "audio/wav", r.headers
+        body = r.content
+        assert len(body) == f["bytes"], (len(body), f)
+        assert sha256(body) == f["sha256"], f
+        with wave.open(io.BytesIO(body)) as w:
+            assert w.getnchannels() in (1, 2), w.getnchannels()
+            assert w.getcomptype() == "NONE", w.getcomptype()
+            assert w.getsampwidth() in (1, 2, 3, 4)
+            seconds = w.getnframes() / w.getframerate()
+        assert abs(seconds - float(t["duration"])) <= 0.1, f"wav is {seconds:.3f}s, track says {t['duration']}"
+
+
+def test_batch_fetch(stack, music):
+    tid, _ = music
+    single = stack.fetch_music(tid)
+    r = stack.post("/suno/fetch", json={"ids": [tid, "suno_doesnotexist"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["code"] == 200 and body["message"] == "success", body
+    assert isinstance(body["data"], list), body
+    assert body["data"] == [single], body
+
+
+def test_range_request(stack, music):
+    _, d = music
+    url = d["tracks"][0]["file"]["url"]
+    full = stack.download(url)
+    assert full.status_code == 200
+    r = stack.download(url, headers={"Range": "bytes=0-43"})
+    assert r.status_code == 206, f"{r.status_code} {r.headers}"
+    assert r.content == full.content[:44]
+    assert len(r.content) == 44
+    cr = r.headers.get("Content-Range")
+    assert cr, r.headers
+    assert cr.replace(" ", "").lower().startswith("bytes0-43/"), cr
+    assert cr.rsplit("/", 1)[1] == str(len(full.content)), cr
+    # a mid-file range (audio seeking)
+    n = len(full.content)
+    r2 = stack.download(url, headers={"Range": f"bytes={n - 100}-"})
+    assert r2.status_code == 206, r2.status_code
+    assert r2.content == full.content[-100:]
+
+
+def test_caching_headers_and_etag(stack, music):
+    _, d = music
+    url = d["tracks"][0]["file"]["url"]
+    r = stack.download(url)
+    assert r.status_code == 200
+    etag = r.headers.get("ETag")
+    assert etag, f"no ETag: {dict(r.headers)}"
+    assert r.headers.get("Accept-Ranges", "").lower() == "bytes", dict(r.headers)
+    cc = r.headers.get("Cache-Control", "")
+    assert "max-age" in cc, f"Cache-Control {cc!r}"
+    r304 = stack.download(url, headers={"If-None-Match": etag})
+    assert r304.status_code == 304, f"{r304.status_code} {dict(r304.headers)}"
+    assert r304.content == b""
+    # A different etag does not match.
+    r200 = stack.download(url, headers={"If-None-Match": '"something-else"'})
+    assert r200.status_code == 200
+
+
+def test_missing_file_is_404_envelope(stack):
+    r = stack.get("/files/doesnotexist/0.wav")
+    assert_error(r, 404)
+
+
+def test_head_request_on_file(stack, music):
+    _, d = music
+    f = d["tracks"][0]["file"]
+    r = stack.s.head(f["url"], timeout=30)
+    assert r.status_code == 200, r.status_code
+    assert int(r.headers.get("Content-Length", "-1")) == f["bytes"], dict(r.headers)
