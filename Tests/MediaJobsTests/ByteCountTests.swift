@@ -2,8 +2,10 @@ import Testing
 
 @testable import MediaJobs
 
+/// Unit tests for ByteCount.
 @Suite("ByteCount")
 struct ByteCountTests {
+    /// Parses decimal and binary units.
     @Test(
         "parses decimal and binary units",
         arguments: [
@@ -36,6 +38,7 @@ struct ByteCountTests {
         #expect(ByteCount(parsing: text)?.bytes == bytes)
     }
 
+    /// Rejects negatives, garbage and overflow.
     @Test(
         "rejects negatives, garbage and overflow",
         arguments: [
@@ -47,11 +50,13 @@ struct ByteCountTests {
         #expect(ByteCount(parsing: text) == nil)
     }
 
+    /// Largest value fits.
     @Test("largest value fits")
     func maximum() {
         #expect(ByteCount(parsing: "9223372036854775807")?.bytes == Int64.max)
     }
 
+    /// Description is human readable.
     @Test(
         "description is human readable",
         arguments: [
@@ -73,6 +78,7 @@ struct ByteCountTests {
         #expect(ByteCount(bytes: bytes).description == expected)
     }
 
+    /// Ordering and equality.
     @Test("ordering and equality")
     func ordering() throws {
         #expect(ByteCount(bytes: 1) < ByteCount(bytes: 2))

@@ -2,8 +2,10 @@ import Testing
 
 @testable import MediaJobs
 
+/// Unit tests for Duration parsing.
 @Suite("Duration parsing")
 struct DurationParsingTests {
+    /// Accepts units, decimals, compounds and bare seconds.
     @Test(
         "accepts units, decimals, compounds and bare seconds",
         arguments: [
@@ -33,6 +35,7 @@ struct DurationParsingTests {
         #expect(Duration(parsing: text) == expected)
     }
 
+    /// Rejects negatives, garbage, unknown units and overflow.
     @Test(
         "rejects negatives, garbage, unknown units and overflow",
         arguments: [
@@ -45,6 +48,7 @@ struct DurationParsingTests {
         #expect(Duration(parsing: text) == nil)
     }
 
+    /// `humanReadable` picks the largest exact unit.
     @Test(
         "humanReadable picks the largest exact unit",
         arguments: [
@@ -66,12 +70,14 @@ struct DurationParsingTests {
         #expect(duration.humanReadable == expected)
     }
 
+    /// `humanReadable` round-trips.
     @Test("humanReadable round-trips", arguments: [0, 1, 999, 1_000, 1_001, 59_999, 60_000, 3_600_000, 86_400_000, 123_456_789])
     func roundTrip(milliseconds: Int64) {
         let duration = Duration.milliseconds(milliseconds)
         #expect(Duration(parsing: duration.humanReadable) == duration)
     }
 
+    /// Parses lists.
     @Test("parses lists")
     func lists() {
         #expect(DurationList.parse("0s,1s,2s") == [.zero, .seconds(1), .seconds(2)])
@@ -82,6 +88,7 @@ struct DurationParsingTests {
         #expect(DurationList([.seconds(1), .milliseconds(250)]).humanReadable == "1s,250ms")
     }
 
+    /// Rejects malformed lists.
     @Test("rejects malformed lists", arguments: ["1s,,2s", "1s,", ",1s", "1s;2s", "1s,-2s", "1s,x"])
     func badLists(text: String) {
         #expect(DurationList.parse(text) == nil)

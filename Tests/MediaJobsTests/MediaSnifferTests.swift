@@ -10,8 +10,10 @@ private func padded(_ bytes: [UInt8]) -> [UInt8] {
 /// ASCII bytes of `text`.
 private func ascii(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+/// Unit tests for MediaSniffer.
 @Suite("MediaSniffer")
 struct MediaSnifferTests {
+    /// Known-good file prefixes and the media each identifies.
     static let samples: [([UInt8], DetectedMedia)] = [
         ([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13], .png),
         ([0xFF, 0xD8, 0xFF, 0xE0, 0, 16] + ascii("JFIF"), .jpeg),
@@ -28,12 +30,14 @@ struct MediaSnifferTests {
         ([0, 0, 0, 0x1C] + ascii("ftypM4V "), .mp4),
     ]
 
+    /// Recognises magic numbers.
     @Test("recognises magic numbers", arguments: samples)
     func detects(bytes: [UInt8], expected: DetectedMedia) {
         #expect(MediaSniffer.detect(padded(bytes)) == expected)
         #expect(MediaSniffer.detect(bytes + [UInt8](repeating: 0, count: 100)) == expected)
     }
 
+    /// Prefixes that must not be identified as any supported media.
     static let rejects: [[UInt8]] = [
         [],
         [0x89, 0x50, 0x4E],  // truncated PNG
@@ -53,11 +57,13 @@ struct MediaSnifferTests {
         [0x25, 0x50, 0x44, 0x46, 0x2D],  // %PDF-
     ]
 
+    /// Rejects other and truncated data.
     @Test("rejects other and truncated data", arguments: rejects)
     func rejectsUnknown(bytes: [UInt8]) {
         #expect(MediaSniffer.detect(bytes) == nil)
     }
 
+    /// Content types, extensions and kinds.
     @Test("content types, extensions and kinds", arguments: DetectedMedia.allCases)
     func metadata(media: DetectedMedia) {
         #expect(DetectedMedia(contentType: media.contentType) == media)
@@ -65,6 +71,7 @@ struct MediaSnifferTests {
         #expect(!media.fileExtension.isEmpty && !media.fileExtension.hasPrefix("."))
     }
 
+    /// Canonical values.
     @Test("canonical values")
     func canonical() {
         #expect(DetectedMedia.png.contentType == "image/png")
@@ -80,6 +87,7 @@ struct MediaSnifferTests {
         #expect(DetectedMedia.mp4.isVideo && !DetectedMedia.mp4.isAudio)
     }
 
+    /// Parses Content-Type headers with parameters, case and aliases.
     @Test(
         "parses Content-Type headers with parameters, case and aliases",
         arguments: [
@@ -101,6 +109,7 @@ struct MediaSnifferTests {
         #expect(DetectedMedia(contentType: header) == expected)
     }
 
+    /// Rejects unknown Content-Types.
     @Test("rejects unknown Content-Types", arguments: ["", "text/html", "image/gif", "application/octet-stream", "image", "png", ";"])
     func unknownContentTypes(header: String) {
         #expect(DetectedMedia(contentType: header) == nil)

@@ -12,8 +12,10 @@ private func cidr(_ text: String) throws -> CIDR {
     try #require(CIDR(parsing: text), "\(text) should parse")
 }
 
+/// Unit tests for IPAddress parsing.
 @Suite("IPAddress parsing")
 struct IPAddressParsingTests {
+    /// Every inet_aton spelling of 127.0.0.1 is loopback.
     @Test(
         "every inet_aton spelling of 127.0.0.1 is loopback",
         arguments: [
@@ -29,6 +31,7 @@ struct IPAddressParsingTests {
         #expect(!parsed.isPubliclyRoutable)
     }
 
+    /// IPv4 forms.
     @Test(
         "IPv4 forms",
         arguments: [
@@ -47,6 +50,7 @@ struct IPAddressParsingTests {
         #expect(try address(text) == .v4(value))
     }
 
+    /// IPv6 forms.
     @Test(
         "IPv6 forms",
         arguments: [
@@ -73,6 +77,7 @@ struct IPAddressParsingTests {
         #expect(try address(text) == .v6(high: high, low: low))
     }
 
+    /// Garbage is rejected.
     @Test(
         "garbage is rejected",
         arguments: [
@@ -89,6 +94,7 @@ struct IPAddressParsingTests {
         #expect(IPAddress(parsing: text) == nil)
     }
 
+    /// Canonical text.
     @Test(
         "canonical text",
         arguments: [
@@ -106,6 +112,7 @@ struct IPAddressParsingTests {
         #expect(try address(text).description == expected)
     }
 
+    /// Byte conversions round-trip.
     @Test("byte conversions round-trip", arguments: ["10.1.2.3", "2001:db8::42", "::ffff:10.0.0.1"])
     func bytes(text: String) throws {
         let parsed = try address(text)
@@ -115,8 +122,10 @@ struct IPAddressParsingTests {
     }
 }
 
+/// Unit tests for Address classification.
 @Suite("Address classification")
 struct AddressClassTests {
+    /// Special-purpose ranges.
     @Test(
         "special-purpose ranges",
         arguments: [
@@ -196,6 +205,7 @@ struct AddressClassTests {
         #expect(parsed.isPubliclyRoutable == (expected == .publicUnicast))
     }
 
+    /// Embedded IPv4.
     @Test("embedded IPv4")
     func embedded() throws {
         #expect(try address("::ffff:10.0.0.1").embeddedIPv4 == .v4(0x0A00_0001))
@@ -206,8 +216,10 @@ struct AddressClassTests {
     }
 }
 
+/// Unit tests for CIDR and AddressPolicy.
 @Suite("CIDR and AddressPolicy")
 struct CIDRPolicyTests {
+    /// Membership.
     @Test(
         "membership",
         arguments: [
@@ -241,6 +253,7 @@ struct CIDRPolicyTests {
         #expect(network.contains(parsed) == expected)
     }
 
+    /// Rejects malformed CIDRs.
     @Test(
         "rejects malformed CIDRs",
         arguments: [
@@ -252,6 +265,7 @@ struct CIDRPolicyTests {
         #expect(CIDR(parsing: text) == nil)
     }
 
+    /// CIDR description and normalisation.
     @Test("CIDR description and normalisation")
     func cidrDescription() throws {
         #expect(try cidr("192.168.1.77/24").description == "192.168.1.0/24")
@@ -260,6 +274,7 @@ struct CIDRPolicyTests {
         #expect(try cidr("::1").prefixLength == 128)
     }
 
+    /// Default policy only permits public unicast.
     @Test(
         "default policy only permits public unicast",
         arguments: [
@@ -274,6 +289,7 @@ struct CIDRPolicyTests {
         #expect(AddressPolicy().permits(parsed) == permitted)
     }
 
+    /// `allowPrivateNetworks` opens private ranges but never unspecified, multicast or broadcast.
     @Test(
         "allowPrivateNetworks opens private ranges but never unspecified, multicast or broadcast",
         arguments: [
@@ -288,6 +304,7 @@ struct CIDRPolicyTests {
         #expect(AddressPolicy(allowPrivateNetworks: true).permits(parsed) == permitted)
     }
 
+    /// Allowed CIDRs open specific blocks only.
     @Test("allowed CIDRs open specific blocks only")
     func cidrPolicy() throws {
         let wide = AddressPolicy(allowedCIDRs: [try cidr("10.1.0.0/16"), try cidr("fd00:1::/32"), try cidr("0.0.0.0/0")])

@@ -50,8 +50,10 @@ private func inflate(_ data: [UInt8], expectedSize: Int) -> [UInt8]? {
     return Array(output.prefix(Int(outputLength)))
 }
 
+/// Unit tests for PNGEncoder.
 @Suite("PNGEncoder")
 struct PNGEncoderTests {
+    /// Valid PNG structure.
     @Test("valid PNG structure", arguments: [(1, 1), (3, 2), (64, 48), (640, 480), (1_000, 3)])
     func structure(width: Int, height: Int) throws {
         let png = PNGEncoder.image(width: width, height: height, seed: 42)
@@ -75,6 +77,7 @@ struct PNGEncoderTests {
         #expect(stride(from: 0, to: raw.count, by: rowBytes).allSatisfy { raw[$0] == 0 })
     }
 
+    /// Large images split IDAT and stay valid.
     @Test("large images split IDAT and stay valid")
     func large() throws {
         let png = PNGEncoder.image(width: 2_048, height: 2_048, seed: 9)
@@ -85,12 +88,14 @@ struct PNGEncoderTests {
         #expect(raw.count == 2_048 * (1 + 3 * 2_048))
     }
 
+    /// Deterministic per seed.
     @Test("deterministic per seed")
     func determinism() {
         #expect(PNGEncoder.image(width: 32, height: 16, seed: 1) == PNGEncoder.image(width: 32, height: 16, seed: 1))
         #expect(PNGEncoder.image(width: 32, height: 16, seed: 1) != PNGEncoder.image(width: 32, height: 16, seed: 2))
     }
 
+    /// Out-of-range dimensions are clamped, not trapped.
     @Test("out-of-range dimensions are clamped, not trapped", arguments: [(0, 0), (-5, 10)])
     func clamped(width: Int, height: Int) throws {
         let png = PNGEncoder.image(width: width, height: height, seed: 1)
@@ -99,6 +104,7 @@ struct PNGEncoderTests {
         #expect(readBE(ihdr, 4) == UInt32(max(height, 1)))
     }
 
+    /// Sniffer recognises the output.
     @Test("sniffer recognises the output")
     func sniffed() {
         #expect(MediaSniffer.detect(Array(PNGEncoder.image(width: 4, height: 4, seed: 0).prefix(16))) == .png)

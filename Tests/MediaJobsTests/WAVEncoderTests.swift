@@ -12,8 +12,10 @@ private func tag(_ bytes: [UInt8], _ offset: Int) -> String {
     String(decoding: bytes[offset..<(offset + 4)], as: UTF8.self)
 }
 
+/// Unit tests for WAVEncoder.
 @Suite("WAVEncoder")
 struct WAVEncoderTests {
+    /// Header fields describe 16-bit mono PCM.
     @Test("header fields describe 16-bit mono PCM", arguments: [8_000, 22_050, 44_100])
     func headerFields(sampleRate: Int) {
         let wav = WAVEncoder.melody(seed: 1, seconds: 0.5, sampleRate: sampleRate)
@@ -31,6 +33,7 @@ struct WAVEncoderTests {
         #expect(Int(readLE(wav, 4, 4)) == wav.count - 8)
     }
 
+    /// Frame count is round(seconds * sampleRate).
     @Test(
         "frame count is round(seconds * sampleRate)",
         arguments: [(1.0, 22_050), (0.1, 22_050), (2.5, 8_000), (1.23456, 44_100), (0.00001, 22_050), (10, 22_050)]
@@ -42,6 +45,7 @@ struct WAVEncoderTests {
         #expect(wav.count == 44 + frames * 2)
     }
 
+    /// Non-positive or non-finite durations give an empty but valid file.
     @Test("non-positive or non-finite durations give an empty but valid file", arguments: [0, -1, Double.nan, -Double.infinity])
     func emptyDurations(seconds: Double) {
         let wav = WAVEncoder.melody(seed: 3, seconds: seconds)
@@ -50,12 +54,14 @@ struct WAVEncoderTests {
         #expect(readLE(wav, 4, 4) == 36)
     }
 
+    /// Output is deterministic per seed and differs across seeds.
     @Test("output is deterministic per seed and differs across seeds")
     func determinism() {
         #expect(WAVEncoder.melody(seed: 5, seconds: 1) == WAVEncoder.melody(seed: 5, seconds: 1))
         #expect(WAVEncoder.melody(seed: 5, seconds: 1) != WAVEncoder.melody(seed: 6, seconds: 1))
     }
 
+    /// Audio is audible and starts and ends silent (no clicks).
     @Test("audio is audible and starts and ends silent (no clicks)")
     func envelope() {
         let wav = WAVEncoder.melody(seed: 11, seconds: 3)
@@ -65,6 +71,7 @@ struct WAVEncoderTests {
         #expect(samples.map { abs(Int($0)) }.max() ?? 0 > 1_000)
     }
 
+    /// Header helper computes derived fields.
     @Test("header helper computes derived fields")
     func headerHelper() {
         let header = WAVEncoder.header(dataBytes: 1_000, sampleRate: 48_000, channels: 2, bitsPerSample: 16)

@@ -227,8 +227,11 @@ public enum PNGEncoder {
                         ok = false
                         break
                     }
-                    // Without Z_FINISH we are done once zlib has consumed all input and has spare output room.
-                    if !finish && stream.pointee.avail_in == 0 && stream.pointee.avail_out != 0 { break }
+                    // Without Z_FINISH we are done once all input is consumed and zlib has nothing left to emit
+                    // (spare output room, or Z_BUF_ERROR meaning "no progress possible", which is not an error here).
+                    let drained = stream.pointee.avail_out != 0 || status == Z_BUF_ERROR
+                    if !finish && stream.pointee.avail_in == 0 && drained { break }
+                    // With Z_FINISH and fresh output space, no progress would loop forever.
                     if status == Z_BUF_ERROR && produced == 0 {
                         ok = false
                         break
