@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "MediaJobs",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

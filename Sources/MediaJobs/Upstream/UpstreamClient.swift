@@ -59,7 +59,8 @@ public enum UpstreamError: Error, Sendable, Equatable, CustomStringConvertible {
         case .rateLimited: "upstream rate limited the request (429)"
         case .unavailable(let status, _): "upstream unavailable (\(status))"
         case .transport(let reason): "upstream unreachable: \(reason)"
-        case .rejected(let status, let message): "upstream rejected the request (\(status)): \(message)"
+        // The provider's own text stays in the log: it may carry details clients should not see.
+        case .rejected(let status, _): "the upstream provider rejected the request (HTTP \(status))"
         case .invalidResponse(let reason): "upstream answered with something unreadable: \(reason)"
         }
     }
