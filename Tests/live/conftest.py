@@ -133,6 +133,24 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def established_connections_to(port: int) -> int:
+    """Number of ESTABLISHED TCP connections (on this machine) whose remote end
+    is 127.0.0.1:`port` / [::1]:`port` -- i.e. open client connections to a
+    local server. Linux only (/proc/net/tcp*)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            remote, state = fields[2], fields[3]
+            if state == "01" and int(remote.rsplit(":", 1)[1], 16) == port:
+                count += 1
+    return count
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     """(width, height) from a PNG's IHDR chunk; asserts the PNG signature."""
     assert data[:8] == PNG_SIGNATURE, f"not a PNG: first bytes {data[:16]!r}"
@@ -227,7 +245,11 @@ class Proc:
 
 def _wait_http(proc: Proc, url: str, want_200: bool, deadline: float = HEALTH_DEADLINE) -> None:
     """Wait until `url` answers (200 if want_200, any HTTP status otherwise)."""
-    s = http()
+    with http() as s:
+        _poll_http(proc, s, url, want_200, deadline)
+
+
+def _poll_http(proc: Proc, s: requests.Session, url: str, want_200: bool, deadline: float) -> None:
     end = time.monotonic() + deadline
     last = "no answer"
     while True:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import png_size, sha256, wait_for
+from conftest import established_connections_to, png_size, sha256, wait_for
 
 ACTIVE = ("processing", "downloading")
 
@@ -33,6 +33,13 @@ def test_kill9_mid_flight_then_restart(stack_factory):
 
     srv.kill9()
     srv.start()  # same port, same data dir
+
+    # A second crash later in the pipeline: as soon as the restarted server has
+    # a task downloading or completed (others are usually mid-download then).
+    wait_for(lambda: any(v in ("downloading", "completed") for v in statuses().values()),
+             60, interval=0.02, desc="a task to reach downloading/completed after the restart")
+    srv.kill9()
+    srv.start()
 
     done = {}
     for tid in all_ids:
@@ -82,3 +89,23 @@ def test_sigterm_is_graceful_and_work_resumes(stack_factory):
     srv.start()
     t = st.wait_task(tid, timeout=60)
     assert len(t["artifacts"]) == 2, t
+
+
+def test_sigterm_with_upstream_call_in_flight_exits_promptly(stack_factory):
+    """SIGTERM while a slow upstream call is in flight: the server exits cleanly
+    within the 10 s grace (a process manager would SIGKILL it after that), and
+    the task is not lost (it is still non-terminal, or done, after a restart)."""
+    st = stack_factory("slow-shutdown", latency="20s", failure_rate=0)
+    srv = st.server
+    assert established_connections_to(st.upstream.port) == 0
+    tid = st.submit_image_async(n=1, size="256x256", prompt="a slow picture")["id"]
+    # An image task stays `queued` during its (synchronous) upstream call, so
+    # watch for the server's connection to the simulator instead.
+    wait_for(lambda: established_connections_to(st.upstream.port) > 0, 15,
+             desc="the server to call the upstream")
+    assert st.get_task(tid)["status"] in ("queued", "processing"), st.get_task(tid)
+    code = srv.stop()
+    assert code == 0, (f"SIGTERM with an upstream call in flight: exit code {code} "
+                       f"(-9 = still running 10 s after SIGTERM and was killed)")
+    srv.start()
+    assert st.get_task(tid)["status"] in ("queued", "processing", "downloading", "completed"), st.get_task(tid)

@@ -168,7 +168,7 @@ struct SunoFetchData: Decodable {
         var title: String?
         var audioURL: String?
         var imageURL: String?
-        var duration: Double?
+        var duration: FlexibleNumber?
         var style: String?
         enum CodingKeys: String, CodingKey {
             case title, duration, style
@@ -194,7 +194,7 @@ struct SunoFetchData: Decodable {
         case "completed", "complete", "success", "succeeded", "succeed":
             let outputs = (tracks ?? []).compactMap { track -> UpstreamOutput? in
                 guard let url = track.audioURL, !url.isEmpty else { return nil }
-                return UpstreamOutput(url: url, title: track.title, duration: track.duration, style: track.style, imageURL: track.imageURL)
+                return UpstreamOutput(url: url, title: track.title, duration: track.duration?.value, style: track.style, imageURL: track.imageURL)
             }
             guard !outputs.isEmpty else { throw .invalidResponse("completed without any audio_url") }
             return .completed(outputs: outputs)

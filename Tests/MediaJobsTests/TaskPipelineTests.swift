@@ -1,0 +1,145 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import MediaJobs
+
+/// A provider that plays back scripted answers, one per call.
+final class ScriptedUpstream: UpstreamClient {
+    let submissions: Mutex<[Result<UpstreamSubmission, UpstreamError>]>
+    let polls: Mutex<[Result<UpstreamProgress, UpstreamError>]>
+    let calls = Atomic<Int>(0)
+
+    init(submissions: [Result<UpstreamSubmission, UpstreamError>] = [], polls: [Result<UpstreamProgress, UpstreamError>] = []) {
+        self.submissions = Mutex(submissions)
+        self.polls = Mutex(polls)
+    }
+
+    func submit(_ task: MediaTask) async throws(UpstreamError) -> UpstreamSubmission {
+        calls.add(1, ordering: .relaxed)
+        return try submissions.withLock { $0.removeFirst() }.get()
+    }
+
+    func poll(kind: TaskKind, upstreamID: String) async throws(UpstreamError) -> UpstreamProgress {
+        calls.add(1, ordering: .relaxed)
+        return try polls.withLock { $0.removeFirst() }.get()
+    }
+}
+
+/// The pipeline's decisions (retry, fail, advance) for each provider answer.
+@Suite struct TaskPipelineTests {
+    let store: SQLiteTaskStore
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
+
+    init() throws {
+        store = try SQLiteTaskStore.inMemory()
+    }
+
+    func pipeline(_ upstream: ScriptedUpstream, maxAttempts: Int = 3) -> TaskPipeline {
+        let storage = ArtifactStorage(dataDirectory: directory, publicBaseURL: "http://test")
+        var settings = PipelineSettings()
+        settings.maxAttempts = maxAttempts
+        settings.retryBackoff = RetryBackoff(base: .seconds(1), cap: .seconds(4))
+        return TaskPipeline(
+            store: store, upstream: upstream,
+            downloader: ArtifactDownloader(httpClient: HTTPClient.shared, storage: storage, urlGuard: OutboundURLGuard(), limits: .init()),
+            settings: settings, events: TaskEvents(), signals: StageSignals(), leaseOwner: "test", logger: Logger(label: "test"))
+    }
+
+    /// Inserts a task, leases it as a worker would, and runs one step.
+    func step(_ pipeline: TaskPipeline, _ task: MediaTask? = nil, status: TaskStatus = .queued, at offset: TimeInterval = 0) async throws -> MediaTask {
+        if let task { try await store.insert(task) }
+        let claimed = try await store.claim(status, owner: "test", lease: .seconds(60), limit: 1, now: Date().addingTimeInterval(offset))
+        let leased = try #require(claimed.first)
+        await pipeline.run(leased)
+        return try #require(try await store.task(id: leased.id))
+    }
+
+    static func music(deadline: Duration = .seconds(600)) -> MediaTask {
+        MediaTask(request: .music(MusicRequest(prompt: "x")), deadline: deadline)
+    }
+
+    @Test func retryableErrorsBackOffThenSucceed() async throws {
+        let upstream = ScriptedUpstream(submissions: [.failure(.unavailable(status: 503, retryAfter: nil)), .success(.accepted(upstreamID: "u1"))])
+        let pipeline = pipeline(upstream)
+        let afterError = try await step(pipeline, Self.music())
+        #expect(afterError.status == .queued)
+        #expect(afterError.attempts == 1)
+        #expect(afterError.nextAttemptAt > Date().addingTimeInterval(0.4))
+        #expect(afterError.leaseOwner == nil)
+        let accepted = try await step(pipeline, at: 5)
+        #expect(accepted.status == .processing)
+        #expect(accepted.upstreamID == "u1")
+        #expect(accepted.attempts == 0)
+    }
+
+    @Test func retryAfterIsHonoured() async throws {
+        let pipeline = pipeline(ScriptedUpstream(submissions: [.failure(.rateLimited(retryAfter: .seconds(120)))]))
+        let task = try await step(pipeline, Self.music())
+        #expect(task.nextAttemptAt > Date().addingTimeInterval(119))
+    }
+
+    @Test func attemptsAreCapped() async throws {
+        let failures = Array(repeating: Result<UpstreamSubmission, UpstreamError>.failure(.transport("refused")), count: 3)
+        let pipeline = pipeline(ScriptedUpstream(submissions: failures), maxAttempts: 3)
+        var task = try await step(pipeline, Self.music())
+        task = try await step(pipeline, at: 10)
+        task = try await step(pipeline, at: 20)
+        #expect(task.status == .failed)
+        #expect(task.failReason?.contains("gave up after 3 attempts") == true)
+    }
+
+    @Test func rejectionFailsAtOnce() async throws {
+        let pipeline = pipeline(ScriptedUpstream(submissions: [.failure(.rejected(status: 400, message: "secret provider text"))]))
+        let task = try await step(pipeline, Self.music())
+        #expect(task.status == .failed)
+        #expect(task.failReason?.contains("secret") == false)
+    }
+
+    @Test func pendingPollsBackOffAndFailedPollsFail() async throws {
+        let pipeline = pipeline(
+            ScriptedUpstream(
+                submissions: [.success(.accepted(upstreamID: "u"))],
+                polls: [.success(.pending(progress: 40)), .success(.failed(reason: "policy"))]))
+        _ = try await step(pipeline, Self.music())
+        let pending = try await step(pipeline, status: .processing, at: 60)
+        #expect(pending.status == .processing)
+        #expect(pending.pollCount == 1)
+        #expect(pending.progress == 40)
+        let failed = try await step(pipeline, status: .processing, at: 120)
+        #expect(failed.status == .failed)
+        #expect(failed.failReason == "policy")
+    }
+
+    @Test func completedPollMovesToDownloading() async throws {
+        let outputs = [UpstreamOutput(url: "http://127.0.0.1:1/a.wav")]
+        let pipeline = pipeline(ScriptedUpstream(submissions: [.success(.accepted(upstreamID: "u"))], polls: [.success(.completed(outputs: outputs))]))
+        _ = try await step(pipeline, Self.music())
+        let downloading = try await step(pipeline, status: .processing, at: 60)
+        #expect(downloading.status == .downloading)
+        #expect(downloading.upstreamOutputs == outputs)
+    }
+
+    @Test func pastItsDeadlineATaskFailsWithoutCallingTheProvider() async throws {
+        let upstream = ScriptedUpstream()
+        let pipeline = pipeline(upstream)
+        var task = Self.music(deadline: .seconds(-1))
+        task.nextAttemptAt = Date().addingTimeInterval(-5)
+        let failed = try await step(pipeline, task)
+        #expect(failed.status == .failed)
+        #expect(failed.failReason?.contains("did not finish") == true)
+        #expect(upstream.calls.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func aRefusedArtifactURLFailsTheTask() async throws {
+        // The default guard refuses loopback addresses that are not the trusted upstream host.
+        let outputs = [UpstreamOutput(url: "http://127.0.0.1:9/a.wav")]
+        let pipeline = pipeline(ScriptedUpstream(submissions: [.success(.finished(upstreamID: "u", outputs: outputs))]))
+        _ = try await step(pipeline, Self.music())
+        let failed = try await step(pipeline, status: .downloading)
+        #expect(failed.status == .failed)
+        #expect(failed.failReason?.contains("loopback") == true)
+    }
+}
