@@ -52,6 +52,43 @@ extension SQLiteTaskStore {
                     """
             )
         }
+        migrator.registerMigration("v2: webhook outbox") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE webhook_events (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+                        type TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX webhook_events_task ON webhook_events (task_id);
+                    CREATE TABLE webhook_deliveries (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        event_id TEXT NOT NULL REFERENCES webhook_events (id) ON DELETE CASCADE,
+                        task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+                        endpoint_url TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER NOT NULL,
+                        last_attempt_at INTEGER,
+                        last_response_status INTEGER,
+                        last_error TEXT,
+                        lease_owner TEXT,
+                        lease_expires_at INTEGER,
+                        created_at INTEGER NOT NULL,
+                        delivered_at INTEGER
+                    );
+                    CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+                    CREATE INDEX webhook_deliveries_task ON webhook_deliveries (task_id, status);
+                    CREATE TABLE webhook_disabled_endpoints (
+                        endpoint_url TEXT PRIMARY KEY NOT NULL,
+                        disabled_at INTEGER NOT NULL,
+                        reason TEXT NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }
