@@ -19,7 +19,7 @@ struct MediaJobsCommand: AsyncParsableCommand {
             Quick start (no key, no network: the built-in simulator plays the provider):
               mediajobs serve
             """,
-        subcommands: [Serve.self, SimulateUpstream.self]
+        subcommands: [Serve.self, SimulateUpstream.self, Prune.self, Stats.self, TasksCommand.self, WebhooksCommand.self, BenchDownload.self]
     )
 }
 
@@ -39,6 +39,11 @@ struct Setting {
         return value
     }
 
+    /// A comma-separated environment variable as a list.
+    static func list(_ variable: String) -> [String] {
+        (ProcessInfo.processInfo.environment[variable] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
     static func flag(_ flag: Bool, _ variable: String) -> Bool {
         if flag { return true }
         let value = ProcessInfo.processInfo.environment[variable]?.lowercased() ?? ""
@@ -56,14 +61,12 @@ struct Setting {
     }
 }
 
-/// Installs the process-wide log handler once.
-func bootstrapLogging(level text: String?) throws -> Logger {
-    let level = try Setting.parse(text, "MEDIAJOBS_LOG_LEVEL", option: "--log-level", default: Logger.Level.info) { Logger.Level(rawValue: $0.lowercased()) }
-    LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-    }
+/// Installs the process-wide log handler once: `--log-level` / `MEDIAJOBS_LOG_LEVEL`, and `--log-format text|json` /
+/// `MEDIAJOBS_LOG_FORMAT` (JSON lines for log shippers).
+func bootstrapLogging(level text: String?, format formatText: String? = nil, defaultLevel: Logger.Level = .info) throws -> Logger {
+    let level = try Setting.parse(text, "MEDIAJOBS_LOG_LEVEL", option: "--log-level", default: defaultLevel) { Logger.Level(rawValue: $0.lowercased()) }
+    let format = try Setting.parse(formatText, "MEDIAJOBS_LOG_FORMAT", option: "--log-format", default: LogFormat.text) { LogFormat(rawValue: $0.lowercased()) }
+    LoggingSystem.bootstrap { label in format.makeHandler(label: label, level: level) }
     var logger = Logger(label: "mediajobs")
     logger.logLevel = level
     return logger

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import MediaJobs
+import Metrics
+import Prometheus
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,12 +33,38 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Demo mode: time the simulator takes per task. [env: MEDIAJOBS_SIMULATOR_LATENCY] (default: 3s)") var simulatorLatency: String?
     @Option(help: "Demo mode: fraction (0-1) of simulated tasks that fail. [env: MEDIAJOBS_SIMULATOR_FAILURE_RATE] (default: 0)")
     var simulatorFailureRate: String?
+    @Option(help: "Send every task's events here too; repeatable. Filter with a fragment: URL#task.failed+task.canceled. [env: MEDIAJOBS_WEBHOOK_URLS, comma-separated]")
+    var webhookURL: [String] = []
+    @Option(help: "whsec_… secret that signs webhooks; generated and kept in the data dir when unset. [env: MEDIAJOBS_WEBHOOK_SECRET]")
+    var webhookSecret: String?
+    @Option(help: "A secret being rotated out, still signed with; repeatable. [env: MEDIAJOBS_WEBHOOK_PREVIOUS_SECRETS, comma-separated]")
+    var webhookPreviousSecret: [String] = []
+    @Option(help: "Waits before each delivery attempt, e.g. 0s,1s,2s. [env: MEDIAJOBS_WEBHOOK_RETRY_SCHEDULE] (default: 0s,5s,5m,30m,2h,5h,10h,14h,20h,24h)")
+    var webhookRetrySchedule: String?
+    @Option(help: "Deadline of one webhook attempt. [env: MEDIAJOBS_WEBHOOK_TIMEOUT] (default: 15s)") var webhookTimeout: String?
+    @Option(help: "Webhook deliveries in flight at once. [env: MEDIAJOBS_WEBHOOK_CONCURRENCY] (default: 16)") var webhookConcurrency: String?
+    @Option(help: "On SIGTERM/SIGINT, how long work in flight may finish before it is handed back. [env: MEDIAJOBS_SHUTDOWN_GRACE] (default: 5s)")
+    var shutdownGrace: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env: MEDIAJOBS_LOG_LEVEL] (default: info)") var logLevel: String?
+    @Option(help: "text, or json for one JSON object per line (log shippers). [env: MEDIAJOBS_LOG_FORMAT] (default: text)") var logFormat: String?
+    @Option(help: "Bearer key that unlocks /admin/*; without it the admin API answers 404. [env: MEDIAJOBS_ADMIN_KEY]") var adminKey: String?
+    @Option(help: "Automatic retention: prune files stored longer ago than this, e.g. 30d. [env: MEDIAJOBS_RETENTION_MAX_AGE]")
+    var retentionMaxAge: String?
+    @Option(help: "Automatic retention: prune the oldest files while the stored ones take more than this, e.g. 50GB. [env: MEDIAJOBS_RETENTION_MAX_TOTAL_SIZE]")
+    var retentionMaxTotalSize: String?
+    @Option(help: "Automatic retention: delete records and files of tasks finished longer ago than this, e.g. 180d. [env: MEDIAJOBS_RETENTION_DELETE_TASKS_OLDER_THAN]")
+    var retentionDeleteTasksOlderThan: String?
+    @Option(help: "Time between automatic prunes; the first runs at start. [env: MEDIAJOBS_RETENTION_INTERVAL] (default: 1h)")
+    var retentionInterval: String?
 
     func run() async throws {
-        let logger = try bootstrapLogging(level: logLevel)
+        let logger = try bootstrapLogging(level: logLevel, format: logFormat)
+        let operators = try makeOperatorSettings()
+        // The one process-wide metrics factory: anything that speaks swift-metrics lands on the same /metrics page.
+        let metrics = ServiceMetrics(registry: PrometheusCollectorRegistry())
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
         let configuration = try makeConfiguration()
-        let app = try await MediaJobsService.makeApplication(configuration: configuration, logger: logger)
+        let app = try await MediaJobsService.makeApplication(configuration: configuration, operators: operators, metrics: metrics, logger: logger)
         try await app.runService()
     }
 
@@ -66,6 +94,45 @@ struct Serve: AsyncParsableCommand {
         configuration.upstreamTimeout = try Setting.duration(upstreamTimeout, "MEDIAJOBS_UPSTREAM_TIMEOUT", option: "--upstream-timeout", default: configuration.upstreamTimeout)
         configuration.simulator.latency = try Setting.duration(simulatorLatency, "MEDIAJOBS_SIMULATOR_LATENCY", option: "--simulator-latency", default: configuration.simulator.latency)
         configuration.simulator.failureRate = try Setting.rate(simulatorFailureRate, "MEDIAJOBS_SIMULATOR_FAILURE_RATE", option: "--simulator-failure-rate")
+        configuration.pipeline.shutdownGrace = try Setting.duration(shutdownGrace, "MEDIAJOBS_SHUTDOWN_GRACE", option: "--shutdown-grace", default: configuration.pipeline.shutdownGrace)
+        configuration.webhooks.shutdownGrace = configuration.pipeline.shutdownGrace
+        let webhookURLs = webhookURL.isEmpty ? Setting.list("MEDIAJOBS_WEBHOOK_URLS") : webhookURL
+        configuration.webhooks.endpoints = try webhookURLs.map { text in
+            guard let endpoint = WebhookEndpoint(parsing: text) else {
+                throw ValidationError("invalid --webhook-url '\(text)': expected URL or URL#task.completed+task.failed")
+            }
+            return endpoint
+        }
+        configuration.webhookSecret = Setting.text(webhookSecret, "MEDIAJOBS_WEBHOOK_SECRET")
+        configuration.webhookPreviousSecrets = webhookPreviousSecret.isEmpty ? Setting.list("MEDIAJOBS_WEBHOOK_PREVIOUS_SECRETS") : webhookPreviousSecret
+        configuration.webhooks.retrySchedule = try Setting.parse(
+            webhookRetrySchedule, "MEDIAJOBS_WEBHOOK_RETRY_SCHEDULE", option: "--webhook-retry-schedule", default: configuration.webhooks.retrySchedule
+        ) { DurationList.parse($0).flatMap { $0.isEmpty ? nil : $0 } }
+        configuration.webhooks.timeout = try Setting.duration(webhookTimeout, "MEDIAJOBS_WEBHOOK_TIMEOUT", option: "--webhook-timeout", default: configuration.webhooks.timeout)
+        configuration.webhooks.concurrency = try Setting.parse(webhookConcurrency, "MEDIAJOBS_WEBHOOK_CONCURRENCY", option: "--webhook-concurrency", default: configuration.webhooks.concurrency) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         return configuration
+    }
+
+    func makeOperatorSettings() throws -> OperatorSettings {
+        var settings = OperatorSettings()
+        settings.adminKey = Setting.text(adminKey, "MEDIAJOBS_ADMIN_KEY")
+        do {
+            let policy = try PrunePolicy(
+                olderThan: Setting.text(retentionMaxAge, "MEDIAJOBS_RETENTION_MAX_AGE"),
+                maxTotalSize: Setting.text(retentionMaxTotalSize, "MEDIAJOBS_RETENTION_MAX_TOTAL_SIZE"), kind: nil,
+                deleteTasksOlderThan: Setting.text(retentionDeleteTasksOlderThan, "MEDIAJOBS_RETENTION_DELETE_TASKS_OLDER_THAN"))
+            settings.retention = policy.isEmpty ? nil : policy
+        } catch {
+            guard case .invalidOption(let option, let message) = error else { throw ValidationError(error.description) }
+            let flags: [PrunePolicy.Option: String] = [
+                .olderThan: "--retention-max-age", .maxTotalSize: "--retention-max-total-size",
+                .deleteTasksOlderThan: "--retention-delete-tasks-older-than",
+            ]
+            throw ValidationError("\(flags[option] ?? option.flag) \(message)")
+        }
+        settings.retentionInterval = try Setting.parse(
+            retentionInterval, "MEDIAJOBS_RETENTION_INTERVAL", option: "--retention-interval", default: settings.retentionInterval
+        ) { Duration(parsing: $0).flatMap { $0 > .zero ? $0 : nil } }
+        return settings
     }
 }

@@ -259,7 +259,7 @@ def _poll_http(proc: Proc, s: requests.Session, url: str, want_200: bool, deadli
                 f"{proc.name} exited (code {code}) before {url} answered.\n--- {proc.log_path} (tail) ---\n{proc.tail()}"
             )
         try:
-            r = s.get(url, timeout=2)
+            r = s.get(url, timeout=2, headers={"Connection": "close"})
             if r.status_code == 200 or not want_200:
                 return
             last = f"HTTP {r.status_code}: {r.text[:200]}"
@@ -530,7 +530,8 @@ def launch_stack(binary: str, workdir: Path, *, latency: str = "1s", failure_rat
     try:
         if not demo:
             upstream = Upstream(binary, workdir, latency=latency, failure_rate=failure_rate,
-                                error_rate=error_rate, track_duration=track_duration).start()
+                                error_rate=error_rate, track_duration=track_duration)
+            upstream.start()
         server = Server(binary, workdir, upstream_url=upstream.url if upstream else None,
                         extra=serve_args, poll_interval=poll_interval)
         stack = Stack(upstream, server, workdir)

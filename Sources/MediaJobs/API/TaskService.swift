@@ -8,6 +8,7 @@ public struct TaskService: Sendable {
     public let signals: StageSignals
     public let events: TaskEvents
     public let limits: SubmissionLimits
+    /// Checks `callback_url`s: no trusted hosts, private addresses only when the operator allows them.
     public let urlGuard: OutboundURLGuard
     /// How long a task may take end to end (its deadline).
     public let taskTimeout: Duration
@@ -31,7 +32,7 @@ public struct TaskService: Sendable {
     func accept(_ request: TaskRequest, extras: SubmissionExtras) async throws -> MediaTask {
         if let callbackURL = extras.callbackURL {
             do {
-                _ = try urlGuard.checkSyntax(callbackURL)
+                try await urlGuard.check(callbackURL)
             } catch {
                 throw APIError.invalidValue("callback_url", "'callback_url' is not usable: \(error.description)")
             }

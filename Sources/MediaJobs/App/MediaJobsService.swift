@@ -10,25 +10,28 @@ public enum MediaJobsService {
     /// The application `mediajobs serve` runs; tests call it directly.
     public static func makeApplication(
         configuration: ServiceConfiguration,
+        operators operatorSettings: OperatorSettings = OperatorSettings(),
+        metrics: ServiceMetrics = ServiceMetrics(),
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
         let storage = ArtifactStorage(dataDirectory: configuration.dataDirectory, publicBaseURL: configuration.effectivePublicURL)
         try storage.prepare()
         let lock = try DataDirectoryLock(directory: storage.dataDirectory)
-        let store = try SQLiteTaskStore.open(path: storage.databasePath)
+        var store = try SQLiteTaskStore.open(path: storage.databasePath)
         let leftovers = storage.removeLeftoverTemporaryFiles()
         let unfinished = try await store.recoverAfterRestart(now: Date())
+        try await WebhookStore(writer: store.writer).recoverAfterRestart()
         logger.info(
             "data directory ready",
             metadata: ["data.dir": "\(storage.dataDirectory.path)", "tasks.unfinished": "\(unfinished)", "temp.removed": "\(leftovers)"])
+        let pruner = Pruner(store: store, storage: storage, logger: logger)
+        let interrupted = try await pruner.finishFileRemovals()
+        if interrupted.processed > 0 {
+            logger.notice("finished the file removals of an interrupted prune", metadata: ["files.deleted": "\(interrupted.deleted)"])
+        }
 
-        var clientConfiguration = HTTPClient.Configuration()
-        // Redirects are followed by the downloader itself, re-checking every hop.
-        clientConfiguration.redirectConfiguration = .disallow
-        clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(30))
-        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, configuration.upstreamConcurrency)
-        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let httpClient = makeHTTPClient(configuration: configuration)
 
         var services: [any Service] = [SharedResources(httpClient: httpClient, lock: lock)]
         let upstreamBase = LateValue<String>()
@@ -45,9 +48,26 @@ public enum MediaJobsService {
             services.append(demoSimulator(configuration.simulator, address: upstreamBase, logger: logger))
         }
 
-        let urlGuard = OutboundURLGuard(
-            policy: AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks, allowedCIDRs: configuration.allowedCIDRs),
-            trustedHosts: trustedHosts)
+        let addressPolicy = AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks, allowedCIDRs: configuration.allowedCIDRs)
+        let urlGuard = OutboundURLGuard(policy: addressPolicy, trustedHosts: trustedHosts)
+        // Webhook targets get no trusted hosts: the provider's host being trusted for downloads
+        // must not let a client aim callbacks at it.
+        let webhookGuard = OutboundURLGuard(policy: addressPolicy)
+        let leaseOwner = "mediajobs-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        let webhookSignal = WorkSignal()
+        let signer = try await webhookSigner(configuration: configuration, storage: storage, logger: logger)
+        for endpoint in configuration.webhooks.endpoints {
+            do {
+                try await webhookGuard.check(endpoint.url)
+            } catch {
+                throw StartupError.configuration("--webhook-url \(endpoint.url): \(error.description)")
+            }
+        }
+        store.terminalHook = WebhookOutbox(endpoints: configuration.webhooks.endpoints, storage: storage, signal: webhookSignal).terminalHook
+        services.append(
+            WebhookDispatcher(
+                store: WebhookStore(writer: store.writer), httpClient: httpClient, signer: signer, urlGuard: webhookGuard,
+                settings: configuration.webhooks, signal: webhookSignal, leaseOwner: leaseOwner, logger: logger))
         let upstream = ApiTopMixClient(
             configuration: .init(
                 baseURL: upstreamBase, apiKey: configuration.upstreamKey, callTimeout: configuration.upstreamTimeout,
@@ -55,21 +75,25 @@ public enum MediaJobsService {
             httpClient: httpClient, logger: logger)
         let downloader = ArtifactDownloader(
             httpClient: httpClient, storage: storage, urlGuard: urlGuard,
-            limits: .init(maxBytes: configuration.maxArtifactSize.bytes, timeout: configuration.downloadTimeout))
+            limits: .init(maxBytes: configuration.maxArtifactSize.bytes, timeout: configuration.downloadTimeout), metrics: metrics)
         let signals = StageSignals()
         let events = TaskEvents()
         let pipeline = TaskPipeline(
-            store: store, upstream: upstream, downloader: downloader, settings: configuration.pipeline, events: events, signals: signals,
-            leaseOwner: "mediajobs-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))", logger: logger)
+            store: store, upstream: MeteredUpstreamClient(upstream, metrics: metrics), downloader: downloader, settings: configuration.pipeline, events: events, signals: signals,
+            leaseOwner: leaseOwner, logger: logger)
         let settings = configuration.pipeline
         services.append(StageWorker(status: .queued, pipeline: pipeline, concurrency: settings.submitConcurrency, logger: logger))
         services.append(StageWorker(status: .processing, pipeline: pipeline, concurrency: settings.pollConcurrency, logger: logger))
         services.append(StageWorker(status: .downloading, pipeline: pipeline, concurrency: settings.downloadConcurrency, logger: logger))
+        if let retention = retentionService(settings: operatorSettings, pruner: pruner, metrics: metrics, logger: logger) {
+            services.append(retention)
+        }
 
         let service = TaskService(
-            store: store, storage: storage, signals: signals, events: events, limits: configuration.submission, urlGuard: urlGuard,
+            store: store, storage: storage, signals: signals, events: events, limits: configuration.submission, urlGuard: webhookGuard,
             taskTimeout: settings.taskTimeout)
-        let router = makeRouter(service: service, configuration: configuration)
+        let operators = OperatorService(store: store, storage: storage, pruner: pruner, signals: signals, logger: logger)
+        let router = makeRouter(service: service, configuration: configuration, operators: operators, operatorSettings: operatorSettings, metrics: metrics)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "MediaJobs"),
@@ -81,9 +105,45 @@ public enum MediaJobsService {
             logger: logger)
     }
 
+    /// The HTTP client for the provider, downloads and webhooks. It never follows redirects: the
+    /// downloader follows them itself, re-checking every hop, and webhooks must not follow them.
+    public static func makeHTTPClient(configuration: ServiceConfiguration) -> HTTPClient {
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, configuration.upstreamConcurrency)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    }
+
+    /// The signer for outgoing webhooks: the configured secret, or one generated once and kept in the data directory.
+    static func webhookSigner(configuration: ServiceConfiguration, storage: ArtifactStorage, logger: Logger) async throws -> WebhookSigner {
+        var secrets: [WebhookSecret] = []
+        if let text = configuration.webhookSecret {
+            guard let secret = WebhookSecret(parsing: text) else { throw StartupError.configuration("--webhook-secret must be whsec_<base64 of at least 16 bytes>") }
+            secrets.append(secret)
+        } else {
+            let file = storage.dataDirectory.appendingPathComponent("webhook-secret")
+            let (secret, created) = try WebhookSecret.loadOrCreate(at: file)
+            if created {
+                // Printed this once so the operator can hand it to webhook consumers; it stays in the file.
+                print("Generated webhook signing secret (stored in \(file.path)): \(secret.encoded)")
+                logger.notice("generated a webhook signing secret", metadata: ["file": "\(file.path)"])
+            }
+            secrets.append(secret)
+        }
+        for text in configuration.webhookPreviousSecrets {
+            guard let secret = WebhookSecret(parsing: text) else { throw StartupError.configuration("--webhook-previous-secret must be whsec_<base64>") }
+            secrets.append(secret)
+        }
+        return WebhookSigner(secrets: secrets)
+    }
+
     /// Every public route, behind the error envelope.
-    static func makeRouter(service: TaskService, configuration: ServiceConfiguration) -> Router<MediaJobsRequestContext> {
+    static func makeRouter(
+        service: TaskService, configuration: ServiceConfiguration, operators: OperatorService, operatorSettings: OperatorSettings, metrics: ServiceMetrics
+    ) -> Router<MediaJobsRequestContext> {
         let router = Router(context: MediaJobsRequestContext.self)
+        router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: APIErrorMiddleware())
         let body = JSONRequestBody(maxBytes: Int(clamping: configuration.maxBodySize.bytes))
         HealthController(store: service.store, storage: service.storage).addRoutes(to: router)
@@ -91,6 +151,7 @@ public enum MediaJobsService {
         ImagesController(service: service, body: body, syncWait: configuration.imageWait).addRoutes(to: router.group("v1/images"))
         TasksController(service: service).addRoutes(to: router.group("v1"))
         FilesController(service: service).addRoutes(to: router)
+        addOperatorRoutes(to: router, operators: operators, settings: operatorSettings, metrics: metrics, body: body)
         return router
     }
 

@@ -23,6 +23,12 @@ public struct ServiceConfiguration: Sendable {
     public var upstreamTimeout: Duration = .seconds(30)
     public var pipeline = PipelineSettings()
     public var submission = SubmissionLimits()
+    /// Webhook endpoints, retry schedule, timeouts.
+    public var webhooks = WebhookSettings()
+    /// `whsec_…` signing secret; when nil one is generated on first start and kept in the data directory.
+    public var webhookSecret: String?
+    /// Secrets being rotated out: events are signed with these too until they are removed.
+    public var webhookPreviousSecrets: [String] = []
     /// Settings of the in-process simulator in demo mode.
     public var simulator = SimulatorSettings()
 

@@ -36,13 +36,16 @@ public struct ArtifactDownloader: Sendable {
     private let storage: ArtifactStorage
     private let urlGuard: OutboundURLGuard
     private let limits: Limits
+    /// Counts stored downloads (`mediajobs_download_*`), when given.
+    private let metrics: ServiceMetrics?
 
     /// `httpClient` must not follow redirects itself: each hop is checked here.
-    public init(httpClient: HTTPClient, storage: ArtifactStorage, urlGuard: OutboundURLGuard, limits: Limits) {
+    public init(httpClient: HTTPClient, storage: ArtifactStorage, urlGuard: OutboundURLGuard, limits: Limits, metrics: ServiceMetrics? = nil) {
         self.httpClient = httpClient
         self.storage = storage
         self.urlGuard = urlGuard
         self.limits = limits
+        self.metrics = metrics
     }
 
     /// Downloads `url` as artifact `index` of `taskID`; the media must be of `kind`.
@@ -57,6 +60,7 @@ public struct ArtifactDownloader: Sendable {
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
             guard rename(temporary.path, destination.path) == 0 else { throw DownloadError.storage("rename failed: errno \(errno)") }
             try Self.fsyncDirectory(destination.deletingLastPathComponent())
+            metrics?.artifactDownloaded(kind: kind, bytes: bytes)
             return StoredFile(media: media, bytes: bytes, sha256: digest, fileName: fileName)
         } catch {
             try? FileManager.default.removeItem(at: temporary)

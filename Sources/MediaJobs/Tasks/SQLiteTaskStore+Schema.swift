@@ -89,6 +89,27 @@ extension SQLiteTaskStore {
                     """
             )
         }
+        migrator.registerMigration("v3: retention and operators") { db in
+            // file_removals: files (or, with no file_name, task folders) that a committed prune, task
+            // deletion or retry made unused; removed from disk after the commit, then forgotten.
+            // operator_counters: lifetime totals (pruned files and bytes, deleted tasks) that outlive task rows.
+            try db.execute(
+                sql: """
+                    CREATE TABLE file_removals (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        task_id TEXT NOT NULL,
+                        file_name TEXT,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE operator_counters (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        value INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX artifacts_prunable ON artifacts (created_at, task_id, idx) WHERE pruned_at IS NULL;
+                    CREATE INDEX tasks_finished ON tasks (finished_at, id) WHERE finished_at IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -8,6 +8,11 @@ public struct SQLiteTaskStore: TaskStore {
     /// The database; exposed for the other stores that share the file (webhooks, retention).
     public let writer: any DatabaseWriter
 
+    /// Runs inside the transaction that makes a task terminal (the webhook outbox), so whatever
+    /// it writes commits or rolls back together with the task's end.
+    public typealias TerminalHook = @Sendable (Database, MediaTask) throws -> Void
+    public var terminalHook: TerminalHook?
+
     /// Wraps `writer` and brings its schema up to date.
     public init(writer: any DatabaseWriter) throws {
         self.writer = writer
@@ -175,8 +180,11 @@ public struct SQLiteTaskStore: TaskStore {
         arguments += [taskID, status.rawValue, owner]
         let finalArguments = arguments
         let sql = "UPDATE tasks SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ? AND lease_owner = ? RETURNING *"
+        let hook = terminalHook
         let updated = try await writer.write { db in
-            try Row.fetchOne(db, sql: sql, arguments: finalArguments).map(MediaTask.init(row:))
+            let updated = try Row.fetchOne(db, sql: sql, arguments: finalArguments).map(MediaTask.init(row:))
+            if let updated, updated.status.isTerminal { try hook?(db, updated) }
+            return updated
         }
         guard let updated else { throw TaskStoreError.leaseLost(taskID) }
         return updated
@@ -188,6 +196,15 @@ public struct SQLiteTaskStore: TaskStore {
                 sql: "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status IN ('queued', 'processing', 'downloading')",
                 arguments: [until.millis, taskID, owner]
             )
+            return db.changesCount == 1
+        }
+    }
+
+    public func releaseLease(taskID: String, owner: String) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?",
+                arguments: [taskID, owner])
             return db.changesCount == 1
         }
     }
@@ -212,7 +229,8 @@ public struct SQLiteTaskStore: TaskStore {
     }
 
     public func cancel(taskID: String, now: Date) async throws -> MediaTask {
-        try await writer.write { db in
+        let hook = terminalHook
+        return try await writer.write { db in
             if let row = try Row.fetchOne(
                 db,
                 sql: """
@@ -221,7 +239,9 @@ public struct SQLiteTaskStore: TaskStore {
                     """,
                 arguments: [now.millis, now.millis, taskID]
             ) {
-                return try MediaTask(row: row)
+                let canceled = try MediaTask(row: row)
+                try hook?(db, canceled)
+                return canceled
             }
             guard let current = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [taskID]) else {
                 throw TaskStoreError.notFound(taskID)

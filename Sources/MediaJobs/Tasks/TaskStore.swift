@@ -40,6 +40,9 @@ public protocol TaskStore: Sendable {
     /// Extends a lease that `owner` still holds; false if it was lost.
     func renewLease(taskID: String, owner: String, until: Date) async throws -> Bool
 
+    /// Gives up a lease `owner` holds without changing the task, so it can be claimed at once.
+    func releaseLease(taskID: String, owner: String) async throws -> Bool
+
     /// Records a stored file for a task that `owner` holds in `downloading`; replaces an earlier row of the same index.
     func saveArtifact(_ artifact: TaskArtifact, owner: String) async throws
 

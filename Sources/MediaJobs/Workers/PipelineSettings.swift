@@ -16,6 +16,8 @@ public struct PipelineSettings: Sendable {
     public var downloadConcurrency: Int = 8
     /// Longest an idle worker sleeps before looking at the database again.
     public var idleTick: Duration = .seconds(1)
+    /// How long steps in flight may finish after a shutdown request before they are cancelled.
+    public var shutdownGrace: Duration = .seconds(5)
 
     public init() {}
 

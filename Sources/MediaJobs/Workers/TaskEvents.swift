@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLifecycle
 import Synchronization
 
 /// In-process notice that a task ended, so a client waiting on a synchronous image request answers at once.
@@ -24,7 +25,8 @@ public final class TaskEvents: Sendable {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             let task = try await load()
-            guard let task, !task.status.isTerminal else { return task }
+            // On shutdown answer with what we have (a 202 for images) instead of holding the server open.
+            guard let task, !task.status.isTerminal, !Task.isShuttingDownGracefully else { return task }
             let remaining = ContinuousClock.now.duration(to: deadline)
             if remaining <= .zero { return task }
             await wait(taskID: taskID, timeout: min(remaining, recheckEvery))

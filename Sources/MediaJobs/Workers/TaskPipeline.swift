@@ -48,6 +48,8 @@ public struct TaskPipeline: Sendable {
             case .downloading: try await download(task, logger: logger)
             case .completed, .failed, .canceled: return
             }
+        } catch where Task.isCancelled {
+            await releaseAfterCancellation(task, logger: logger)
         } catch TaskStoreError.leaseLost {
             logger.info("task moved on while this step ran (cancelled or re-leased); result dropped")
         } catch {
@@ -156,6 +158,8 @@ public struct TaskPipeline: Sendable {
 
     /// Schedules another try of the same step with backoff, or fails the task when retrying cannot help.
     private func retryOrFail(_ task: MediaTask, error: any Error, isRetryable: Bool, retryAfter: Duration?, logger: Logger) async throws {
+        // A step cut short by shutdown did not fail: hand the task back untouched.
+        if Task.isCancelled { throw CancellationError() }
         let attempts = task.attempts + 1
         guard isRetryable, attempts < settings.maxAttempts else {
             let suffix = isRetryable ? " (gave up after \(attempts) attempts)" : ""
@@ -167,6 +171,15 @@ public struct TaskPipeline: Sendable {
         let now = Date()
         try await store.advance(
             taskID: task.id, from: task.status, owner: leaseOwner, change: TaskChange(nextAttemptAt: now.adding(delay), attempts: attempts), now: now)
+    }
+
+    /// Gives a task back after shutdown cancelled its step, so a restart (or another instance) takes it at once.
+    private func releaseAfterCancellation(_ task: MediaTask, logger: Logger) async {
+        // The release must run even though this task is cancelled.
+        let released = await Task.detached { [store, leaseOwner] in
+            (try? await store.releaseLease(taskID: task.id, owner: leaseOwner)) ?? false
+        }.value
+        logger.notice("step interrupted by shutdown; task handed back", metadata: ["lease.released": "\(released)"])
     }
 
     /// Keeps the lease alive while a long step (a big download) runs.

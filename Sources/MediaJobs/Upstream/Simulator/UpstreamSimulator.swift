@@ -11,6 +11,8 @@ import Synchronization
 public final class UpstreamSimulator: Sendable {
     struct MusicTask: Sendable {
         var createdAt: ContinuousClock.Instant
+        /// Wall-clock twin of `createdAt`, for `/_stats` (benchmarks compare it with database times).
+        var submittedAt: Date
         var fails: Bool
         var title: String?
         var style: String?
@@ -18,6 +20,7 @@ public final class UpstreamSimulator: Sendable {
 
     let settings: SimulatorSettings
     private let tasks = Mutex<[String: MusicTask]>([:])
+    private let counters = SimulatorCounters()
 
     public init(settings: SimulatorSettings) {
         self.settings = settings
@@ -33,6 +36,7 @@ public final class UpstreamSimulator: Sendable {
         router.get("media/audio/{name}", use: audio)
         router.get("media/image/{name}", use: image)
         router.get("healthz") { _, _ in "ok" }
+        router.get("_stats", use: stats)
         return router
     }
 
@@ -47,13 +51,15 @@ public final class UpstreamSimulator: Sendable {
             return Self.json(["code": .number(400), "message": .string("prompt is required")], status: .badRequest)
         }
         let id = "sim_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let task = MusicTask(createdAt: .now, fails: Double.random(in: 0..<1) < settings.failureRate, title: input.title, style: input.style)
+        counters.submits.add(1, ordering: .relaxed)
+        let task = MusicTask(createdAt: .now, submittedAt: Date(), fails: Double.random(in: 0..<1) < settings.failureRate, title: input.title, style: input.style)
         tasks.withLock { $0[id] = task }
         return Self.json(["code": .number(200), "message": .string("success"), "data": .object(["task_id": .string(id)])])
     }
 
     @Sendable func fetchMusic(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
+        counters.fetches.add(1, ordering: .relaxed)
         guard let task = tasks.withLock({ $0[id] }) else {
             return Self.json(["code": .number(404), "message": .string("task not found")], status: .notFound)
         }
@@ -111,6 +117,7 @@ public final class UpstreamSimulator: Sendable {
     @Sendable func audio(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let name = try context.parameters.require("name")
         guard name.hasSuffix(".wav") else { throw HTTPError(.notFound) }
+        counters.mediaDownloads.add(1, ordering: .relaxed)
         let bytes = WAVEncoder.melody(seed: Self.seed(name), seconds: settings.trackDuration.timeInterval)
         return Self.media(bytes, contentType: "audio/wav")
     }
@@ -122,6 +129,27 @@ public final class UpstreamSimulator: Sendable {
             let size = ImageSize(parsing: String(sizeText))
         else { throw HTTPError(.notFound) }
         return Self.media(PNGEncoder.image(width: size.width, height: size.height, seed: Self.seed(name)), contentType: "image/png")
+    }
+
+    // MARK: Counters
+
+    /// `GET /_stats`: call counters, so a benchmark can sample polls per second. With
+    /// `?completions=1` it also lists each music task's completion time (Unix milliseconds).
+    @Sendable func stats(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var body: [String: JSONValue] = [
+            "submits": .number(Double(counters.submits.load(ordering: .relaxed))),
+            "fetches": .number(Double(counters.fetches.load(ordering: .relaxed))),
+            "media_downloads": .number(Double(counters.mediaDownloads.load(ordering: .relaxed))),
+            "tasks": .number(Double(taskCount)),
+        ]
+        if request.uri.queryParameters["completions"] == "1" {
+            let latency = settings.latency.timeInterval
+            let completions = tasks.withLock { tasks in
+                tasks.mapValues { JSONValue.number(($0.submittedAt.timeIntervalSince1970 + latency) * 1000) }
+            }
+            body["completions"] = .object(completions)
+        }
+        return Self.json(body)
     }
 
     // MARK: Helpers
@@ -159,6 +187,8 @@ struct SimulatorGate: RouterMiddleware {
     let settings: SimulatorSettings
 
     func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
+        // The benchmark counters are neither authenticated nor subject to injected errors.
+        if request.uri.path == "/_stats" { return try await next(request, context) }
         let isMedia = request.uri.path.hasPrefix("/media/")
         if let key = settings.apiKey, !isMedia, request.headers[.authorization] != "Bearer \(key)" {
             return UpstreamSimulator.openAIError(status: .unauthorized, message: "Invalid API key provided.", type: "authentication_error", code: "invalid_api_key")
@@ -170,6 +200,13 @@ struct SimulatorGate: RouterMiddleware {
         }
         return try await next(request, context)
     }
+}
+
+/// What the simulator has served, for `GET /_stats`.
+final class SimulatorCounters: Sendable {
+    let submits = Atomic<Int>(0)
+    let fetches = Atomic<Int>(0)
+    let mediaDownloads = Atomic<Int>(0)
 }
 
 struct ImageGenerationAnswerInput: Decodable {

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A store that can do everything operators ask for: tasks, statistics, retries and retention.
+public typealias OperatorTaskStore = TaskStore & OperatorStore & RetentionStore
+
+/// What operators can do, shared by the admin API (in the server) and the CLI (directly on a data directory).
+public struct OperatorService: Sendable {
+    public let store: any OperatorTaskStore
+    public let storage: ArtifactStorage
+    public let pruner: Pruner
+    /// Wakes the submit worker after a retry, in the server; nil in the CLI (the server finds the task at its next idle tick).
+    let signals: StageSignals?
+    let logger: Logger
+
+    public init(store: any OperatorTaskStore, storage: ArtifactStorage, pruner: Pruner, signals: StageSignals? = nil, logger: Logger) {
+        self.store = store
+        self.storage = storage
+        self.pruner = pruner
+        self.signals = signals
+        self.logger = logger
+    }
+
+    /// Opens an existing data directory for the CLI; a running server may use it at the same time.
+    ///
+    /// `publicURL` is the base of the file URLs printed in task objects (the server's `--public-url`).
+    public static func open(dataDirectory: URL, publicURL: String, logger: Logger) throws -> OperatorService {
+        let storage = ArtifactStorage(dataDirectory: dataDirectory, publicBaseURL: publicURL)
+        guard FileManager.default.fileExists(atPath: storage.databasePath) else {
+            throw OperatorError.noDatabase(storage.databasePath)
+        }
+        let store = try SQLiteTaskStore.open(path: storage.databasePath)
+        return OperatorService(store: store, storage: storage, pruner: Pruner(store: store, storage: storage, logger: logger), logger: logger)
+    }
+
+    /// The statistics, with the data directory's free space.
+    public func stats(now: Date = Date()) async throws -> OperatorStats {
+        var stats = try await store.stats(now: now)
+        var info = statvfs()
+        if statvfs(storage.dataDirectory.path, &info) == 0 {
+            stats.diskFreeBytes = Int64(info.f_bavail) * Int64(info.f_frsize)
+        }
+        return stats
+    }
+
+    /// Sends a failed task back to `queued` and removes the files of its old artifacts.
+    public func retry(_ id: String) async throws -> MediaTask {
+        let task = try await store.retry(taskID: id, now: Date())
+        try await pruner.finishFileRemovals()
+        signals?.submit.signal()
+        logger.notice("task sent back to the queue by an operator", metadata: ["task.id": "\(task.id)", "task.kind": "\(task.kind.rawValue)"])
+        return task
+    }
+
+    /// Cancels a queued or processing task.
+    public func cancel(_ id: String) async throws -> MediaTask {
+        let task = try await store.cancel(taskID: id, now: Date())
+        logger.notice("task canceled by an operator", metadata: ["task.id": "\(task.id)", "task.kind": "\(task.kind.rawValue)"])
+        return task
+    }
+
+    /// A task and its artifacts, if it exists.
+    public func task(_ id: String) async throws -> (MediaTask, [TaskArtifact])? {
+        guard let task = try await store.task(id: id) else { return nil }
+        return (task, try await store.artifacts(forTasks: [id])[id] ?? [])
+    }
+
+    /// A page of tasks, newest first, with their artifacts.
+    public func list(_ query: TaskQuery) async throws -> (page: TaskPage, artifacts: [String: [TaskArtifact]]) {
+        let page = try await store.list(query)
+        return (page, try await store.artifacts(forTasks: page.tasks.map(\.id)))
+    }
+
+    /// The task object of `GET /v1/tasks/{id}`, as (pretty-printed) JSON.
+    public func json(_ task: MediaTask, artifacts: [TaskArtifact]) throws -> String {
+        try Self.json(TaskRepresentations(storage: storage).task(task, artifacts: artifacts))
+    }
+
+    /// The list object of `GET /v1/tasks`, as (pretty-printed) JSON.
+    public func json(_ page: TaskPage, artifacts: [String: [TaskArtifact]]) throws -> String {
+        let representations = TaskRepresentations(storage: storage)
+        let objects = page.tasks.map { representations.task($0, artifacts: artifacts[$0.id] ?? []) }
+        return try Self.json(TaskList(data: objects, hasMore: page.hasMore, nextCursor: page.hasMore ? page.tasks.last?.id : nil))
+    }
+
+    /// Any API shape (stats, prune reports) as the CLI prints it: pretty-printed, keys sorted.
+    public static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONCoding.encoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// Why an operator command could not run.
+public enum OperatorError: Error, CustomStringConvertible {
+    case noDatabase(String)
+
+    public var description: String {
+        switch self {
+        case .noDatabase(let path): "no MediaJobs database at \(path) (wrong --data-dir? `mediajobs serve` creates it)"
+        }
+    }
+}

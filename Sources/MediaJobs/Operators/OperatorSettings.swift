@@ -1,0 +1,15 @@
+/// The operator side of `mediajobs serve`: the admin key and the automatic retention policy.
+public struct OperatorSettings: Sendable {
+    /// Protects `/admin/*` (Bearer); nil turns the admin API off (404).
+    public var adminKey: String?
+    /// Run this prune periodically; nil (or an empty policy) for no automatic retention.
+    public var retention: PrunePolicy?
+    /// Time between automatic prunes; the first runs at start-up.
+    public var retentionInterval: Duration = .seconds(3600)
+
+    public init(adminKey: String? = nil, retention: PrunePolicy? = nil, retentionInterval: Duration = .seconds(3600)) {
+        self.adminKey = adminKey
+        self.retention = retention
+        self.retentionInterval = retentionInterval
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Applies a ``PrunePolicy``: the one implementation behind `mediajobs prune`, `POST /admin/v1/prune`
+/// and the automatic retention of `serve`.
+///
+/// Order of work, chosen so a crash at any point leaves rows and files agreeing:
+/// 1. finish file removals an interrupted earlier run committed but did not carry out;
+/// 2. delete task records past `deleteTasksOlderThan`, in batches;
+/// 3. mark artifacts pruned, oldest first, until the age and size limits both hold, in batches.
+/// Each batch is one transaction that changes the rows *and* records the files to remove; only
+/// after it commits are the files deleted, and then the records dropped. A crash before a commit
+/// changes nothing; a crash after it leaves pruned rows (already answered as expired, 410) whose
+/// files the next prune or server start removes.
+public struct Pruner: Sendable {
+    let store: any RetentionStore
+    let storage: ArtifactStorage
+    let logger: Logger
+    /// Rows per transaction: large enough to be quick, small enough not to hold the write lock for long.
+    public var batchSize = 500
+    /// For crash tests only: sleeps after each batch commits and before its files go, so a test can kill the process in between.
+    public var pauseBeforeRemovingFiles: Duration?
+
+    public init(store: any RetentionStore, storage: ArtifactStorage, logger: Logger) {
+        self.store = store
+        self.storage = storage
+        self.logger = logger
+    }
+
+    /// Runs `policy`. With `dryRun` nothing changes, and the report says what a real run would remove.
+    ///
+    /// `progress` (when given) is called after every batch, with totals planned by a dry pass first.
+    /// Cancellation stops the run between batches; what was committed so far stays done.
+    public func run(
+        _ policy: PrunePolicy, dryRun: Bool, now: Date = Date(), progress: (@Sendable (PruneProgress) -> Void)? = nil
+    ) async throws -> PruneReport {
+        guard !policy.isEmpty else { throw RetentionError.nothingToDo }
+        var report = PruneReport(dryRun: dryRun, policy: policy, startedAt: now)
+        if !dryRun {
+            report.interruptedRemovalsFinished = try await finishFileRemovals().processed
+        }
+        var plan: PruneReport?
+        if progress != nil {
+            plan = try await run(policy, dryRun: true, now: now)
+        }
+        report.cutoff = policy.maxAge.map { now.adding(.zero - $0) }
+        report.taskHorizon = policy.deleteTasksOlderThan.map { now.adding(.zero - $0) }
+        let scope = PruneScope(kind: policy.kind, deleteTasksFinishedBefore: report.taskHorizon)
+        report.storedBytesBefore = try await store.storedBytes(PruneScope(kind: policy.kind))
+
+        var taskCursor: TaskDeletionCursor?
+        while scope.deleteTasksFinishedBefore != nil {
+            try Task.checkCancellation()
+            let deleted = try await store.deleteTasks(scope, after: taskCursor, limit: batchSize, now: now, dryRun: dryRun)
+            report.tasks.add(deleted)
+            if !dryRun, !deleted.isEmpty { try await removeCommittedFiles(into: &report) }
+            progress?(PruneProgress(phase: .deletingTasks, done: report.tasks.count, total: plan?.tasks.count, bytes: report.tasks.bytes))
+            guard deleted.count == batchSize, let last = deleted.last else { break }
+            taskCursor = last.cursor
+        }
+
+        let stored = try await store.storedBytes(scope)
+        var rule = PruneRule(cutoff: report.cutoff, excessBytes: policy.maxTotalSize.map { stored - $0.bytes } ?? 0)
+        var cursor: PruneCursor?
+        while policy.maxAge != nil || policy.maxTotalSize != nil {
+            try Task.checkCancellation()
+            let batch = try await store.pruneArtifacts(scope, after: cursor, limit: batchSize, rule: rule, now: now, dryRun: dryRun)
+            report.artifacts.add(batch.pruned)
+            rule = rule.after(batch.pruned)
+            if !dryRun, !batch.pruned.isEmpty { try await removeCommittedFiles(into: &report) }
+            progress?(PruneProgress(phase: .pruningArtifacts, done: report.artifacts.count, total: plan?.artifacts.count, bytes: report.artifacts.bytes))
+            // A refused candidate ends the walk (every later one is younger), as does the end of the table.
+            guard batch.pruned.count == batch.scanned, batch.scanned == batchSize, let last = batch.pruned.last else { break }
+            cursor = last.cursor
+        }
+        if let limit = policy.maxTotalSize {
+            report.sizeLimitMet = report.storedBytesAfter <= limit.bytes
+        }
+        report.finishedAt = Date()
+        if !dryRun, report.removed.files > 0 || report.tasks.count > 0 {
+            logger.info(
+                "prune removed stored files",
+                metadata: [
+                    "prune.artifacts": "\(report.artifacts.count)", "prune.tasks_deleted": "\(report.tasks.count)",
+                    "prune.files": "\(report.removed.files)", "prune.bytes": "\(report.removed.bytes)",
+                    "prune.stored_bytes_after": "\(report.storedBytesAfter)",
+                ])
+        }
+        return report
+    }
+
+    /// Carries out every recorded file removal (after a crash, or right after a batch commits).
+    @discardableResult
+    public func finishFileRemovals() async throws -> FileRemovalTotals {
+        var totals = FileRemovalTotals()
+        var after: Int64 = 0
+        while true {
+            let removals = try await store.pendingFileRemovals(after: after, limit: batchSize)
+            guard let last = removals.last else { return totals }
+            var done: [Int64] = []
+            for removal in removals {
+                switch remove(removal) {
+                case .deleted:
+                    totals.deleted += 1
+                    done.append(removal.id)
+                case .missing, .kept:
+                    totals.missing += removal.restored ? 0 : 1
+                    done.append(removal.id)
+                case .failed(let reason):
+                    // Kept for the next run; the file stays unserved meanwhile (its row is pruned or gone).
+                    logger.error("could not remove a pruned file", metadata: ["task.id": "\(removal.taskID)", "file": "\(removal.fileName ?? "*")", "error": "\(reason)"])
+                    totals.failed += 1
+                }
+            }
+            totals.processed += done.count
+            try await store.completeFileRemovals(done)
+            after = last.id
+        }
+    }
+
+    /// Drains removals and adds them to `report`.
+    private func removeCommittedFiles(into report: inout PruneReport) async throws {
+        if let pause = pauseBeforeRemovingFiles { try await Task.sleep(for: pause) }
+        let totals = try await finishFileRemovals()
+        report.filesDeleted += totals.deleted
+        report.filesMissing += totals.missing
+    }
+
+    private enum RemovalOutcome {
+        case deleted, missing, kept
+        case failed(String)
+    }
+
+    /// Deletes one recorded file or task folder, never anything outside the media directory.
+    private func remove(_ removal: FileRemoval) -> RemovalOutcome {
+        guard !removal.restored else { return .kept }
+        guard Self.isPlainName(removal.taskID), removal.fileName.map(Self.isPlainName) ?? true else {
+            return .failed("refusing a path outside the media directory")
+        }
+        let folder = storage.mediaDirectory.appendingPathComponent(removal.taskID, isDirectory: true)
+        guard let fileName = removal.fileName else {
+            guard FileManager.default.fileExists(atPath: folder.path) else { return .missing }
+            do {
+                try FileManager.default.removeItem(at: folder)
+                return .deleted
+            } catch {
+                return .failed("\(error)")
+            }
+        }
+        let path = folder.appendingPathComponent(fileName).path
+        if unlink(path) != 0 {
+            return errno == ENOENT ? .missing : .failed("unlink: errno \(errno)")
+        }
+        // The task's folder goes with its last file; rmdir fails harmlessly while others remain.
+        _ = rmdir(folder.path)
+        return .deleted
+    }
+
+    private static func isPlainName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
+    }
+}
+
+/// What one drain of file removals did.
+public struct FileRemovalTotals: Sendable, Equatable {
+    /// Removals carried out and forgotten.
+    public var processed = 0
+    /// Files (or task folders) deleted.
+    public var deleted = 0
+    /// Already gone.
+    public var missing = 0
+    /// Could not be deleted; kept for the next run.
+    public var failed = 0
+}
+
+/// How far a long prune has got, for a progress line on a terminal.
+public struct PruneProgress: Sendable, Equatable {
+    public enum Phase: String, Sendable {
+        case deletingTasks = "deleting tasks"
+        case pruningArtifacts = "pruning files"
+    }
+
+    public var phase: Phase
+    public var done: Int
+    /// What the dry pass planned, when it ran.
+    public var total: Int?
+    public var bytes: Int64
+}

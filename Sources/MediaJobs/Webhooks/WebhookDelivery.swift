@@ -1,0 +1,55 @@
+import Foundation
+
+/// One event on its way to one endpoint (a row of `webhook_deliveries`).
+public struct WebhookDelivery: Sendable, Equatable, Codable {
+    /// Where a delivery stands.
+    public enum Status: String, Sendable, Codable, CaseIterable {
+        /// Waiting for its next attempt (the first, or a retry after a failure).
+        case pending
+        case delivered
+        /// Every attempt of the schedule failed; kept for operators to redeliver.
+        case dead
+        /// The endpoint answered 410 Gone and was switched off.
+        case disabled
+    }
+
+    public var id: Int64
+    /// The event's id, sent as `webhook-id`; the same for every attempt and endpoint.
+    public var eventID: String
+    public var eventType: String
+    public var taskID: String
+    public var endpointURL: String
+    public var status: Status
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var lastAttemptAt: Date?
+    public var lastResponseStatus: Int?
+    public var lastError: String?
+    public var createdAt: Date
+    public var deliveredAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, attempts
+        case eventID = "event_id", eventType = "event_type", taskID = "task_id", endpointURL = "endpoint_url"
+        case nextAttemptAt = "next_attempt_at", lastAttemptAt = "last_attempt_at", lastResponseStatus = "last_response_status"
+        case lastError = "last_error", createdAt = "created_at", deliveredAt = "delivered_at"
+    }
+}
+
+/// What the dispatcher needs to send one delivery.
+struct WebhookJob: Sendable {
+    var delivery: WebhookDelivery
+    /// The event body, fixed when the task ended.
+    var payload: [UInt8]
+}
+
+/// Which deliveries an operator wants to see.
+public enum WebhookDeliveryFilter: String, Sendable, CaseIterable {
+    case all
+    case pending
+    /// Pending deliveries whose last attempt failed.
+    case failed
+    case dead
+    case delivered
+    case disabled
+}

@@ -1,0 +1,208 @@
+import Foundation
+import GRDB
+
+/// The webhook outbox and delivery state, in the task database.
+public struct WebhookStore: Sendable {
+    let writer: any DatabaseWriter
+
+    public init(writer: any DatabaseWriter) {
+        self.writer = writer
+    }
+
+    // MARK: Outbox (inside the transaction that ends a task)
+
+    /// Writes the event for a task that just ended and one delivery per interested endpoint.
+    ///
+    /// Runs in the same transaction as the terminal update, so an event exists exactly for the
+    /// tasks that ended, whatever crashes afterwards.
+    static func recordEvent(
+        _ db: Database, task: MediaTask, endpoints: [WebhookEndpoint], payload: (MediaTask, [TaskArtifact]) throws -> Data, now: Date
+    ) throws {
+        guard let type = WebhookEventType(terminal: task.status) else { return }
+        var targets = endpoints.filter { $0.accepts(type) }.map(\.url)
+        if let callback = task.callbackURL { targets.insert(callback, at: 0) }
+        let disabled = Set(try String.fetchAll(db, sql: "SELECT endpoint_url FROM webhook_disabled_endpoints"))
+        targets = targets.reduce(into: []) { unique, url in
+            if !unique.contains(url), !disabled.contains(url) { unique.append(url) }
+        }
+        guard !targets.isEmpty else { return }
+        let artifacts = try Row.fetchAll(db, sql: "SELECT * FROM artifacts WHERE task_id = ? ORDER BY idx", arguments: [task.id]).map(TaskArtifact.init(row:))
+        let eventID = "msg_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let body = String(decoding: try payload(task, artifacts), as: UTF8.self)
+        try db.execute(
+            sql: "INSERT INTO webhook_events (id, task_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [eventID, task.id, type.rawValue, body, now.millis])
+        for url in targets {
+            try db.execute(
+                sql: """
+                    INSERT INTO webhook_deliveries (event_id, task_id, endpoint_url, status, attempts, next_attempt_at, created_at)
+                    VALUES (?, ?, ?, 'pending', 0, ?, ?)
+                    """,
+                arguments: [eventID, task.id, url, now.millis, now.millis])
+        }
+    }
+
+    // MARK: Dispatcher
+
+    /// Leases up to `limit` due deliveries to `owner`.
+    func claim(owner: String, lease: Duration, limit: Int, now: Date) async throws -> [WebhookJob] {
+        guard limit > 0 else { return [] }
+        return try await writer.write { db in
+            let ids = try Int64.fetchAll(
+                db,
+                sql: """
+                    UPDATE webhook_deliveries SET lease_owner = ?, lease_expires_at = ?
+                    WHERE id IN (
+                        SELECT id FROM webhook_deliveries
+                        WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                        ORDER BY next_attempt_at LIMIT ?)
+                    RETURNING id
+                    """,
+                arguments: [owner, now.adding(lease).millis, now.millis, now.millis, limit])
+            guard !ids.isEmpty else { return [] }
+            return try Row.fetchAll(
+                db,
+                sql: "\(Self.selectDeliveries) WHERE d.id IN (\(ids.map { _ in "?" }.joined(separator: ", ")))",
+                arguments: StatementArguments(ids)
+            ).map { row in WebhookJob(delivery: WebhookDelivery(row: row), payload: Array((row["payload"] as String).utf8)) }
+        }
+    }
+
+    /// The earliest next attempt among unleased pending deliveries.
+    func nextDue() async throws -> Date? {
+        try await writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending' AND lease_owner IS NULL")
+                .map(Date.init(millis:))
+        }
+    }
+
+    /// Records the outcome of an attempt made under `owner`'s lease.
+    func record(_ outcome: WebhookAttemptOutcome, deliveryID: Int64, owner: String, now: Date) async throws {
+        try await writer.write { db in
+            switch outcome {
+            case .delivered(let status):
+                try db.execute(
+                    sql: """
+                        UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, last_attempt_at = ?,
+                            last_response_status = ?, last_error = NULL, delivered_at = ?, lease_owner = NULL, lease_expires_at = NULL
+                        WHERE id = ? AND lease_owner = ?
+                        """,
+                    arguments: [now.millis, status, now.millis, deliveryID, owner])
+            case .retry(let status, let error, let next):
+                try db.execute(
+                    sql: """
+                        UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = ?, last_response_status = ?,
+                            last_error = ?, next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL
+                        WHERE id = ? AND lease_owner = ?
+                        """,
+                    arguments: [now.millis, status, error, next.millis, deliveryID, owner])
+            case .dead(let status, let error):
+                try db.execute(
+                    sql: """
+                        UPDATE webhook_deliveries SET status = 'dead', attempts = attempts + 1, last_attempt_at = ?,
+                            last_response_status = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL
+                        WHERE id = ? AND lease_owner = ?
+                        """,
+                    arguments: [now.millis, status, error, deliveryID, owner])
+            case .endpointGone(let url):
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO webhook_disabled_endpoints (endpoint_url, disabled_at, reason) VALUES (?, ?, '410 Gone')",
+                    arguments: [url, now.millis])
+                try db.execute(
+                    sql: """
+                        UPDATE webhook_deliveries SET status = 'disabled', last_response_status = 410,
+                            last_error = 'the endpoint answered 410 Gone and was disabled', lease_owner = NULL, lease_expires_at = NULL,
+                            attempts = attempts + (id = ?), last_attempt_at = CASE WHEN id = ? THEN ? ELSE last_attempt_at END
+                        WHERE endpoint_url = ? AND status = 'pending'
+                        """,
+                    arguments: [deliveryID, deliveryID, now.millis, url])
+            }
+        }
+    }
+
+    /// After a restart of the only instance: releases every delivery lease so interrupted
+    /// attempts are made again at once.
+    public func recoverAfterRestart() async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE webhook_deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL")
+        }
+    }
+
+    // MARK: Operators
+
+    /// Deliveries matching `filter`, newest first.
+    public func list(_ filter: WebhookDeliveryFilter, limit: Int = 100) async throws -> [WebhookDelivery] {
+        let condition: String =
+            switch filter {
+            case .all: "1"
+            case .failed: "d.status = 'pending' AND d.attempts > 0"
+            case .pending, .dead, .delivered, .disabled: "d.status = '\(filter.rawValue)'"
+            }
+        return try await writer.read { db in
+            try Row.fetchAll(db, sql: "\(Self.selectDeliveries) WHERE \(condition) ORDER BY d.id DESC LIMIT ?", arguments: [limit])
+                .map(WebhookDelivery.init(row:))
+        }
+    }
+
+    /// Schedules a dead, disabled or delivered delivery again with a fresh retry schedule; returns it.
+    /// Redelivering re-enables its endpoint if a 410 had disabled it.
+    public func redeliver(id: Int64, now: Date = Date()) async throws -> WebhookDelivery? {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "\(Self.selectDeliveries) WHERE d.id = ?", arguments: [id]) else { return nil }
+            let delivery = WebhookDelivery(row: row)
+            try db.execute(sql: "DELETE FROM webhook_disabled_endpoints WHERE endpoint_url = ?", arguments: [delivery.endpointURL])
+            try db.execute(
+                sql: """
+                    UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, delivered_at = NULL,
+                        lease_owner = NULL, lease_expires_at = NULL
+                    WHERE id = ? AND status != 'pending'
+                    """,
+                arguments: [now.millis, id])
+            return try Row.fetchOne(db, sql: "\(Self.selectDeliveries) WHERE d.id = ?", arguments: [id]).map(WebhookDelivery.init(row:))
+        }
+    }
+
+    /// Schedules every dead delivery again; returns how many.
+    public func redeliverAllDead(now: Date = Date()) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(
+                sql: "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE status = 'dead'",
+                arguments: [now.millis])
+            return db.changesCount
+        }
+    }
+
+    /// Deliveries by status, for stats and metrics.
+    public func counts() async throws -> [WebhookDelivery.Status: Int] {
+        try await writer.read { db in
+            var counts: [WebhookDelivery.Status: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM webhook_deliveries GROUP BY status") {
+                if let status = WebhookDelivery.Status(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    static let selectDeliveries = """
+        SELECT d.*, e.type AS event_type, e.payload AS payload FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+        """
+}
+
+/// What one attempt led to.
+enum WebhookAttemptOutcome: Sendable, Equatable {
+    case delivered(status: Int)
+    case retry(status: Int?, error: String, next: Date)
+    case dead(status: Int?, error: String)
+    case endpointGone(url: String)
+}
+
+extension WebhookDelivery {
+    init(row: Row) {
+        self.init(
+            id: row["id"], eventID: row["event_id"], eventType: row["event_type"], taskID: row["task_id"], endpointURL: row["endpoint_url"],
+            status: Status(rawValue: row["status"]) ?? .pending, attempts: row["attempts"], nextAttemptAt: Date(millis: row["next_attempt_at"]),
+            lastAttemptAt: (row["last_attempt_at"] as Int64?).map(Date.init(millis:)), lastResponseStatus: row["last_response_status"],
+            lastError: row["last_error"], createdAt: Date(millis: row["created_at"]),
+            deliveredAt: (row["delivered_at"] as Int64?).map(Date.init(millis:)))
+    }
+}

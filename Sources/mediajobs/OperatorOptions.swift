@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MediaJobs
+
+/// Options every operator command shares: which data directory, and how to print.
+struct OperatorOptions: ParsableArguments {
+    @Option(help: "Where the database and media live. [env: MEDIAJOBS_DATA_DIR] (default: ./storage)") var dataDir: String?
+    @Option(help: "Base of the file URLs printed for tasks. [env: MEDIAJOBS_PUBLIC_URL] (default: http://<MEDIAJOBS_HOST>:<MEDIAJOBS_PORT>)")
+    var publicURL: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical. [env: MEDIAJOBS_LOG_LEVEL] (default: warning)") var logLevel: String?
+    @Option(help: "text or json (one JSON object per line). [env: MEDIAJOBS_LOG_FORMAT] (default: text)") var logFormat: String?
+
+    /// Opens the data directory (which must hold a database already) with logging set up.
+    func open() async throws -> OperatorService {
+        let logger = try bootstrapLogging(level: logLevel, format: logFormat, defaultLevel: .warning)
+        var configuration = ServiceConfiguration()
+        configuration.host = Setting.text(nil, "MEDIAJOBS_HOST") ?? configuration.host
+        configuration.port = Setting.text(nil, "MEDIAJOBS_PORT").flatMap(Int.init) ?? configuration.port
+        configuration.publicURL = Setting.text(publicURL, "MEDIAJOBS_PUBLIC_URL")
+        let directory = URL(fileURLWithPath: Setting.text(dataDir, "MEDIAJOBS_DATA_DIR") ?? "storage", isDirectory: true)
+        do {
+            return try OperatorService.open(dataDirectory: directory, publicURL: configuration.effectivePublicURL, logger: logger)
+        } catch let error as OperatorError {
+            throw CommandFailure(error.description)
+        }
+    }
+}
+
+/// A command that could not do what was asked; ArgumentParser prints the message and exits 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Writes to standard error (progress, notes) so standard output stays the command's result.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}

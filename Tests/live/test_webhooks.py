@@ -1,0 +1,227 @@
+"""Webhooks as a consumer sees them: signed (verified with the official `standardwebhooks`
+package), retried with a stable webhook-id, dead-lettered and redelivered, never lost to kill -9."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from conftest import REPO_ROOT, Proc, assert_error, free_port, wait_for
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+RECEIVER = REPO_ROOT / "webhooks" / "receiver.py"
+
+
+class Receiver:
+    """webhooks/receiver.py on a loopback port, logging one JSON line per request."""
+
+    def __init__(self, workdir: Path, *extra: str, port: int | None = None, name: str = "receiver"):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.log = workdir / f"{name}.jsonl"
+        argv = [sys.executable, str(RECEIVER), "--port", str(self.port), "--secret", SECRET, "--log", str(self.log), *extra]
+        self.proc = Proc(name, argv, workdir / f"{name}.stderr")
+
+    def start(self) -> "Receiver":
+        self.proc.start()
+        wait_for(lambda: "listening" in self.proc.log_text(), 10, desc="receiver to listen")
+        return self
+
+    def entries(self) -> list[dict]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+
+def serve_args(*extra: str, schedule: str = "0s,300ms,300ms,300ms") -> list[str]:
+    return ["--allow-private-networks", "--webhook-secret", SECRET, "--webhook-retry-schedule", schedule, *extra]
+
+
+def cli(st, *args: str) -> subprocess.CompletedProcess:
+    binary = st.server.proc.argv[0]
+    return subprocess.run([binary, *args, "--data-dir", str(st.server.data_dir)], capture_output=True, text=True, timeout=60)
+
+
+def deliveries(st, flag: str = "") -> list[dict]:
+    args = ["webhooks", "list", "--json"] + ([flag] if flag else [])
+    result = cli(st, *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture
+def receiver_factory(tmp_path):
+    made: list[Receiver] = []
+
+    def make(*extra: str, port: int | None = None, name: str = "receiver", start: bool = True) -> Receiver:
+        receiver = Receiver(tmp_path / "receivers", *extra, port=port, name=name)
+        made.append(receiver)
+        return receiver.start() if start else receiver
+
+    yield make
+    for receiver in made:
+        if receiver.proc.running:
+            receiver.stop()
+
+
+def test_completed_and_failed_tasks_each_deliver_one_verified_event(stack_factory, receiver_factory):
+    receiver = receiver_factory()
+    ok = stack_factory("ok", latency="300ms", serve_args=serve_args())
+    tid = ok.submit_music(prompt="webhook me", callback_url=receiver.url)
+    ok.wait_music(tid)
+    entries = wait_for(lambda: [e for e in receiver.entries() if e.get("task_id") == tid] or None, 20, desc="completed event")
+    time.sleep(0.5)  # a second, duplicate delivery would show up within the retry schedule
+    entries = [e for e in receiver.entries() if e.get("task_id") == tid]
+    assert len(entries) == 1, entries
+    assert entries[0]["verified"] and entries[0]["type"] == "task.completed" and entries[0]["status"] == "completed"
+    assert entries[0]["webhook_id"].startswith("msg_")
+
+    bad = stack_factory("bad", latency="300ms", failure_rate=1, serve_args=serve_args())
+    failed = bad.submit_music(prompt="this one fails", callback_url=receiver.url)
+    bad.wait_music(failed, want="failed")
+    event = wait_for(lambda: [e for e in receiver.entries() if e.get("task_id") == failed] or None, 20, desc="failed event")
+    assert event[0]["verified"] and event[0]["type"] == "task.failed"
+
+
+def test_retries_keep_the_same_webhook_id(stack_factory, receiver_factory):
+    receiver = receiver_factory("--fail-first", "2")
+    st = stack_factory("retry", latency="300ms", serve_args=serve_args())
+    tid = st.submit_music(prompt="flaky receiver", callback_url=receiver.url)
+    st.wait_music(tid)
+    entries = wait_for(lambda: (lambda es: es if len(es) >= 3 else None)(receiver.entries()), 20, desc="three attempts")
+    assert [e["answered"] for e in entries] == [500, 500, 200]
+    assert len({e["webhook_id"] for e in entries}) == 1
+    assert all(e["verified"] for e in entries)
+    [row] = [d for d in deliveries(st) if d["task_id"] == tid]
+    assert row["status"] == "delivered" and row["attempts"] == 3 and row["last_response_status"] == 200
+
+
+def test_dead_lettered_delivery_is_redelivered_by_an_operator(stack_factory, receiver_factory):
+    port = free_port()  # nothing listens here until the operator fixes the receiver
+    st = stack_factory("dead", latency="300ms", serve_args=serve_args(schedule="0s,100ms,100ms"))
+    tid = st.submit_music(prompt="nobody home", callback_url=f"http://127.0.0.1:{port}/hook")
+    st.wait_music(tid)
+    dead = wait_for(lambda: [d for d in deliveries(st, "--dead") if d["task_id"] == tid] or None, 20, desc="dead letter")
+    assert dead[0]["attempts"] == 3 and dead[0]["last_error"]
+
+    receiver = receiver_factory(port=port)
+    result = cli(st, "webhooks", "redeliver", "--all-dead")
+    assert result.returncode == 0 and "scheduled 1" in result.stdout, result.stdout + result.stderr
+    got = wait_for(lambda: [e for e in receiver.entries() if e.get("task_id") == tid] or None, 20, desc="redelivery")
+    assert got[0]["verified"] and got[0]["webhook_id"] == dead[0]["event_id"]
+
+
+def test_kill9_between_task_end_and_delivery_still_delivers(stack_factory, receiver_factory):
+    port = free_port()
+    st = stack_factory("crash", latency="300ms", serve_args=serve_args(schedule="0s,3s,3s,3s,3s"))
+    tid = st.submit_music(prompt="crash before delivery", callback_url=f"http://127.0.0.1:{port}/hook")
+    st.wait_music(tid)
+    wait_for(lambda: [d for d in deliveries(st, "--failed") if d["task_id"] == tid] or None, 20, desc="a failed first attempt")
+    st.server.kill9()
+    receiver = receiver_factory(port=port)
+    st.server.start()
+    got = wait_for(lambda: [e for e in receiver.entries() if e.get("task_id") == tid] or None, 30, desc="delivery after restart")
+    assert got[0]["verified"] and got[0]["type"] == "task.completed"
+
+
+def test_tampered_bodies_and_signatures_fail_verification(stack_factory):
+    captured: list[tuple[bytes, dict]] = []
+
+    class Capture(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = self.rfile.read(int(self.headers["content-length"]))
+            captured.append((body, {k.lower(): v for k, v in self.headers.items()}))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Capture)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        st = stack_factory("tamper", latency="300ms", serve_args=serve_args())
+        tid = st.submit_music(prompt="sign me", callback_url=f"http://127.0.0.1:{server.server_port}/hook")
+        st.wait_music(tid)
+        wait_for(lambda: captured or None, 20, desc="a captured delivery")
+    finally:
+        server.shutdown()
+    body, headers = captured[0]
+    wh = Webhook(SECRET)
+    event = wh.verify(body, headers)
+    assert event["type"] == "task.completed" and event["data"]["id"] == tid
+    assert event["data"]["artifacts"][0]["url"].startswith(st.base + "/files/")
+    assert headers["content-type"].startswith("application/json")
+    with pytest.raises(WebhookVerificationError):
+        wh.verify(body.replace(b"completed", b"c0mpleted", 1), headers)
+    with pytest.raises(WebhookVerificationError):
+        wh.verify(body, {**headers, "webhook-id": "msg_forged"})
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY").verify(body, headers)
+
+
+def test_global_endpoint_with_event_filter(stack_factory, receiver_factory):
+    all_events = receiver_factory(name="all")
+    failures_only = receiver_factory(name="failures")
+    st = stack_factory("global", latency="300ms", failure_rate=0,
+                       serve_args=serve_args("--webhook-url", all_events.url, "--webhook-url", failures_only.url + "#task.failed"))
+    tid = st.submit_music(prompt="global endpoints")
+    st.wait_music(tid)
+    wait_for(lambda: [e for e in all_events.entries() if e.get("task_id") == tid] or None, 20, desc="global delivery")
+    canceled = st.post("/v1/tasks/" + st.submit_music(prompt="to cancel") + "/cancel").json()
+    wait_for(lambda: [e for e in all_events.entries() if e.get("task_id") == canceled["id"]] or None, 20, desc="canceled event")
+    assert not failures_only.entries(), "a failures-only endpoint got a completed/canceled event"
+
+
+def test_gone_endpoint_is_disabled(stack_factory, receiver_factory):
+    receiver = receiver_factory("--status", "410")
+    st = stack_factory("gone", latency="300ms", serve_args=serve_args())
+    first = st.submit_music(prompt="first", callback_url=receiver.url)
+    st.wait_music(first)
+    wait_for(lambda: [d for d in deliveries(st) if d["task_id"] == first and d["status"] == "disabled"] or None, 20, desc="endpoint disabled")
+    second = st.submit_music(prompt="second", callback_url=receiver.url)
+    st.wait_music(second)
+    time.sleep(0.5)
+    assert len(receiver.entries()) == 1, receiver.entries()
+
+
+def test_private_callback_urls_are_refused_at_submit(stack_factory):
+    st = stack_factory("ssrf", latency="300ms", serve_args=["--webhook-secret", SECRET])
+    for url in ("http://127.0.0.1:9/hook", "http://localhost:9/hook", "http://2130706433:9/hook", "http://[::1]:9/hook", "ftp://example.com/x"):
+        r = st.post("/suno/submit/music", json={"prompt": "x", "callback_url": url})
+        body = assert_error(r, 400, "invalid_request_error", suno=True)
+        assert body["error"]["param"] == "callback_url", body
+
+
+def test_secret_is_generated_once_and_kept(stack_factory):
+    st = stack_factory("secret", latency="300ms")
+    secret_file = st.server.data_dir / "webhook-secret"
+    assert secret_file.read_text().strip().startswith("whsec_")
+    assert st.server.log_text.count("Generated webhook signing secret") == 1
+    st.server.restart()
+    assert st.server.log_text.count("Generated webhook signing secret") == 1
+
+
+def test_delivery_throughput_to_a_local_receiver(stack_factory, receiver_factory):
+    """Reports deliveries per second (a figure for the notes, not a pass/fail threshold)."""
+    receiver = receiver_factory()
+    st = stack_factory("throughput", latency="100ms", serve_args=serve_args())
+    ids = [st.submit_music(prompt=f"burst {i}", callback_url=receiver.url) for i in range(40)]
+    for tid in ids:
+        st.wait_music(tid, timeout=60)
+    wait_for(lambda: len(receiver.entries()) >= len(ids) or None, 60, desc="all deliveries")
+    times = sorted(e["received_at"] for e in receiver.entries())
+    assert all(e["verified"] for e in receiver.entries())
+    print(f"\nwebhook deliveries: {len(times)} in {times[-1] - times[0]:.2f}s (arrivals follow task completions)")

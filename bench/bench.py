@@ -1,0 +1,733 @@
+#!/usr/bin/env python3
+"""MediaJobs benchmark suite (issue 6, DESIGN.md §11). Run it through `bench/run`.
+
+Every figure is a ratio to a reference measured in the same run on the same machine: the
+machines are shared and noisy, so absolute numbers only give context. Everything listens on
+127.0.0.1; every load loop is bounded in count and time.
+"""
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+LUA_DIR = os.path.join(BENCH_DIR, "lua")
+ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, timeout=5.0):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.status, response.read()
+
+
+def wait_http(url, timeout=60.0, process=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {process.returncode}")
+        try:
+            status, _ = http_get(url, timeout=1.0)
+            if status < 500:
+                return
+        except Exception:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+def proc_status_kb(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
+def percentile(values, p):
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p / 100.0
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def wav_header(data_bytes, rate=22050):
+    """A 16-bit mono PCM WAV header for `data_bytes` of samples."""
+    return (b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE" + b"fmt " +
+            struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16) + b"data" + struct.pack("<I", data_bytes))
+
+
+def write_wav(path, total_bytes):
+    """A valid WAV file of exactly `total_bytes` (header + a repeating non-zero pattern)."""
+    header = wav_header(total_bytes - 44)
+    block = bytes((i * 31 + 7) & 0xFF for i in range(1 << 20))
+    with open(path, "wb") as f:
+        f.write(header)
+        remaining = total_bytes - 44
+        while remaining > 0:
+            chunk = block[:min(remaining, len(block))]
+            f.write(chunk)
+            remaining -= len(chunk)
+
+
+def task_id(n):
+    """A well-formed `suno_` id (10 time chars + 20 random chars, Crockford base32), unique per n."""
+    millis = 1_750_000_000_000 + n
+    chars = [ALPHABET[(millis >> shift) & 31] for shift in range(45, -1, -5)]
+    digest = hashlib.sha256(str(n).encode()).digest()
+    value = int.from_bytes(digest[:13], "big")
+    chars += [ALPHABET[(value >> (5 * i)) & 31] for i in range(20)]
+    return "suno_" + "".join(chars)
+
+
+class Processes:
+    """Starts helper processes and always stops them (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, log_dir):
+        self.log_dir = log_dir
+        self.running = []
+
+    def start(self, name, argv, env=None):
+        out = open(os.path.join(self.log_dir, f"{name}.log"), "ab")
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.running.append((name, process))
+        return process
+
+    def stop(self, process, timeout=15):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.running = [(n, p) for (n, p) in self.running if p is not process]
+
+    def stop_all(self):
+        for _, process in reversed(list(self.running)):
+            self.stop(process, timeout=5)
+
+
+# ---------------------------------------------------------------- load generators
+
+
+def wrk(url, script="get.lua", connections=64, seconds=10, threads=2, env_extra=None, timeout_s=10):
+    env = dict(os.environ, BENCH_LUA_DIR=LUA_DIR, BENCH_THREADS=str(threads), **(env_extra or {}))
+    argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", f"{timeout_s}s",
+            "-s", os.path.join(LUA_DIR, script), url]
+    result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=seconds + 60)
+    for line in result.stdout.splitlines():
+        if line.startswith("WRKJSON "):
+            data = json.loads(line[len("WRKJSON "):])
+            data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+            data["errors"] = sum(data[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
+            return data
+    raise RuntimeError(f"wrk gave no report: {result.stdout}\n{result.stderr}")
+
+
+def summarize_wrk(data):
+    return {k: data[k] for k in ("rps", "requests", "errors", "status_errors", "p50_us", "p99_us", "bytes")}
+
+
+# ---------------------------------------------------------------- the suite
+
+
+class Suite:
+    def __init__(self, args):
+        self.args = args
+        self.smoke = args.smoke
+        self.bin = args.bin
+        self.work = tempfile.mkdtemp(prefix="mediajobs-bench-", dir=args.tmp)
+        os.chmod(self.work, 0o755)  # nginx workers run as an unprivileged user and must read below it
+        self.logs = os.path.join(self.work, "logs")
+        os.makedirs(self.logs)
+        self.procs = Processes(self.logs)
+        self.rows = []
+        self.details = {}
+        self.seconds = 1 if self.smoke else args.seconds
+        self.blackhole = None
+
+    # ---- services
+
+    def serve(self, data_dir, upstream_url, extra=()):
+        port = free_port()
+        argv = [self.bin, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", data_dir,
+                "--upstream-url", upstream_url, "--allow-private-networks", *extra]
+        process = self.procs.start(f"serve-{port}", argv)
+        wait_http(f"http://127.0.0.1:{port}/healthz", process=process)
+        return process, f"http://127.0.0.1:{port}"
+
+    def blackhole_url(self):
+        """An upstream that accepts connections and never answers: the workers sit idle on it."""
+        if self.blackhole is None:
+            self.blackhole = socket.socket()
+            self.blackhole.bind(("127.0.0.1", 0))
+            self.blackhole.listen(4096)
+        return f"http://127.0.0.1:{self.blackhole.getsockname()[1]}"
+
+    def simulator(self, latency, track_duration="1s"):
+        port = free_port()
+        argv = [self.bin, "simulate-upstream", "--host", "127.0.0.1", "--port", str(port), "--latency", latency,
+                "--track-duration", track_duration, "--log-level", "warning"]
+        process = self.procs.start(f"simulator-{port}", argv)
+        wait_http(f"http://127.0.0.1:{port}/healthz", process=process)
+        return process, f"http://127.0.0.1:{port}"
+
+    def nginx(self, root):
+        port = free_port()
+        prefix = os.path.join(self.work, f"nginx-{port}")
+        os.makedirs(os.path.join(prefix, "tmp"))
+        conf = os.path.join(prefix, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(f"""
+worker_processes auto;
+daemon off;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path {prefix}/tmp;
+    proxy_temp_path {prefix}/tmp;
+    fastcgi_temp_path {prefix}/tmp;
+    uwsgi_temp_path {prefix}/tmp;
+    scgi_temp_path {prefix}/tmp;
+    types {{ audio/wav wav; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        location = /hook {{ return 204; }}
+    }}
+}}
+""")
+        process = self.procs.start(f"nginx-{port}", ["nginx", "-p", prefix, "-c", conf])
+        wait_http(f"http://127.0.0.1:{port}/hook", process=process)
+        return process, f"http://127.0.0.1:{port}"
+
+    # ---- profiles
+
+    @contextlib.contextmanager
+    def profiled(self, pid, name):
+        """With --profile, samples `pid` with perf (cpu-clock: this VM has no hardware counters) while the body runs."""
+        if not self.args.profile or shutil.which("perf") is None:
+            yield
+            return
+        data = os.path.join(self.work, f"perf-{name}.data")
+        recorder = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-p", str(pid), "-o", data],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            yield
+        finally:
+            recorder.send_signal(signal.SIGINT)
+            recorder.wait(timeout=60)
+        out = os.path.join(BENCH_DIR, "results", f"profile-{name}.txt")
+        report = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--percent-limit", "0.7",
+                                 "--sort", "dso,symbol", "-g", "none"], capture_output=True, text=True).stdout
+        demangler = shutil.which("swift-demangle") or shutil.which("swift")
+        if demangler:
+            argv = [demangler] if demangler.endswith("swift-demangle") else [demangler, "demangle"]
+            report = subprocess.run(argv + ["--simplified"], input=report, capture_output=True, text=True).stdout or report
+        with open(out, "w") as f:
+            f.write(report)
+        log(f"profile written to {out}")
+
+    # ---- data
+
+    def migrated_data_dir(self, name):
+        """A data directory whose database has the current schema (a short run of serve creates it)."""
+        data_dir = os.path.join(self.work, name)
+        process, _ = self.serve(data_dir, self.blackhole_url())
+        self.procs.stop(process)
+        return data_dir
+
+    def fill_store(self, data_dir, count):
+        """`count` completed music tasks with two artifacts each, written straight into SQLite."""
+        db = sqlite3.connect(os.path.join(data_dir, "mediajobs.sqlite"))
+        db.execute("PRAGMA synchronous = OFF")
+        now = int(time.time() * 1000)
+        request = json.dumps({"make_instrumental": True, "prompt": "A dreamy lo-fi beat with soft piano and rain",
+                              "style": "lo-fi", "title": "Rainy Afternoon"}, sort_keys=True, separators=(",", ":"))
+        ids = [task_id(n) for n in range(count)]
+
+        def outputs(i):
+            return json.dumps([{"duration": 10, "image_url": f"http://127.0.0.1:9/media/image/sim{i}-{k}-256x256.png",
+                                "style": "lo-fi", "title": "Rainy Afternoon", "url": f"http://127.0.0.1:9/media/audio/sim{i}-{k}.wav"}
+                               for k in range(2)], separators=(",", ":"))
+
+        with db:
+            db.executemany(
+                """INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id, upstream_outputs,
+                   progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at, lease_owner, lease_expires_at,
+                   created_at, updated_at, finished_at)
+                   VALUES (?, 'music', 'completed', ?, NULL, NULL, NULL, ?, ?, 100, NULL, 0, 5, ?, ?, NULL, NULL, ?, ?, ?)""",
+                ((tid, request, f"sim{i}", outputs(i), now, now + 1_800_000, now - 60_000 + i, now, now) for i, tid in enumerate(ids)))
+            db.executemany(
+                """INSERT INTO artifacts (task_id, idx, file_name, content_type, bytes, sha256, source_url, title, duration, style,
+                   image_url, created_at, pruned_at)
+                   VALUES (?, ?, ?, 'audio/wav', 441044, ?, ?, 'Rainy Afternoon', 10, 'lo-fi', ?, ?, NULL)""",
+                ((tid, k, f"{k}.wav", hashlib.sha256(f"{tid}{k}".encode()).hexdigest(),
+                  f"http://127.0.0.1:9/media/audio/sim{i}-{k}.wav", f"http://127.0.0.1:9/media/image/sim{i}-{k}-256x256.png", now)
+                 for i, tid in enumerate(ids) for k in range(2)))
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        return ids
+
+    def place_artifact(self, data_dir, tid, size):
+        """A completed task whose artifact 0 is a real WAV file of `size` bytes; returns its path under media/."""
+        folder = os.path.join(data_dir, "media", tid)
+        os.makedirs(folder, exist_ok=True)
+        write_wav(os.path.join(folder, "0.wav"), size)
+        now = int(time.time() * 1000)
+        db = sqlite3.connect(os.path.join(data_dir, "mediajobs.sqlite"))
+        with db:
+            db.execute(
+                """INSERT INTO tasks (id, kind, status, request, upstream_outputs, progress, next_attempt_at, deadline_at,
+                   created_at, updated_at, finished_at)
+                   VALUES (?, 'music', 'completed', '{"make_instrumental":false,"prompt":"x"}', '[{"url":"http://127.0.0.1:9/a.wav"}]',
+                   100, ?, ?, ?, ?, ?)""", (tid, now, now, now, now, now))
+            db.execute(
+                """INSERT INTO artifacts (task_id, idx, file_name, content_type, bytes, sha256, source_url, created_at)
+                   VALUES (?, 0, '0.wav', 'audio/wav', ?, '0', 'http://127.0.0.1:9/a.wav', ?)""", (tid, size, now))
+        db.close()
+        return f"{tid}/0.wav"
+
+    # ---- table
+
+    def add(self, figure, value, reference, ratio, target, passed, unit="", note=""):
+        self.rows.append({"figure": figure, "mediajobs": value, "reference": reference, "ratio": ratio, "target": target,
+                          "pass": None if self.smoke else passed, "unit": unit, "note": note})
+
+    # ---- figure 1: submit
+
+    def figure_submit(self):
+        log("figure 1: submit throughput (durable) vs /healthz")
+        data_dir = os.path.join(self.work, "submit")
+        server, base = self.serve(data_dir, self.blackhole_url(), extra=["--upstream-timeout", "30m"])
+        try:
+            wrk(base + "/healthz", seconds=1 if self.smoke else 2)
+            health = wrk(base + "/healthz", seconds=self.seconds)
+            with self.profiled(server.pid, "submit"):
+                submit = wrk(base + "/suno/submit/music", script="submit.lua", seconds=self.seconds)
+            rss = proc_status_kb(server.pid, "VmHWM")
+        finally:
+            self.procs.stop(server)
+        db = sqlite3.connect(os.path.join(data_dir, "mediajobs.sqlite"))
+        stored = db.execute("SELECT COUNT(*) FROM tasks").fetchone()[0]
+        db.close()
+        ratio = submit["rps"] / health["rps"]
+        self.details["submit"] = {"healthz": summarize_wrk(health), "submit": summarize_wrk(submit), "tasks_stored": stored,
+                                  "server_peak_rss_kb": rss, "connections": 64,
+                                  "concurrent_work": "upstream is a socket that never answers: the submit worker holds 16 leased tasks and waits"}
+        ok = submit["errors"] == 0 and stored >= submit["requests"]
+        self.add("1 submit req/s (64 conn)", round(submit["rps"]), round(health["rps"]), ratio, ">= 0.50", ok and ratio >= 0.5,
+                 note=f"errors {submit['errors']}, stored {stored}/{submit['requests']}")
+        self.add("1 submit p50 / p99 ms", f"{submit['p50_us']/1000:.2f} / {submit['p99_us']/1000:.2f}",
+                 f"{health['p50_us']/1000:.2f} / {health['p99_us']/1000:.2f}", None, "context", None)
+
+    # ---- figures 2 and 4: status reads over a big store, file serving
+
+    def figure_reads_and_files(self):
+        count = 1000 if self.smoke else self.args.store_tasks
+        log(f"figure 2: filling a store with {count} tasks")
+        data_dir = self.migrated_data_dir("reads")
+        started = time.time()
+        ids = self.fill_store(data_dir, count)
+        fill_seconds = time.time() - started
+        ids_file = os.path.join(self.work, "ids.txt")
+        with open(ids_file, "w") as f:
+            f.write("\n".join(ids) + "\n")
+        small = self.place_artifact(data_dir, task_id(10_000_001), 1_000_000)
+        large = self.place_artifact(data_dir, task_id(10_000_002), 100_000_000 if not self.smoke else 5_000_000)
+        server, base = self.serve(data_dir, self.blackhole_url())
+        nginx, nginx_base = self.nginx(os.path.join(data_dir, "media"))
+        try:
+            status, body = http_get(f"{base}/suno/fetch/{ids[0]}")
+            assert status == 200 and b'"completed"' in body, body
+            wrk(base + "/healthz", seconds=1 if self.smoke else 2)
+            health = wrk(base + "/healthz", seconds=self.seconds)
+            with self.profiled(server.pid, "reads"):
+                reads = wrk(base + "/suno/fetch/x", script="fetch.lua", seconds=self.seconds, env_extra={"BENCH_IDS": ids_file})
+            ratio = reads["rps"] / health["rps"]
+            p99 = reads["p99_us"] / 1000
+            self.details["reads"] = {"tasks_in_store": count, "fill_seconds": fill_seconds, "healthz": summarize_wrk(health),
+                                     "fetch": summarize_wrk(reads), "connections": 64}
+            self.add("2 status read req/s (64 conn)", round(reads["rps"]), round(health["rps"]), ratio, ">= 0.70",
+                     reads["errors"] == 0 and ratio >= 0.7, note=f"{count} tasks in store, errors {reads['errors']}")
+            self.add("2 status read p99 ms", round(p99, 2), round(health["p99_us"] / 1000, 2), None, "< 10 ms", p99 < 10,
+                     note=f"p50 {reads['p50_us']/1000:.2f} ms")
+
+            log("figure 4: file serving vs nginx")
+            self.details["files"] = {}
+            for label, path, connections in (("1 MB", small, 16), ("100 MB" if not self.smoke else "5 MB", large, 4)):
+                status, _ = http_get(f"{base}/files/{path}", timeout=30)
+                assert status == 200
+                seconds = self.seconds
+                with self.profiled(server.pid, "files-" + label.replace(" ", "")):
+                    ours = wrk(f"{base}/files/{path}", connections=connections, seconds=seconds, timeout_s=30)
+                theirs = wrk(f"{nginx_base}/{path}", connections=connections, seconds=seconds, timeout_s=30)
+                if theirs["errors"]:
+                    raise RuntimeError(f"nginx answered errors for /{path}: {theirs}")
+                ratio = ours["rps"] / theirs["rps"]
+                mbps = lambda r: r["bytes"] / (r["duration_us"] / 1e6) / 1e6
+                self.details["files"][label] = {"mediajobs": summarize_wrk(ours), "nginx": summarize_wrk(theirs), "connections": connections}
+                self.add(f"4 GET /files {label} MB/s ({connections} conn)", round(mbps(ours)), round(mbps(theirs)), ratio, ">= 0.80",
+                         ours["errors"] == 0 and ratio >= 0.8, note=f"req/s {ours['rps']:.0f} vs {theirs['rps']:.0f}")
+        finally:
+            self.procs.stop(server)
+            self.procs.stop(nginx)
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+    # ---- figure 3: artifact download
+
+    def figure_download(self):
+        log("figure 3: artifact download vs curl")
+        root = os.path.join(self.work, "files")
+        os.makedirs(os.path.join(root, "small"))
+        big_size = (1 << 30) if not self.smoke else (16 << 20)
+        small_count = 200 if not self.smoke else 10
+        write_wav(os.path.join(root, "big.wav"), big_size)
+        for i in range(small_count):
+            write_wav(os.path.join(root, "small", f"{i}.wav"), 2_000_000)
+        nginx, base = self.nginx(root)
+        runs = 1 if self.smoke else self.args.download_runs
+        out_dir = os.path.join(self.work, "curl-out")
+        data_dir = os.path.join(self.work, "download-data")
+
+        def ours(url, count):
+            shutil.rmtree(data_dir, ignore_errors=True)
+            result = subprocess.run([self.bin, "bench-download", "--url", url, "--count", str(count), "--data-dir", data_dir],
+                                    capture_output=True, text=True, timeout=600)
+            if result.returncode != 0:
+                raise RuntimeError(f"bench-download failed: {result.stdout}\n{result.stderr}")
+            return json.loads(result.stdout.strip().splitlines()[-1])
+
+        def curl(urls, durable=False):
+            shutil.rmtree(out_dir, ignore_errors=True)
+            os.makedirs(out_dir)
+            config = os.path.join(self.work, "curl.cfg")
+            with open(config, "w") as f:
+                for i, url in enumerate(urls):
+                    f.write(f'url = "{url}"\noutput = "{out_dir}/{i}.wav"\n')
+            started = time.time()
+            argv = ["curl", "-sS", "--fail", "-K", config]
+            if len(urls) > 1:
+                argv += ["--parallel", "--parallel-max", "8"]
+            subprocess.run(argv, check=True, timeout=600)
+            if durable:
+                for i in range(len(urls)):
+                    fd = os.open(f"{out_dir}/{i}.wav", os.O_RDONLY)
+                    os.fsync(fd)
+                    os.close(fd)
+            return time.time() - started
+
+        try:
+            results = {}
+            for label, url, count in (("1 GiB", f"{base}/big.wav", 1), (f"{small_count} x 2 MB", base + "/small/{i}.wav", small_count)):
+                urls = [url.replace("{i}", str(i)) for i in range(count)]
+                total = big_size if count == 1 else 2_000_000 * count
+                curl_times, durable_times, our_runs = [], [], []
+                for _ in range(runs):
+                    curl_times.append(curl(urls))
+                    our_runs.append(ours(url, count))
+                    durable_times.append(curl(urls, durable=True))
+                best = min(our_runs, key=lambda r: r["seconds"])
+                ours_mbps = total / best["seconds"] / 1e6
+                curl_mbps = total / min(curl_times) / 1e6
+                durable_mbps = total / min(durable_times) / 1e6
+                results[label] = {"mediajobs_seconds": [r["seconds"] for r in our_runs], "curl_seconds": curl_times,
+                                  "curl_fsync_seconds": durable_times, "bytes": total, "mediajobs_peak_rss_kb": best["peak_rss_kb"],
+                                  "mediajobs_start_rss_kb": best["start_rss_kb"]}
+                ratio = ours_mbps / curl_mbps
+                self.add(f"3 download {label} MB/s", round(ours_mbps), round(curl_mbps), ratio, ">= 0.80", ratio >= 0.8,
+                         note=f"curl+fsync {durable_mbps:.0f} MB/s (ratio {ours_mbps/durable_mbps:.2f}); best of {runs}")
+                if count == 1:
+                    growth_mb = (max(r["peak_rss_kb"] for r in our_runs) - best["start_rss_kb"]) / 1024
+                    peak_mb = max(r["peak_rss_kb"] for r in our_runs) / 1024
+                    self.add(f"3 peak RSS during {label} download MB", round(peak_mb, 1), f"start {best['start_rss_kb']/1024:.1f}",
+                             None, "growth < 64 MB", growth_mb < 64, note=f"growth {growth_mb:.1f} MB for a {big_size >> 20} MiB file")
+            self.details["download"] = results
+        finally:
+            self.procs.stop(nginx)
+            shutil.rmtree(root, ignore_errors=True)
+            shutil.rmtree(out_dir, ignore_errors=True)
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+    # ---- figure 5: many tasks in flight
+
+    def figure_in_flight(self):
+        count = 50 if self.smoke else self.args.in_flight
+        latency = "4s" if self.smoke else self.args.in_flight_latency
+        log(f"figure 5: {count} tasks in flight, simulator latency {latency}")
+        simulator, sim_base = self.simulator(latency)
+        data_dir = os.path.join(self.work, "in-flight")
+        extra = ["--max-poll-interval", "1s", "--poll-interval", "500ms"] if self.smoke else []
+        server, base = self.serve(data_dir, sim_base, extra=extra)
+        db_path = os.path.join(data_dir, "mediajobs.sqlite")
+        samples = []
+
+        def counts():
+            db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+            try:
+                return dict(db.execute("SELECT status, COUNT(*) FROM tasks GROUP BY status").fetchall())
+            finally:
+                db.close()
+
+        def sample():
+            _, body = http_get(sim_base + "/_stats")
+            stats = json.loads(body)
+            samples.append({"t": time.time(), "rss_kb": proc_status_kb(server.pid, "VmRSS"), "cpu_s": proc_cpu_seconds(server.pid),
+                            "fetches": stats["fetches"], "submits": stats["submits"], "counts": counts()})
+            return samples[-1]
+
+        try:
+            submitted_at = time.time()
+            load = wrk(base + "/suno/submit/music", script="submit_n.lua", connections=32, seconds=120,
+                       env_extra={"BENCH_LIMIT": str(count)})
+            submit_seconds = time.time() - submitted_at
+            total = sum(counts().values())
+            limit_s = (30 if self.smoke else 900)
+            deadline = time.time() + limit_s
+            all_processing_at = first_done_at = None
+            while time.time() < deadline:
+                s = sample()
+                c = s["counts"]
+                if all_processing_at is None and c.get("processing", 0) + c.get("downloading", 0) + c.get("completed", 0) >= total:
+                    all_processing_at = s["t"]
+                if first_done_at is None and (c.get("downloading", 0) + c.get("completed", 0)) > 0:
+                    first_done_at = s["t"]
+                if c.get("completed", 0) + c.get("failed", 0) >= total:
+                    break
+                time.sleep(max(0.0, 1.0 - (time.time() - s["t"])))
+            _, body = http_get(sim_base + "/_stats?completions=1", timeout=30)
+            completions = json.loads(body)["completions"]
+        finally:
+            self.procs.stop(server)
+            self.procs.stop(simulator)
+
+        db = sqlite3.connect(db_path)
+        final = dict(db.execute("SELECT status, COUNT(*) FROM tasks GROUP BY status").fetchall())
+        stored = db.execute("SELECT t.upstream_id, MAX(a.created_at) FROM tasks t JOIN artifacts a ON a.task_id = t.id "
+                            "WHERE t.status = 'completed' GROUP BY t.id").fetchall()
+        db.close()
+        delays = [(ms - completions[uid]) / 1000 for uid, ms in stored if uid in completions]
+
+        # The idle-polling window: every task is processing, none has completed upstream yet.
+        idle = [s for s in samples if all_processing_at and s["t"] >= all_processing_at and (first_done_at is None or s["t"] < first_done_at)]
+        if len(idle) < 3:
+            idle = samples
+        rates = [(b["fetches"] - a["fetches"]) / (b["t"] - a["t"]) for a, b in zip(idle, idle[1:])]
+        cpu = ((idle[-1]["cpu_s"] - idle[0]["cpu_s"]) / (idle[-1]["t"] - idle[0]["t"]) * 100) if len(idle) > 1 else 0
+        peak_rss = max(s["rss_kb"] for s in samples) / 1024 if samples else 0
+        mean_rate = statistics.mean(rates) if rates else 0
+        max_rate = max(rates) if rates else 0
+        burst = max_rate / mean_rate if mean_rate else None
+        self.details["in_flight"] = {
+            "tasks": total, "final": final, "submit_seconds": submit_seconds, "submit_rps": load["rps"],
+            "idle_window_seconds": (idle[-1]["t"] - idle[0]["t"]) if len(idle) > 1 else 0,
+            "polls_per_second": [round(r, 1) for r in rates], "cpu_percent_idle_polling": cpu, "peak_rss_mb": peak_rss,
+            "completion_to_stored_s": {"p50": percentile(delays, 50), "p99": percentile(delays, 99), "max": max(delays) if delays else None,
+                                       "n": len(delays)},
+            "samples": [{"t": round(s["t"] - submitted_at, 1), "rss_mb": round(s["rss_kb"] / 1024, 1), "fetches": s["fetches"],
+                         "counts": s["counts"]} for s in samples],
+        }
+        self.add(f"5 peak RSS, {total} in flight MB", round(peak_rss, 1), None, None, "< 200 MB", peak_rss < 200,
+                 note=f"final {final}")
+        self.add("5 CPU % while idle-polling", round(cpu, 1), None, None, "context", None,
+                 note=f"{mean_rate:.0f} polls/s over {self.details['in_flight']['idle_window_seconds']:.0f} s")
+        self.add("5 polls/s max / mean", f"{max_rate:.0f} / {mean_rate:.0f}", None, burst, "ratio <= 2.0",
+                 burst is not None and burst <= 2.0)
+        p50, p99 = percentile(delays, 50), percentile(delays, 99)
+        self.add("5 upstream done -> stored p50 / p99 s", f"{p50:.1f} / {p99:.1f}" if delays else "n/a", None, None, "context", None,
+                 note=f"{len(delays)} tasks; poll interval grows to 30 s")
+
+    # ---- figure 6: webhooks
+
+    def figure_webhooks(self):
+        help_text = subprocess.run([self.bin, "serve", "--help"], capture_output=True, text=True).stdout
+        if "--webhook-url" not in help_text:
+            self.add("6 webhook deliveries/s", "pending", None, None, "context", None, note="serve has no --webhook-url yet")
+            return
+        count = 20 if self.smoke else self.args.webhooks
+        log(f"figure 6: webhook deliveries for {count} tasks")
+        simulator, sim_base = self.simulator("1s" if not self.smoke else "500ms")
+        receiver_root = os.path.join(self.work, "receiver")
+        os.makedirs(receiver_root, exist_ok=True)
+        nginx, nginx_base = self.nginx(receiver_root)
+        data_dir = os.path.join(self.work, "webhooks")
+        server, base = self.serve(data_dir, sim_base, extra=["--webhook-url", nginx_base + "/hook", "--poll-interval", "500ms",
+                                                             "--max-poll-interval", "1s"])
+        db_path = os.path.join(data_dir, "mediajobs.sqlite")
+        try:
+            wrk(base + "/suno/submit/music", script="submit_n.lua", connections=16, seconds=120, env_extra={"BENCH_LIMIT": str(count)})
+            deadline = time.time() + (60 if self.smoke else 600)
+            delivered = 0
+            while time.time() < deadline:
+                db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+                delivered = db.execute("SELECT COUNT(*) FROM webhook_deliveries WHERE delivered_at IS NOT NULL").fetchone()[0]
+                tasks = db.execute("SELECT COUNT(*) FROM tasks").fetchone()[0]
+                db.close()
+                if delivered >= tasks > 0:
+                    break
+                time.sleep(0.5)
+        finally:
+            self.procs.stop(server)
+            self.procs.stop(nginx)
+            self.procs.stop(simulator)
+        db = sqlite3.connect(db_path)
+        ends = db.execute("SELECT MIN(finished_at), MAX(finished_at) FROM tasks").fetchone()
+        times = db.execute("SELECT MIN(delivered_at), MAX(delivered_at), COUNT(*) FROM webhook_deliveries WHERE delivered_at IS NOT NULL").fetchone()
+        lags = [r[0] / 1000 for r in db.execute(
+            "SELECT d.delivered_at - t.finished_at FROM webhook_deliveries d JOIN tasks t ON t.id = d.task_id WHERE d.delivered_at IS NOT NULL")]
+        db.close()
+        span = max((times[1] - times[0]) / 1000, 0.001) if times[0] else None
+        rate = times[2] / span if span else 0
+        end_span = max((ends[1] - ends[0]) / 1000, 0.001) if ends[0] else None
+        end_rate = count / end_span if end_span else 0
+        self.details["webhooks"] = {"delivered": times[2], "deliveries_per_s": rate, "terminal_per_s": end_rate,
+                                    "lag_p50_s": percentile(lags, 50), "lag_p99_s": percentile(lags, 99)}
+        self.add("6 webhook deliveries/s", round(rate, 1), round(end_rate, 1), (rate / end_rate) if end_rate else None, "context", None,
+                 note=f"reference: tasks ending per s; lag p50/p99 {percentile(lags, 50)}/{percentile(lags, 99)} s")
+
+    # ---- driver
+
+    def run(self, figures):
+        started = time.time()
+        try:
+            for name in figures:
+                getattr(self, {"submit": "figure_submit", "reads": "figure_reads_and_files", "download": "figure_download",
+                               "inflight": "figure_in_flight", "webhooks": "figure_webhooks"}[name])()
+        finally:
+            self.procs.stop_all()
+            if self.blackhole:
+                self.blackhole.close()
+        return time.time() - started
+
+
+def machine():
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem_kb = 0
+    with contextlib.suppress(OSError):
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    return {"nproc": os.cpu_count(), "memory_gib": round(mem_kb / 1024 / 1024, 1), "cpu": model, "kernel": platform.release()}
+
+
+def fmt(value):
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def print_table(rows, out=sys.stdout):
+    headers = ["figure", "MediaJobs", "reference", "ratio", "target", "result"]
+    lines = [[r["figure"], fmt(r["mediajobs"]), fmt(r["reference"]), fmt(r["ratio"]), r["target"],
+              "—" if r["pass"] is None else ("pass" if r["pass"] else "FAIL")] for r in rows]
+    widths = [max(len(h), *(len(l[i]) for l in lines)) for i, h in enumerate(headers)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |", file=out)
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=out)
+    for l in lines:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(l, widths)) + " |", file=out)
+    for r in rows:
+        if r["note"]:
+            print(f"  {r['figure']}: {r['note']}", file=out)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="seconds-long run with tiny counts, no pass/fail")
+    parser.add_argument("--bin", required=True, help="the mediajobs binary")
+    parser.add_argument("--only", default="submit,reads,download,inflight,webhooks", help="comma-separated figures to run")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per measurement")
+    parser.add_argument("--store-tasks", type=int, default=100_000)
+    parser.add_argument("--in-flight", type=int, default=10_000)
+    parser.add_argument("--in-flight-latency", default="120s")
+    parser.add_argument("--download-runs", type=int, default=3)
+    parser.add_argument("--webhooks", type=int, default=2000)
+    parser.add_argument("--tmp", default=None, help="where temp data dirs go (default: $TMPDIR)")
+    parser.add_argument("--json", default=os.path.join(BENCH_DIR, "results", "latest.json"))
+    parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, data)")
+    parser.add_argument("--profile", action="store_true", help="perf-sample the server during the measured runs (bench/results/profile-*.txt)")
+    args = parser.parse_args()
+    if args.smoke and args.json == os.path.join(BENCH_DIR, "results", "latest.json"):
+        args.json = os.path.join(BENCH_DIR, "results", "smoke.json")
+
+    suite = Suite(args)
+    log(f"work dir {suite.work}; binary {args.bin}")
+    failed = None
+    try:
+        elapsed = suite.run([f for f in args.only.split(",") if f])
+    except Exception as error:  # report what was measured, then fail
+        failed = error
+        elapsed = None
+    print_table(suite.rows)
+    result = {"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "smoke": args.smoke, "machine": machine(), "binary": args.bin,
+              "elapsed_s": elapsed, "rows": suite.rows, "details": suite.details}
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(result, f, indent=2)
+    log(f"wrote {args.json}")
+    if not args.keep and failed is None:
+        shutil.rmtree(suite.work, ignore_errors=True)
+    else:
+        log(f"kept {suite.work} (logs in {suite.logs})")
+    if failed is not None:
+        raise failed
+    if not args.smoke and any(r["pass"] is False for r in suite.rows):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
