@@ -32,8 +32,11 @@ public enum MediaJobsService {
         }
 
         let httpClient = makeHTTPClient(configuration: configuration)
+        // Webhooks have their own retry schedule: a refused connection must fail the attempt at
+        // once instead of being retried inside the client until its connect timeout.
+        let webhookClient = makeHTTPClient(configuration: configuration, retryConnectionEstablishment: false)
 
-        var services: [any Service] = [SharedResources(httpClient: httpClient, lock: lock)]
+        var services: [any Service] = [SharedResources(httpClients: [httpClient, webhookClient], lock: lock)]
         let upstreamBase = LateValue<String>()
         var trustedHosts: Set<String> = []
         if let upstreamURL = configuration.upstreamURL {
@@ -66,7 +69,7 @@ public enum MediaJobsService {
         store.terminalHook = WebhookOutbox(endpoints: configuration.webhooks.endpoints, storage: storage, signal: webhookSignal).terminalHook
         services.append(
             WebhookDispatcher(
-                store: WebhookStore(writer: store.writer), httpClient: httpClient, signer: signer, urlGuard: webhookGuard,
+                store: WebhookStore(writer: store.writer), httpClient: webhookClient, signer: signer, urlGuard: webhookGuard,
                 settings: configuration.webhooks, signal: webhookSignal, leaseOwner: leaseOwner, logger: logger))
         let upstream = ApiTopMixClient(
             configuration: .init(
@@ -107,8 +110,9 @@ public enum MediaJobsService {
 
     /// The HTTP client for the provider, downloads and webhooks. It never follows redirects: the
     /// downloader follows them itself, re-checking every hop, and webhooks must not follow them.
-    public static func makeHTTPClient(configuration: ServiceConfiguration) -> HTTPClient {
+    public static func makeHTTPClient(configuration: ServiceConfiguration, retryConnectionEstablishment: Bool = true) -> HTTPClient {
         var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool.retryConnectionEstablishment = retryConnectionEstablishment
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(30))
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, configuration.upstreamConcurrency)
@@ -126,7 +130,8 @@ public enum MediaJobsService {
             let (secret, created) = try WebhookSecret.loadOrCreate(at: file)
             if created {
                 // Printed this once so the operator can hand it to webhook consumers; it stays in the file.
-                print("Generated webhook signing secret (stored in \(file.path)): \(secret.encoded)")
+                let line = "Generated webhook signing secret (stored in \(file.path)): \(secret.encoded)\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
                 logger.notice("generated a webhook signing secret", metadata: ["file": "\(file.path)"])
             }
             secrets.append(secret)
@@ -175,14 +180,14 @@ public enum MediaJobsService {
     }
 }
 
-/// Owns what outlives the workers: the HTTP client (shut down last) and the data directory lock.
+/// Owns what outlives the workers: the HTTP clients (shut down last) and the data directory lock.
 struct SharedResources: Service {
-    let httpClient: HTTPClient
+    let httpClients: [HTTPClient]
     let lock: DataDirectoryLock
 
     func run() async throws {
         try? await gracefulShutdown()
-        try await httpClient.shutdown()
+        for client in httpClients { try await client.shutdown() }
         withExtendedLifetime(lock) {}
     }
 }
