@@ -167,7 +167,39 @@ def wrk(url, script="get.lua", connections=64, seconds=10, threads=2, env_extra=
 
 
 def summarize_wrk(data):
-    return {k: data[k] for k in ("rps", "requests", "errors", "status_errors", "p50_us", "p99_us", "bytes")}
+    keys = ("rps", "requests", "errors", "status_errors", "p50_us", "p99_us", "bytes", "server_cpu_us_per_request", "rounds")
+    return {k: data[k] for k in keys if k in data}
+
+
+def wrk_cpu(pid, url, **kwargs):
+    """wrk, plus the server's CPU time per request (independent of what else runs on the machine)."""
+    before = proc_cpu_seconds(pid)
+    data = wrk(url, **kwargs)
+    data["server_cpu_us_per_request"] = (proc_cpu_seconds(pid) - before) * 1e6 / max(1, data["requests"])
+    return data
+
+
+def merge_rounds(runs):
+    """One result from several wrk runs: summed counts, median rate and latencies."""
+    merged = dict(runs[0])
+    for key in ("requests", "errors", "status_errors", "bytes"):
+        merged[key] = sum(r[key] for r in runs)
+    for key in ("rps", "p50_us", "p99_us", "server_cpu_us_per_request"):
+        if key in runs[0]:
+            merged[key] = statistics.median(r[key] for r in runs)
+    merged["rounds"] = len(runs)
+    return merged
+
+
+def paired(reference, subject, rounds):
+    """Runs reference and subject alternately; the ratio is the median of the per-round ratios, so
+    load that other processes put on this shared machine hits both sides alike."""
+    refs, subs = [], []
+    for _ in range(rounds):
+        refs.append(reference())
+        subs.append(subject())
+    ratio = statistics.median(s["rps"] / r["rps"] for r, s in zip(refs, subs))
+    return merge_rounds(refs), merge_rounds(subs), ratio
 
 
 # ---------------------------------------------------------------- the suite
@@ -186,6 +218,7 @@ class Suite:
         self.rows = []
         self.details = {}
         self.seconds = 1 if self.smoke else args.seconds
+        self.rounds = 1 if self.smoke else args.rounds
         self.blackhole = None
 
     # ---- services
@@ -275,6 +308,12 @@ http {{
             f.write(report)
         log(f"profile written to {out}")
 
+    def profile_run(self, pid, name, subject):
+        """With --profile, one extra (uncounted) run of `subject` under perf."""
+        if self.args.profile:
+            with self.profiled(pid, name):
+                subject()
+
     # ---- data
 
     def migrated_data_dir(self, name):
@@ -349,22 +388,22 @@ http {{
         server, base = self.serve(data_dir, self.blackhole_url(), extra=["--upstream-timeout", "30m"])
         try:
             wrk(base + "/healthz", seconds=1 if self.smoke else 2)
-            health = wrk(base + "/healthz", seconds=self.seconds)
-            with self.profiled(server.pid, "submit"):
-                submit = wrk(base + "/suno/submit/music", script="submit.lua", seconds=self.seconds)
+            subject = lambda: wrk_cpu(server.pid, base + "/suno/submit/music", script="submit.lua", seconds=self.seconds)
+            health, submit, ratio = paired(lambda: wrk_cpu(server.pid, base + "/healthz", seconds=self.seconds), subject, self.rounds)
+            self.profile_run(server.pid, "submit", subject)
             rss = proc_status_kb(server.pid, "VmHWM")
         finally:
             self.procs.stop(server)
         db = sqlite3.connect(os.path.join(data_dir, "mediajobs.sqlite"))
         stored = db.execute("SELECT COUNT(*) FROM tasks").fetchone()[0]
         db.close()
-        ratio = submit["rps"] / health["rps"]
         self.details["submit"] = {"healthz": summarize_wrk(health), "submit": summarize_wrk(submit), "tasks_stored": stored,
                                   "server_peak_rss_kb": rss, "connections": 64,
                                   "concurrent_work": "upstream is a socket that never answers: the submit worker holds 16 leased tasks and waits"}
         ok = submit["errors"] == 0 and stored >= submit["requests"]
         self.add("1 submit req/s (64 conn)", round(submit["rps"]), round(health["rps"]), ratio, ">= 0.50", ok and ratio >= 0.5,
-                 note=f"errors {submit['errors']}, stored {stored}/{submit['requests']}")
+                 note=f"errors {submit['errors']}, stored {stored}/{submit['requests']}; server CPU per request "
+                      f"{submit['server_cpu_us_per_request']:.0f} us vs {health['server_cpu_us_per_request']:.0f} us")
         self.add("1 submit p50 / p99 ms", f"{submit['p50_us']/1000:.2f} / {submit['p99_us']/1000:.2f}",
                  f"{health['p50_us']/1000:.2f} / {health['p99_us']/1000:.2f}", None, "context", None)
 
@@ -388,15 +427,17 @@ http {{
             status, body = http_get(f"{base}/suno/fetch/{ids[0]}")
             assert status == 200 and b'"completed"' in body, body
             wrk(base + "/healthz", seconds=1 if self.smoke else 2)
-            health = wrk(base + "/healthz", seconds=self.seconds)
-            with self.profiled(server.pid, "reads"):
-                reads = wrk(base + "/suno/fetch/x", script="fetch.lua", seconds=self.seconds, env_extra={"BENCH_IDS": ids_file})
-            ratio = reads["rps"] / health["rps"]
+            subject = lambda: wrk_cpu(server.pid, base + "/suno/fetch/x", script="fetch.lua", seconds=self.seconds,
+                                      env_extra={"BENCH_IDS": ids_file})
+            health, reads, ratio = paired(lambda: wrk_cpu(server.pid, base + "/healthz", seconds=self.seconds), subject, self.rounds)
+            self.profile_run(server.pid, "reads", subject)
             p99 = reads["p99_us"] / 1000
             self.details["reads"] = {"tasks_in_store": count, "fill_seconds": fill_seconds, "healthz": summarize_wrk(health),
                                      "fetch": summarize_wrk(reads), "connections": 64}
             self.add("2 status read req/s (64 conn)", round(reads["rps"]), round(health["rps"]), ratio, ">= 0.70",
-                     reads["errors"] == 0 and ratio >= 0.7, note=f"{count} tasks in store, errors {reads['errors']}")
+                     reads["errors"] == 0 and ratio >= 0.7,
+                     note=f"{count} tasks in store, errors {reads['errors']}; server CPU per request "
+                          f"{reads['server_cpu_us_per_request']:.0f} us vs {health['server_cpu_us_per_request']:.0f} us")
             self.add("2 status read p99 ms", round(p99, 2), round(health["p99_us"] / 1000, 2), None, "< 10 ms", p99 < 10,
                      note=f"p50 {reads['p50_us']/1000:.2f} ms")
 
@@ -406,12 +447,12 @@ http {{
                 status, _ = http_get(f"{base}/files/{path}", timeout=30)
                 assert status == 200
                 seconds = self.seconds
-                with self.profiled(server.pid, "files-" + label.replace(" ", "")):
-                    ours = wrk(f"{base}/files/{path}", connections=connections, seconds=seconds, timeout_s=30)
-                theirs = wrk(f"{nginx_base}/{path}", connections=connections, seconds=seconds, timeout_s=30)
+                subject = lambda: wrk_cpu(server.pid, f"{base}/files/{path}", connections=connections, seconds=seconds, timeout_s=30)
+                theirs, ours, ratio = paired(
+                    lambda: wrk(f"{nginx_base}/{path}", connections=connections, seconds=seconds, timeout_s=30), subject, self.rounds)
+                self.profile_run(server.pid, "files-" + label.replace(" ", ""), subject)
                 if theirs["errors"]:
                     raise RuntimeError(f"nginx answered errors for /{path}: {theirs}")
-                ratio = ours["rps"] / theirs["rps"]
                 mbps = lambda r: r["bytes"] / (r["duration_us"] / 1e6) / 1e6
                 self.details["files"][label] = {"mediajobs": summarize_wrk(ours), "nginx": summarize_wrk(theirs), "connections": connections}
                 self.add(f"4 GET /files {label} MB/s ({connections} conn)", round(mbps(ours)), round(mbps(theirs)), ratio, ">= 0.80",
@@ -703,7 +744,8 @@ def main():
     parser.add_argument("--smoke", action="store_true", help="seconds-long run with tiny counts, no pass/fail")
     parser.add_argument("--bin", required=True, help="the mediajobs binary")
     parser.add_argument("--only", default="submit,reads,download,inflight,webhooks", help="comma-separated figures to run")
-    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per measurement")
+    parser.add_argument("--seconds", type=int, default=5, help="wrk duration per measurement round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating reference/subject rounds per wrk figure")
     parser.add_argument("--store-tasks", type=int, default=100_000)
     parser.add_argument("--in-flight", type=int, default=10_000)
     parser.add_argument("--in-flight-latency", default="120s")

@@ -13,6 +13,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on. [env: MEDIAJOBS_HOST] (default: 127.0.0.1)") var host: String?
     @Option(help: "Port to listen on. [env: MEDIAJOBS_PORT] (default: 8080)") var port: String?
     @Option(help: "Where the database and media live. [env: MEDIAJOBS_DATA_DIR] (default: ./storage)") var dataDir: String?
+    @Option(help: "Client API keys, comma-separated; clients send 'Authorization: Bearer <key>' and see only their own tasks. [env: MEDIAJOBS_API_KEYS]")
+    var apiKeys: String?
+    @Option(help: "A file of client API keys, one per line ('#' comments). [env: MEDIAJOBS_API_KEYS_FILE]") var apiKeysFile: String?
+    @Flag(help: "Allow listening on a non-loopback address with no API keys (anyone who reaches it can use it). [env: MEDIAJOBS_INSECURE_OPEN=1]")
+    var insecureOpen = false
+    @Option(help: "Tasks one API key may have in flight; more get 429. [env: MEDIAJOBS_MAX_ACTIVE_TASKS_PER_KEY] (default: 1000)")
+    var maxActiveTasksPerKey: String?
     @Option(help: "Base URL of the ApiTopMix-compatible provider; omit for demo mode. [env: MEDIAJOBS_UPSTREAM_URL]") var upstreamURL: String?
     @Option(help: "API key sent to the provider as a Bearer token. [env: MEDIAJOBS_UPSTREAM_KEY]") var upstreamKey: String?
     @Option(help: "Base of the file URLs handed to clients. [env: MEDIAJOBS_PUBLIC_URL] (default: http://<host>:<port>)") var publicURL: String?
@@ -73,6 +80,18 @@ struct Serve: AsyncParsableCommand {
         configuration.host = Setting.text(host, "MEDIAJOBS_HOST") ?? configuration.host
         configuration.port = try Setting.parse(port, "MEDIAJOBS_PORT", option: "--port", default: configuration.port) { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }
         configuration.dataDirectory = URL(fileURLWithPath: Setting.text(dataDir, "MEDIAJOBS_DATA_DIR") ?? "storage", isDirectory: true)
+        configuration.apiKeys = (Setting.text(apiKeys, "MEDIAJOBS_API_KEYS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let file = Setting.text(apiKeysFile, "MEDIAJOBS_API_KEYS_FILE") {
+            do {
+                configuration.apiKeys += try APIKeyRing.keys(fromFile: file)
+            } catch {
+                throw ValidationError("cannot read --api-keys-file \(file): \(error.localizedDescription)")
+            }
+        }
+        configuration.insecureOpen = Setting.flag(insecureOpen, "MEDIAJOBS_INSECURE_OPEN")
+        configuration.submission.maxActiveTasksPerKey = try Setting.parse(
+            maxActiveTasksPerKey, "MEDIAJOBS_MAX_ACTIVE_TASKS_PER_KEY", option: "--max-active-tasks-per-key", default: configuration.submission.maxActiveTasksPerKey
+        ) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         configuration.upstreamURL = Setting.text(upstreamURL, "MEDIAJOBS_UPSTREAM_URL")
         configuration.upstreamKey = Setting.text(upstreamKey, "MEDIAJOBS_UPSTREAM_KEY")
         configuration.publicURL = Setting.text(publicURL, "MEDIAJOBS_PUBLIC_URL")

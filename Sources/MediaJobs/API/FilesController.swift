@@ -5,7 +5,7 @@ import Hummingbird
 ///
 /// Only files that have an artifact row are served (never temp files or strays); a pruned
 /// artifact answers 410 so clients can tell "expired" from "never existed".
-struct FilesController<Context: RequestContext> {
+struct FilesController<Context: AuthenticatedRequestContext> {
     let service: TaskService
 
     func addRoutes(to router: Router<Context>) {
@@ -26,12 +26,13 @@ struct FilesController<Context: RequestContext> {
 }
 
 /// Lets a `/files` request through only for a recorded, unpruned artifact.
-struct ArtifactGate<Context: RequestContext>: RouterMiddleware {
+struct ArtifactGate<Context: AuthenticatedRequestContext>: RouterMiddleware {
     let store: any TaskStore
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let taskID = context.parameters.get("task"), let fileName = context.parameters.get("file"),
-            let artifact = try await store.artifact(taskID: taskID, fileName: fileName)
+            let artifact = try await store.artifact(taskID: taskID, fileName: fileName),
+            try await ownsTask(taskID, context: context)
         else {
             throw APIError(status: .notFound, kind: .notFound, code: "file_not_found", message: "no stored file at \(request.uri.path)")
         }
@@ -39,5 +40,12 @@ struct ArtifactGate<Context: RequestContext>: RouterMiddleware {
             throw APIError(status: .gone, kind: .notFound, code: "file_expired", message: "this file was removed by the retention policy")
         }
         return try await next(request, context)
+    }
+
+    /// With API keys, a file is served only to the key that created its task.
+    private func ownsTask(_ taskID: String, context: Context) async throws -> Bool {
+        guard context.owner != nil else { return true }
+        guard let task = try await store.task(id: taskID) else { return false }
+        return TaskService.visible(task, to: context.owner)
     }
 }

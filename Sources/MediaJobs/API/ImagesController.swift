@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 
 /// The OpenAI-compatible image routes: `POST /v1/images/generations` and `GET /v1/images/generations/{id}`.
-struct ImagesController<Context: RequestContext> {
+struct ImagesController<Context: AuthenticatedRequestContext> {
     let service: TaskService
     let body: JSONRequestBody
     /// How long a synchronous generation waits before answering 202 with the task.
@@ -20,9 +20,13 @@ struct ImagesController<Context: RequestContext> {
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
         let input = try await body.decode(ImageGenerationRequestBody.self, from: request)
         let image = try validate(input)
-        let task = try await service.accept(.image(image), extras: SubmissionExtras(callbackURL: input.callbackURL, metadata: input.metadata))
+        let outcome = try await service.accept(
+            .image(image), extras: SubmissionExtras(callbackURL: input.callbackURL, metadata: input.metadata), owner: context.owner,
+            idempotencyKey: request.headers[.idempotencyKey])
+        let task = outcome.task
         context.logger.info("image task accepted", metadata: ["task.id": "\(task.id)", "task.kind": "image"])
-        let location: HTTPFields = [.location: "/v1/images/generations/\(task.id)"]
+        var location: HTTPFields = [.location: "/v1/images/generations/\(task.id)"]
+        location.append(contentsOf: outcome.replayHeaders)
         let preferAsync = request.headers[values: HTTPField.Name("Prefer")!].contains { $0.lowercased().contains("respond-async") }
         if preferAsync {
             return try JSONResponse.make(service.representations.image(task, artifacts: []), status: .accepted, headers: location)
@@ -33,7 +37,8 @@ struct ImagesController<Context: RequestContext> {
         let artifacts = try await service.store.artifacts(forTasks: [task.id])[task.id] ?? []
         switch latest.status {
         case .completed:
-            return try JSONResponse.make(OpenAIImagesResponse(created: latest.createdAt.unixSeconds, data: try items(artifacts, format: image.responseFormat)))
+            return try JSONResponse.make(
+                OpenAIImagesResponse(created: latest.createdAt.unixSeconds, data: try items(artifacts, format: image.responseFormat)), headers: outcome.replayHeaders)
         case .failed, .canceled:
             var error = APIError(
                 status: .internalServerError, kind: .server, code: latest.status == .failed ? "generation_failed" : "task_canceled",
@@ -48,7 +53,7 @@ struct ImagesController<Context: RequestContext> {
 
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        let (task, artifacts) = try await service.find(id, kind: .image)
+        let (task, artifacts) = try await service.find(id, kind: .image, owner: context.owner)
         return try JSONResponse.make(service.representations.image(task, artifacts: artifacts))
     }
 

@@ -19,3 +19,18 @@ struct SunoEnvelopeResponse<Payload: Encodable>: Encodable {
     var message = "success"
     var data: Payload
 }
+
+extension HTTPField.Name {
+    /// `Idempotency-Key`, as Stripe and the IETF draft spell it.
+    static var idempotencyKey: Self { Self("Idempotency-Key")! }
+    /// Set on an answer replayed for a repeated `Idempotency-Key`.
+    static var idempotentReplayed: Self { Self("Idempotent-Replayed")! }
+}
+
+extension AcceptOutcome {
+    /// `Idempotent-Replayed: true` on an answer for a task an earlier request created.
+    var replayHeaders: HTTPFields {
+        if case .replayed = self { return [.idempotentReplayed: "true"] }
+        return [:]
+    }
+}

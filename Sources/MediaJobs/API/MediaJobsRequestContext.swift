@@ -1,8 +1,15 @@
 import Hummingbird
 
+/// A request context that knows which client (API key) sent the request.
+public protocol AuthenticatedRequestContext: RequestContext {
+    /// Digest of the caller's API key; nil when the server runs without keys.
+    var owner: String? { get set }
+}
+
 /// The request context of every MediaJobs route.
-public struct MediaJobsRequestContext: RequestContext {
+public struct MediaJobsRequestContext: AuthenticatedRequestContext {
     public var coreContext: CoreRequestContextStorage
+    public var owner: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)

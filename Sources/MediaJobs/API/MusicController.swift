@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 
 /// The Suno-style music routes: `/suno/submit/music`, `/suno/fetch/{id}`, `/suno/fetch`.
-struct MusicController<Context: RequestContext> {
+struct MusicController<Context: AuthenticatedRequestContext> {
     let service: TaskService
     let body: JSONRequestBody
 
@@ -24,13 +24,15 @@ struct MusicController<Context: RequestContext> {
             title: try service.text(input.title, field: "title", maxLength: limits.maxShortFieldLength),
             lyrics: try service.text(input.lyrics, field: "lyrics", maxLength: limits.maxLyricsLength),
             makeInstrumental: input.makeInstrumental ?? false)
-        let task = try await service.accept(.music(music), extras: SubmissionExtras(callbackURL: input.callbackURL, metadata: input.metadata))
-        return try JSONResponse.make(SunoEnvelopeResponse(data: ["task_id": task.id]))
+        let outcome = try await service.accept(
+            .music(music), extras: SubmissionExtras(callbackURL: input.callbackURL, metadata: input.metadata), owner: context.owner,
+            idempotencyKey: request.headers[.idempotencyKey])
+        return try JSONResponse.make(SunoEnvelopeResponse(data: ["task_id": outcome.task.id]), headers: outcome.replayHeaders)
     }
 
     @Sendable func fetch(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        let (task, artifacts) = try await service.find(id, kind: .music)
+        let (task, artifacts) = try await service.find(id, kind: .music, owner: context.owner)
         return try JSONResponse.make(SunoEnvelopeResponse(data: service.representations.suno(task, artifacts: artifacts)))
     }
 
@@ -38,7 +40,7 @@ struct MusicController<Context: RequestContext> {
         let input = try await body.decode(BatchFetchBody.self, from: request)
         guard let ids = input.ids else { throw APIError.missing("ids") }
         guard ids.count <= Self.maxBatch else { throw APIError.invalidValue("ids", "'ids' may name at most \(Self.maxBatch) tasks") }
-        let tasks = try await service.store.tasks(ids: ids).filter { $0.kind == .music }
+        let tasks = try await service.store.tasks(ids: ids).filter { $0.kind == .music && TaskService.visible($0, to: context.owner) }
         let artifacts = try await service.store.artifacts(forTasks: tasks.map(\.id))
         let objects = tasks.map { service.representations.suno($0, artifacts: artifacts[$0.id] ?? []) }
         return try JSONResponse.make(SunoEnvelopeResponse(data: objects))

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 
@@ -28,8 +29,9 @@ public struct TaskService: Sendable {
 
     var representations: TaskRepresentations { TaskRepresentations(storage: storage) }
 
-    /// Validates the fields every submit endpoint shares, stores the task, and wakes the submit worker.
-    func accept(_ request: TaskRequest, extras: SubmissionExtras) async throws -> MediaTask {
+    /// Validates the fields every submit endpoint shares, stores the task (or finds the one its
+    /// idempotency key names), and wakes the submit worker.
+    func accept(_ request: TaskRequest, extras: SubmissionExtras, owner: String?, idempotencyKey: String?) async throws -> AcceptOutcome {
         if let callbackURL = extras.callbackURL {
             do {
                 try await urlGuard.check(callbackURL)
@@ -44,21 +46,62 @@ public struct TaskService: Sendable {
                 throw APIError.invalidValue("metadata", "'metadata' must be at most \(limits.maxMetadataBytes) bytes of JSON")
             }
         }
-        let task = MediaTask(request: request, metadata: extras.metadata, callbackURL: extras.callbackURL, deadline: taskTimeout)
-        try await store.insert(task)
-        signals.submit.signal()
-        return task
+        var claim: IdempotencyClaim?
+        if let key = idempotencyKey {
+            guard !key.isEmpty, key.count <= 255 else {
+                throw APIError.invalidRequest("'Idempotency-Key' must be 1 to 255 characters", code: "invalid_idempotency_key", param: "Idempotency-Key")
+            }
+            claim = IdempotencyClaim(owner: owner, key: key, fingerprint: try Self.fingerprint(request, extras))
+        }
+        let task = MediaTask(request: request, metadata: extras.metadata, callbackURL: extras.callbackURL, owner: owner, deadline: taskTimeout)
+        do {
+            let outcome = try await store.accept(task, idempotency: claim, maxActivePerOwner: owner == nil ? nil : limits.maxActiveTasksPerKey, now: Date())
+            if case .created = outcome { signals.submit.signal() }
+            return outcome
+        } catch TaskStoreError.idempotencyKeyReused {
+            throw APIError(
+                status: .unprocessableContent, kind: .invalidRequest, code: "idempotency_key_reused",
+                message: "this Idempotency-Key was already used with a different request", param: "Idempotency-Key")
+        } catch TaskStoreError.tooManyActiveTasks(let limit) {
+            var error = APIError(
+                status: .tooManyRequests, kind: .rateLimit, code: "too_many_active_tasks",
+                message: "this API key already has \(limit) tasks in flight; wait for some to finish")
+            error.headers[.retryAfter] = "10"
+            throw error
+        }
     }
 
-    /// The task with `id` if it exists and is of `kind` (when given); 404 otherwise.
-    func find(_ id: String, kind: TaskKind? = nil) async throws -> (MediaTask, [TaskArtifact]) {
-        guard let task = try await store.task(id: id), kind == nil || task.kind == kind else { throw APIError.taskNotFound(id) }
+    /// Identifies "the same request" for idempotency: the normalised request, not its bytes.
+    static func fingerprint(_ request: TaskRequest, _ extras: SubmissionExtras) throws -> String {
+        struct Fingerprint: Encodable {
+            var kind: String
+            var request: RequestEcho
+            var callbackURL: String?
+            var metadata: JSONValue?
+        }
+        let data = try JSONCoding.encoder().encode(
+            Fingerprint(kind: request.kind.rawValue, request: RequestEcho(request), callbackURL: extras.callbackURL, metadata: extras.metadata))
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The task with `id` if it exists, is of `kind` (when given) and belongs to `owner`; 404 otherwise
+    /// (another key's task is "not found", not "forbidden": its existence is not revealed).
+    func find(_ id: String, kind: TaskKind? = nil, owner: String?) async throws -> (MediaTask, [TaskArtifact]) {
+        guard let task = try await store.task(id: id), kind == nil || task.kind == kind, Self.visible(task, to: owner) else {
+            throw APIError.taskNotFound(id)
+        }
         let artifacts = try await store.artifacts(forTasks: [id])[id] ?? []
         return (task, artifacts)
     }
 
+    /// Whether `owner` may see `task`: with keys configured, only its own.
+    static func visible(_ task: MediaTask, to owner: String?) -> Bool {
+        owner == nil || task.owner == owner
+    }
+
     /// Cancels a queued or processing task; 409 once it is past that.
-    func cancel(_ id: String) async throws -> MediaTask {
+    func cancel(_ id: String, owner: String?) async throws -> MediaTask {
+        _ = try await find(id, owner: owner)
         do {
             let task = try await store.cancel(taskID: id, now: Date())
             events.taskEnded(id)
@@ -100,6 +143,8 @@ public struct SubmissionLimits: Sendable {
     public var maxMetadataBytes = 16 * 1024
     /// Images per request (OpenAI's `n`).
     public var maxImages = 4
+    /// Tasks one API key may have in flight; more get 429 (no cap when the server runs without keys).
+    public var maxActiveTasksPerKey = 1_000
 
     public init() {}
 }

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 
 /// Kind-neutral task routes: `GET /v1/tasks/{id}`, `GET /v1/tasks`, `POST /v1/tasks/{id}/cancel`.
-struct TasksController<Context: RequestContext> {
+struct TasksController<Context: AuthenticatedRequestContext> {
     let service: TaskService
 
     static var maxPageSize: Int { 100 }
@@ -14,13 +14,13 @@ struct TasksController<Context: RequestContext> {
     }
 
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
-        let (task, artifacts) = try await service.find(try context.parameters.require("id"))
+        let (task, artifacts) = try await service.find(try context.parameters.require("id"), owner: context.owner)
         return try JSONResponse.make(service.representations.task(task, artifacts: artifacts))
     }
 
     @Sendable func list(_ request: Request, context: Context) async throws -> Response {
         let parameters = request.uri.queryParameters
-        var query = TaskQuery()
+        var query = TaskQuery(owner: context.owner)
         if let kind = parameters["kind"].map(String.init) {
             guard let value = TaskKind(rawValue: kind) else {
                 throw APIError.invalidValue("kind", "'kind' must be one of \(TaskKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -40,7 +40,7 @@ struct TasksController<Context: RequestContext> {
             query.limit = value
         }
         if let after = parameters["after"].map(String.init) {
-            guard try await service.store.task(id: after) != nil else {
+            guard let cursor = try await service.store.task(id: after), TaskService.visible(cursor, to: context.owner) else {
                 throw APIError.invalidValue("after", "'after' must be the id of a task from a previous page")
             }
             query.after = after
@@ -52,7 +52,7 @@ struct TasksController<Context: RequestContext> {
     }
 
     @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
-        let task = try await service.cancel(try context.parameters.require("id"))
+        let task = try await service.cancel(try context.parameters.require("id"), owner: context.owner)
         context.logger.info("task canceled", metadata: ["task.id": "\(task.id)", "task.kind": "\(task.kind.rawValue)"])
         let artifacts = try await service.store.artifacts(forTasks: [task.id])[task.id] ?? []
         return try JSONResponse.make(service.representations.task(task, artifacts: artifacts))

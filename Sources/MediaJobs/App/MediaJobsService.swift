@@ -15,6 +15,7 @@ public enum MediaJobsService {
         logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws -> some ApplicationProtocol {
+        try checkExposure(configuration, logger: logger)
         let storage = ArtifactStorage(dataDirectory: configuration.dataDirectory, publicBaseURL: configuration.effectivePublicURL)
         try storage.prepare()
         let lock = try DataDirectoryLock(directory: storage.dataDirectory)
@@ -108,6 +109,24 @@ public enum MediaJobsService {
             logger: logger)
     }
 
+    /// Refuses to serve an open (keyless) API beyond loopback unless the operator insists.
+    static func checkExposure(_ configuration: ServiceConfiguration, logger: Logger) throws {
+        guard configuration.apiKeys.isEmpty else {
+            logger.info("API keys required on client routes", metadata: ["keys": "\(configuration.apiKeys.count)"])
+            return
+        }
+        let host = configuration.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let loopback = host == "localhost" || IPAddress(parsing: host)?.addressClass == .loopback
+        if loopback {
+            logger.notice("no API keys configured: the API is open to anyone who can reach \(configuration.host) (loopback only)")
+        } else if configuration.insecureOpen {
+            logger.warning("no API keys configured and --insecure-open given: the API is open to anyone who can reach \(configuration.host)")
+        } else {
+            throw StartupError.configuration(
+                "refusing to listen on \(configuration.host) without API keys; set --api-keys (or --api-keys-file), or pass --insecure-open")
+        }
+    }
+
     /// The HTTP client for the provider, downloads and webhooks. It never follows redirects: the
     /// downloader follows them itself, re-checking every hop, and webhooks must not follow them.
     public static func makeHTTPClient(configuration: ServiceConfiguration, retryConnectionEstablishment: Bool = true) -> HTTPClient {
@@ -150,6 +169,7 @@ public enum MediaJobsService {
         let router = Router(context: MediaJobsRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: APIKeyAuthMiddleware(keys: APIKeyRing(keys: configuration.apiKeys)))
         let body = JSONRequestBody(maxBytes: Int(clamping: configuration.maxBodySize.bytes))
         HealthController(store: service.store, storage: service.storage).addRoutes(to: router)
         MusicController(service: service, body: body).addRoutes(to: router.group("suno"))

@@ -10,6 +10,10 @@ public struct ServiceConfiguration: Sendable {
     public var upstreamKey: String?
     /// Base of file URLs handed to clients; defaults to `http://<host>:<port>`.
     public var publicURL: String?
+    /// Client API keys; empty runs the API open, which is allowed on loopback only.
+    public var apiKeys: [String] = []
+    /// Lets an open (keyless) server listen on a non-loopback address.
+    public var insecureOpen = false
     /// Lets artifact and webhook URLs point at private, loopback and link-local addresses.
     public var allowPrivateNetworks = false
     /// Extra address ranges MediaJobs may fetch from even when private.

@@ -110,6 +110,22 @@ extension SQLiteTaskStore {
                     """
             )
         }
+        migrator.registerMigration("v4: idempotency keys and owners") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE idempotency_keys (
+                        owner TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        task_id TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (owner, key)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+                    CREATE INDEX tasks_owner_status ON tasks (owner, status);
+                    """
+            )
+        }
         return migrator
     }
 }

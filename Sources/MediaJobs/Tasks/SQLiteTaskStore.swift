@@ -121,20 +121,52 @@ public struct SQLiteTaskStore: TaskStore {
 
     public func insert(_ task: MediaTask) async throws {
         do {
-            try await writer.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
-                            upstream_outputs, progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at,
-                            lease_owner, lease_expires_at, created_at, updated_at, finished_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: task.databaseArguments()
-                )
-            }
+            try await writer.write { db in try Self.insertRow(task, db) }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw TaskStoreError.duplicateID(task.id)
         }
+    }
+
+    public func accept(_ task: MediaTask, idempotency: IdempotencyClaim?, maxActivePerOwner: Int?, now: Date) async throws -> AcceptOutcome {
+        try await writer.write { db in
+            if let claim = idempotency {
+                try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [now.adding(.zero - claim.lifetime).millis])
+                if let row = try Row.fetchOne(
+                    db, sql: "SELECT fingerprint, task_id FROM idempotency_keys WHERE owner = ? AND key = ?", arguments: [claim.owner, claim.key])
+                {
+                    guard row["fingerprint"] as String == claim.fingerprint else { throw TaskStoreError.idempotencyKeyReused(key: claim.key) }
+                    if let existing = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [row["task_id"] as String]) {
+                        return .replayed(try MediaTask(row: existing))
+                    }
+                    // The task was deleted by retention: the key is free again.
+                    try db.execute(sql: "DELETE FROM idempotency_keys WHERE owner = ? AND key = ?", arguments: [claim.owner, claim.key])
+                }
+            }
+            if let limit = maxActivePerOwner, let owner = task.owner {
+                let active = try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM tasks WHERE owner = ? AND status IN ('queued', 'processing', 'downloading')", arguments: [owner]) ?? 0
+                guard active < limit else { throw TaskStoreError.tooManyActiveTasks(limit: limit) }
+            }
+            try Self.insertRow(task, db)
+            if let claim = idempotency {
+                try db.execute(
+                    sql: "INSERT INTO idempotency_keys (owner, key, fingerprint, task_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [claim.owner, claim.key, claim.fingerprint, task.id, now.millis])
+            }
+            return .created(task)
+        }
+    }
+
+    private static func insertRow(_ task: MediaTask, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
+                    upstream_outputs, progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at,
+                    lease_owner, lease_expires_at, created_at, updated_at, finished_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: try task.databaseArguments()
+        )
     }
 
     public func claim(_ status: TaskStatus, owner: String, lease: Duration, limit: Int, now: Date) async throws -> [MediaTask] {

@@ -9,6 +9,12 @@ public protocol TaskStore: Sendable {
     /// Stores a new task; it becomes claimable at its `nextAttemptAt`.
     func insert(_ task: MediaTask) async throws
 
+    /// Stores a new task unless its idempotency key already names one, or its owner has too many in flight.
+    ///
+    /// One transaction: of any number of concurrent requests with the same key, exactly one creates
+    /// the task; the others get it back (same fingerprint) or ``TaskStoreError/idempotencyKeyReused``.
+    func accept(_ task: MediaTask, idempotency: IdempotencyClaim?, maxActivePerOwner: Int?, now: Date) async throws -> AcceptOutcome
+
     /// The task with `id`, if any.
     func task(id: String) async throws -> MediaTask?
 
@@ -128,4 +134,39 @@ public enum TaskStoreError: Error, Equatable, Sendable {
     /// The request does not fit the task's current status (e.g. cancelling a completed task).
     case conflict(id: String, status: TaskStatus)
     case duplicateID(String)
+    /// The idempotency key was used before with a different request.
+    case idempotencyKeyReused(key: String)
+    /// The owner already has this many tasks in flight.
+    case tooManyActiveTasks(limit: Int)
+}
+
+/// An `Idempotency-Key` presented with a submit.
+public struct IdempotencyClaim: Sendable, Equatable {
+    /// Keys are scoped to their owner: two clients may use the same key.
+    public var owner: String
+    public var key: String
+    /// Digest of the normalised request; the same key with another request is refused.
+    public var fingerprint: String
+    /// How long a key is remembered.
+    public var lifetime: Duration
+
+    public init(owner: String?, key: String, fingerprint: String, lifetime: Duration = .seconds(24 * 3600)) {
+        self.owner = owner ?? ""
+        self.key = key
+        self.fingerprint = fingerprint
+        self.lifetime = lifetime
+    }
+}
+
+/// What ``TaskStore/accept(_:idempotency:maxActivePerOwner:now:)`` did.
+public enum AcceptOutcome: Sendable, Equatable {
+    case created(MediaTask)
+    /// The key named an existing task for the same request: that task, unchanged.
+    case replayed(MediaTask)
+
+    public var task: MediaTask {
+        switch self {
+        case .created(let task), .replayed(let task): task
+        }
+    }
 }
