@@ -29,6 +29,8 @@ struct Serve: AsyncParsableCommand {
     var allowCIDR: [String] = []
     @Option(help: "Largest request body accepted. [env: MEDIAJOBS_MAX_BODY_SIZE] (default: 1MB)") var maxBodySize: String?
     @Option(help: "Largest artifact downloaded from the provider. [env: MEDIAJOBS_MAX_ARTIFACT_SIZE] (default: 512MiB)") var maxArtifactSize: String?
+    @Option(help: "/readyz reports storage not ready below this much free space. [env: MEDIAJOBS_MIN_FREE_SPACE] (default: 64MiB)")
+    var minFreeSpace: String?
     @Option(help: "Longest one artifact download may take. [env: MEDIAJOBS_DOWNLOAD_TIMEOUT] (default: 10m)") var downloadTimeout: String?
     @Option(help: "How long POST /v1/images/generations waits before answering 202. [env: MEDIAJOBS_IMAGE_WAIT] (default: 60s)") var imageWait: String?
     @Option(help: "First wait between polls of one task; grows ×1.5 per poll. [env: MEDIAJOBS_POLL_INTERVAL] (default: 2s)") var pollInterval: String?
@@ -103,6 +105,7 @@ struct Serve: AsyncParsableCommand {
         }
         configuration.maxBodySize = try Setting.parse(maxBodySize, "MEDIAJOBS_MAX_BODY_SIZE", option: "--max-body-size", default: configuration.maxBodySize) { ByteCount(parsing: $0) }
         configuration.maxArtifactSize = try Setting.parse(maxArtifactSize, "MEDIAJOBS_MAX_ARTIFACT_SIZE", option: "--max-artifact-size", default: configuration.maxArtifactSize) { ByteCount(parsing: $0) }
+        configuration.minimumFreeSpace = try Setting.parse(minFreeSpace, "MEDIAJOBS_MIN_FREE_SPACE", option: "--min-free-space", default: configuration.minimumFreeSpace) { ByteCount(parsing: $0) }
         configuration.downloadTimeout = try Setting.duration(downloadTimeout, "MEDIAJOBS_DOWNLOAD_TIMEOUT", option: "--download-timeout", default: configuration.downloadTimeout)
         configuration.imageWait = try Setting.duration(imageWait, "MEDIAJOBS_IMAGE_WAIT", option: "--image-wait", default: configuration.imageWait)
         configuration.pipeline.pollInterval = try Setting.duration(pollInterval, "MEDIAJOBS_POLL_INTERVAL", option: "--poll-interval", default: configuration.pipeline.pollInterval)

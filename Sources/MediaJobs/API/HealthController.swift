@@ -8,6 +8,8 @@ import Glibc
 struct HealthController<Context: RequestContext> {
     let store: any TaskStore
     let storage: ArtifactStorage
+    /// Below this much free space storage counts as not ready: downloads would fail.
+    let minimumFreeBytes: Int64
 
     func addRoutes(to router: Router<Context>) {
         router.get("healthz") { _, _ in try JSONResponse.make(["status": "ok"]) }
@@ -23,7 +25,7 @@ struct HealthController<Context: RequestContext> {
             context.logger.error("readiness: database unusable", metadata: ["error": "\(error)"])
             checks["database"] = "unavailable"
         }
-        checks["storage"] = access(storage.temporaryDirectory.path, W_OK) == 0 && access(storage.mediaDirectory.path, W_OK) == 0 ? "ok" : "not writable"
+        checks["storage"] = storage.writability(minimumFreeBytes: minimumFreeBytes)
         let ready = checks.values.allSatisfy { $0 == "ok" }
         return try JSONResponse.make(ReadinessBody(status: ready ? "ready" : "not_ready", checks: checks), status: ready ? .ok : .serviceUnavailable)
     }

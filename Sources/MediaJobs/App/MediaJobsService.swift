@@ -171,7 +171,7 @@ public enum MediaJobsService {
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: APIKeyAuthMiddleware(keys: APIKeyRing(keys: configuration.apiKeys)))
         let body = JSONRequestBody(maxBytes: Int(clamping: configuration.maxBodySize.bytes))
-        HealthController(store: service.store, storage: service.storage).addRoutes(to: router)
+        HealthController(store: service.store, storage: service.storage, minimumFreeBytes: configuration.minimumFreeSpace.bytes).addRoutes(to: router)
         MusicController(service: service, body: body).addRoutes(to: router.group("suno"))
         ImagesController(service: service, body: body, syncWait: configuration.imageWait).addRoutes(to: router.group("v1/images"))
         TasksController(service: service).addRoutes(to: router.group("v1"))

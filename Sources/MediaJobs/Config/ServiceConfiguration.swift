@@ -21,6 +21,8 @@ public struct ServiceConfiguration: Sendable {
     public var maxBodySize = ByteCount(bytes: 1_000_000)
     public var maxArtifactSize = ByteCount(bytes: 512 * 1024 * 1024)
     public var downloadTimeout: Duration = .seconds(600)
+    /// `/readyz` reports storage not ready below this much free space.
+    public var minimumFreeSpace = ByteCount(bytes: 64 * 1024 * 1024)
     /// How long `POST /v1/images/generations` waits before answering 202 with the task.
     public var imageWait: Duration = .seconds(60)
     public var upstreamConcurrency = 16

@@ -24,7 +24,7 @@ extension SQLiteTaskStore: RetentionStore {
         arguments += [max(1, limit)]
         let sql = """
             SELECT a.task_id, a.idx, a.file_name, a.bytes, a.created_at, t.kind
-            FROM artifacts a JOIN tasks t ON t.id = a.task_id
+            FROM artifacts a CROSS JOIN tasks t ON t.id = a.task_id
             WHERE \(conditions.joined(separator: " AND "))
             ORDER BY a.created_at, a.task_id, a.idx
             LIMIT ?
@@ -131,8 +131,12 @@ extension SQLiteTaskStore: RetentionStore {
     // MARK: SQL pieces
 
     /// A task whose files retention may remove: terminal, and no webhook still waiting to tell about it.
+    ///
+    /// Query plans: walks must follow their own indexes (`artifacts_prunable`, `tasks_finished`) to read in
+    /// order and stop early, so the artifact walk is a `CROSS JOIN` (SQLite keeps that join order) and
+    /// `+t.status` keeps the planner from scanning all terminal tasks through `tasks_due` and sorting them.
     static let prunableTask = """
-        t.status IN ('completed', 'failed', 'canceled') \
+        +t.status IN ('completed', 'failed', 'canceled') \
         AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.task_id = t.id AND d.status = 'pending')
         """
 

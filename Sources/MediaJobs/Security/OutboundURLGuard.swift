@@ -64,6 +64,30 @@ public struct OutboundURLGuard: Sendable {
         return addresses
     }
 
+    /// A request target that connects to an address that was checked, so a second DNS answer
+    /// (rebinding) cannot send the connection elsewhere.
+    ///
+    /// For `http` the URL's host is replaced by the checked address and the original host goes in
+    /// the `Host` header. `https` keeps the name, which TLS needs for SNI and certificate checks;
+    /// a rebinding attacker would also need a valid certificate for the name.
+    public struct PinnedTarget: Sendable, Equatable {
+        public var url: String
+        public var hostHeader: String?
+    }
+
+    /// Checks `text` and returns where to connect.
+    public func pinnedTarget(_ text: String) async throws(Refusal) -> PinnedTarget {
+        let addresses = try await check(text)
+        guard let url = URL(string: text), url.scheme?.lowercased() == "http", let host = url.host,
+            IPAddress(parsing: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) == nil,
+            // IPv4 first: services bound to 127.0.0.1 are far more common than ones on [::1].
+            let address = addresses.first(where: \.isIPv4) ?? addresses.first, var components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        else { return PinnedTarget(url: text, hostHeader: nil) }
+        components.host = address.isIPv4 ? address.description : "[\(address.description)]"
+        guard let pinned = components.string else { return PinnedTarget(url: text, hostHeader: nil) }
+        return PinnedTarget(url: pinned, hostHeader: url.port.map { "\(host):\($0)" } ?? host)
+    }
+
     /// The host's addresses via the system resolver (numeric results only).
     static func resolve(_ host: String) -> [IPAddress] {
         var hints = addrinfo()

@@ -74,13 +74,15 @@ public struct ArtifactDownloader: Sendable {
         var url = startURL
         var redirects = 0
         while true {
+            let target: OutboundURLGuard.PinnedTarget
             do {
-                try await urlGuard.check(url)
+                target = try await urlGuard.pinnedTarget(url)
             } catch {
                 throw DownloadError.refused(error.description)
             }
-            var request = HTTPClientRequest(url: url)
+            var request = HTTPClientRequest(url: target.url)
             request.method = .GET
+            if let host = target.hostHeader { request.headers.replaceOrAdd(name: "Host", value: host) }
             let response: HTTPClientResponse
             do {
                 response = try await httpClient.execute(request, timeout: .seconds(30))

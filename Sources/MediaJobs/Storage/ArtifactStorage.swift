@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Where stored media lives on disk and which URL serves it.
 ///
@@ -49,5 +52,21 @@ public struct ArtifactStorage: Sendable {
     /// A fresh temp file path for one download.
     public func temporaryFile() -> URL {
         temporaryDirectory.appendingPathComponent("\(UUID().uuidString.lowercased()).partial")
+    }
+
+    /// "ok", or why downloads cannot be stored now: a real write is tried (permission bits say
+    /// nothing to root) and the free space is compared with `minimumFreeBytes`.
+    public func writability(minimumFreeBytes: Int64) -> String {
+        let probe = temporaryDirectory.appendingPathComponent(".ready-\(UUID().uuidString)")
+        let descriptor = open(probe.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return "not writable (errno \(errno))" }
+        let written = write(descriptor, "ok", 2)
+        close(descriptor)
+        unlink(probe.path)
+        guard written == 2 else { return "not writable (errno \(errno))" }
+        var stats = statvfs()
+        guard statvfs(mediaDirectory.path, &stats) == 0 else { return "not readable (errno \(errno))" }
+        let free = Int64(stats.f_bavail) * Int64(stats.f_frsize)
+        return free >= minimumFreeBytes ? "ok" : "low on space (\(ByteCount(bytes: free)) free, \(ByteCount(bytes: minimumFreeBytes)) needed)"
     }
 }

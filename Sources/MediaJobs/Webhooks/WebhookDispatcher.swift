@@ -76,14 +76,16 @@ public struct WebhookDispatcher: Service {
 
     private func attempt(_ job: WebhookJob) async -> WebhookAttemptOutcome {
         let delivery = job.delivery
+        let target: OutboundURLGuard.PinnedTarget
         do {
-            try await urlGuard.check(delivery.endpointURL)
+            target = try await urlGuard.pinnedTarget(delivery.endpointURL)
         } catch {
             return .dead(status: nil, error: error.description)
         }
         let timestamp = Int64(Date().timeIntervalSince1970)
-        var request = HTTPClientRequest(url: delivery.endpointURL)
+        var request = HTTPClientRequest(url: target.url)
         request.method = .POST
+        if let host = target.hostHeader { request.headers.replaceOrAdd(name: "Host", value: host) }
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "MediaJobs-Webhooks/1")
         request.headers.add(name: "webhook-id", value: delivery.eventID)

@@ -13,6 +13,8 @@ public final class UpstreamSimulator: Sendable {
         var createdAt: ContinuousClock.Instant
         /// Wall-clock twin of `createdAt`, for `/_stats` (benchmarks compare it with database times).
         var submittedAt: Date
+        /// When a fetch first reported the task finished (for `/_stats`: how long polling took to notice).
+        var finishSeenAt: Date?
         var fails: Bool
         var title: String?
         var style: String?
@@ -64,6 +66,10 @@ public final class UpstreamSimulator: Sendable {
             return Self.json(["code": .number(404), "message": .string("task not found")], status: .notFound)
         }
         let elapsed = ContinuousClock.now - task.createdAt
+        if elapsed >= settings.latency, task.finishSeenAt == nil {
+            let now = Date()
+            tasks.withLock { if $0[id]?.finishSeenAt == nil { $0[id]?.finishSeenAt = now } }
+        }
         var data: [String: JSONValue] = ["task_id": .string(id)]
         if elapsed < settings.latency {
             let percent = Int(100 * elapsed.timeInterval / max(settings.latency.timeInterval, 0.001))
@@ -134,7 +140,8 @@ public final class UpstreamSimulator: Sendable {
     // MARK: Counters
 
     /// `GET /_stats`: call counters, so a benchmark can sample polls per second. With
-    /// `?completions=1` it also lists each music task's completion time (Unix milliseconds).
+    /// `?completions=1` it also lists, per music task, when it finished and when a fetch first
+    /// reported that (`{"done": ms, "seen": ms|null}`, Unix milliseconds).
     @Sendable func stats(_ request: Request, context: BasicRequestContext) async throws -> Response {
         var body: [String: JSONValue] = [
             "submits": .number(Double(counters.submits.load(ordering: .relaxed))),
@@ -145,7 +152,12 @@ public final class UpstreamSimulator: Sendable {
         if request.uri.queryParameters["completions"] == "1" {
             let latency = settings.latency.timeInterval
             let completions = tasks.withLock { tasks in
-                tasks.mapValues { JSONValue.number(($0.submittedAt.timeIntervalSince1970 + latency) * 1000) }
+                tasks.mapValues { task in
+                    JSONValue.object([
+                        "done": .number((task.submittedAt.timeIntervalSince1970 + latency) * 1000),
+                        "seen": task.finishSeenAt.map { JSONValue.number($0.timeIntervalSince1970 * 1000) } ?? JSONValue.null,
+                    ])
+                }
             }
             body["completions"] = .object(completions)
         }
