@@ -232,15 +232,16 @@ def source_routes() -> set[tuple[str, str]]:
     mounts: dict[str, str] = {}
     for swift in (SOURCES / "App").glob("*.swift"):
         text = swift.read_text("utf-8")
-        for name, group in re.findall(r"(\w+Controller)\([^\n]*?\)\s*\.addRoutes\(\s*to:\s*router(?:\.group\(\"([^\"]*)\"\))?", text):
+        for name, group in re.findall(
+                r"(\w+Controller)\((?:[^()]|\([^()]*\))*\)\s*\.addRoutes\(\s*to:\s*router(?:\.group\(\"([^\"]*)\"\))?", text):
             mounts[name] = group
     assert mounts, "found no `XController(...).addRoutes(to: router...)` in Sources/MediaJobs/App: update source_routes()"
     routes = set()
     for swift in (SOURCES / "API").glob("*Controller.swift"):
         text = swift.read_text("utf-8")
         for controller in re.findall(r"struct (\w+Controller)\b", text):
-            if controller not in mounts:
-                continue
+            assert controller in mounts, f"{controller} is not mounted with `{controller}(...).addRoutes(to: router...)` " \
+                                         f"in Sources/MediaJobs/App: update source_routes()"
             prefixes = {"router": "", "group": mounts[controller]}
             for var, group in re.findall(r"let (\w+) = router\.group\(\"([^\"]*)\"\)", text):
                 prefixes[var] = group
