@@ -82,10 +82,11 @@ struct Serve: AsyncParsableCommand {
         configuration.host = Setting.text(host, "MEDIAJOBS_HOST") ?? configuration.host
         configuration.port = try Setting.parse(port, "MEDIAJOBS_PORT", option: "--port", default: configuration.port) { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }
         configuration.dataDirectory = URL(fileURLWithPath: Setting.text(dataDir, "MEDIAJOBS_DATA_DIR") ?? "storage", isDirectory: true)
-        configuration.apiKeys = (Setting.text(apiKeys, "MEDIAJOBS_API_KEYS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        configuration.apiKeys = (Setting.text(apiKeys, "MEDIAJOBS_API_KEYS") ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map(Redacted.init)
         if let file = Setting.text(apiKeysFile, "MEDIAJOBS_API_KEYS_FILE") {
             do {
-                configuration.apiKeys += try APIKeyRing.keys(fromFile: file)
+                configuration.apiKeys += try APIKeyRing.keys(fromFile: file).map(Redacted.init)
             } catch {
                 throw ValidationError("cannot read --api-keys-file \(file): \(error.localizedDescription)")
             }
@@ -95,7 +96,7 @@ struct Serve: AsyncParsableCommand {
             maxActiveTasksPerKey, "MEDIAJOBS_MAX_ACTIVE_TASKS_PER_KEY", option: "--max-active-tasks-per-key", default: configuration.submission.maxActiveTasksPerKey
         ) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         configuration.upstreamURL = Setting.text(upstreamURL, "MEDIAJOBS_UPSTREAM_URL")
-        configuration.upstreamKey = Setting.text(upstreamKey, "MEDIAJOBS_UPSTREAM_KEY")
+        configuration.upstreamKey = Setting.text(upstreamKey, "MEDIAJOBS_UPSTREAM_KEY").map(Redacted.init)
         configuration.publicURL = Setting.text(publicURL, "MEDIAJOBS_PUBLIC_URL")
         configuration.allowPrivateNetworks = Setting.flag(allowPrivateNetworks, "MEDIAJOBS_ALLOW_PRIVATE_NETWORKS")
         let cidrs = allowCIDR.isEmpty ? (Setting.text(nil, "MEDIAJOBS_ALLOW_CIDRS")?.split(separator: ",").map(String.init) ?? []) : allowCIDR
@@ -125,8 +126,9 @@ struct Serve: AsyncParsableCommand {
             }
             return endpoint
         }
-        configuration.webhookSecret = Setting.text(webhookSecret, "MEDIAJOBS_WEBHOOK_SECRET")
-        configuration.webhookPreviousSecrets = webhookPreviousSecret.isEmpty ? Setting.list("MEDIAJOBS_WEBHOOK_PREVIOUS_SECRETS") : webhookPreviousSecret
+        configuration.webhookSecret = Setting.text(webhookSecret, "MEDIAJOBS_WEBHOOK_SECRET").map(Redacted.init)
+        configuration.webhookPreviousSecrets = (webhookPreviousSecret.isEmpty ? Setting.list("MEDIAJOBS_WEBHOOK_PREVIOUS_SECRETS") : webhookPreviousSecret)
+            .map(Redacted.init)
         configuration.webhooks.retrySchedule = try Setting.parse(
             webhookRetrySchedule, "MEDIAJOBS_WEBHOOK_RETRY_SCHEDULE", option: "--webhook-retry-schedule", default: configuration.webhooks.retrySchedule
         ) { DurationList.parse($0).flatMap { $0.isEmpty ? nil : $0 } }

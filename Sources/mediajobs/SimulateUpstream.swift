@@ -27,7 +27,7 @@ struct SimulateUpstream: AsyncParsableCommand {
         settings.trackDuration = trackDuration
         settings.failureRate = try Setting.rate(failureRate, nil, option: "--failure-rate")
         settings.errorRate = try Setting.rate(errorRate, nil, option: "--error-rate")
-        settings.apiKey = apiKey
+        settings.apiKey = apiKey.map(Redacted.init)
         let app = Application(
             router: UpstreamSimulator(settings: settings).router(),
             configuration: .init(address: .hostname(host, port: port), serverName: "MediaJobs-Simulator"),

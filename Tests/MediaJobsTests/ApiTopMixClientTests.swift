@@ -31,7 +31,7 @@ import Testing
     @Test func musicRoundTripAgainstTheSimulator() async throws {
         var settings = SimulatorSettings()
         settings.latency = .milliseconds(50)
-        settings.apiKey = "sk-test"
+        settings.apiKey = Redacted("sk-test")
         try await Self.withClient(router: UpstreamSimulator(settings: settings).router()) { client in
             let submission = try await client.submit(Self.task(.music(MusicRequest(prompt: "rain", title: "Rain"))))
             guard case .accepted(let upstreamID) = submission else {
@@ -69,7 +69,7 @@ import Testing
 
     @Test func wrongKeyIsARejectionNotARetry() async throws {
         var settings = SimulatorSettings()
-        settings.apiKey = "sk-other"
+        settings.apiKey = Redacted("sk-other")
         try await Self.withClient(router: UpstreamSimulator(settings: settings).router()) { client in
             do throws(UpstreamError) {
                 _ = try await client.submit(Self.task(.music(MusicRequest(prompt: "x"))))

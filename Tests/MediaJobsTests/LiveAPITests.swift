@@ -107,6 +107,13 @@ import Testing
             #expect(partial.bytes == Array(full.bytes.prefix(44)))
             #expect(partial.headers[.contentRange] == "bytes 0-43/\(full.bytes.count)")
 
+            let suffix = try await client.get(filePath(url), headers: [.range: "bytes=-5"])
+            #expect(suffix.status == .partialContent)
+            #expect(suffix.bytes == Array(full.bytes.suffix(5)))
+            let pastEnd = try await client.get(filePath(url), headers: [.range: "bytes=\(full.bytes.count)-"])
+            #expect(pastEnd.status == .rangeNotSatisfiable)
+            #expect(pastEnd.headers[.contentRange] == "bytes */\(full.bytes.count)")
+
             let cached = try await client.get(filePath(url), headers: [.ifNoneMatch: etag])
             #expect(cached.status == .notModified)
 
@@ -201,5 +208,21 @@ struct PNGHeader {
         func be(_ offset: Int) -> Int { (0..<4).reduce(0) { $0 << 8 | Int(bytes[offset + $1]) } }
         width = be(16)
         height = be(20)
+    }
+}
+
+@Suite struct ByteRangeTests {
+    @Test func resolvesAgainstTheFileSize() {
+        #expect(ByteRange.resolve("bytes=0-43", size: 100) == .satisfiable(first: 0, last: 43))
+        #expect(ByteRange.resolve("bytes=90-", size: 100) == .satisfiable(first: 90, last: 99))
+        #expect(ByteRange.resolve("bytes=90-500", size: 100) == .satisfiable(first: 90, last: 99))
+        #expect(ByteRange.resolve("bytes=-5", size: 100) == .satisfiable(first: 95, last: 99))
+        #expect(ByteRange.resolve("bytes=-500", size: 100) == .satisfiable(first: 0, last: 99))
+        #expect(ByteRange.resolve("bytes=100-", size: 100) == .unsatisfiable)
+        #expect(ByteRange.resolve("bytes=99999999-100000000", size: 100) == .unsatisfiable)
+        #expect(ByteRange.resolve("bytes=-0", size: 100) == .unsatisfiable)
+        #expect(ByteRange.resolve("bytes=0-1,5-6", size: 100) == .ignore)
+        #expect(ByteRange.resolve("items=0-1", size: 100) == .ignore)
+        #expect(ByteRange.resolve("bytes=5-2", size: 100) == .ignore)
     }
 }

@@ -13,7 +13,7 @@ import Testing
     static let keyB: HTTPFields = [.authorization: "Bearer key-b"]
 
     @Test func keysAreRequiredAndEachSeesOnlyItsOwnTasks() async throws {
-        try await LiveService.run(configure: { $0.apiKeys = ["key-a", "key-b"] }) { client, _ in
+        try await LiveService.run(configure: { $0.apiKeys = [Redacted("key-a"), Redacted("key-b")] }) { client, _ in
             let anonymous = try await client.post("/suno/submit/music", json: #"{"prompt":"x"}"#)
             #expect(anonymous.status == .unauthorized)
             #expect(value(try anonymous.jsonObject(), "error.type") as? String == "authentication_error")
@@ -84,7 +84,7 @@ import Testing
 
     @Test func perKeyInFlightCapAnswers429() async throws {
         try await LiveService.run(configure: {
-            $0.apiKeys = ["key-a", "key-b"]
+            $0.apiKeys = [Redacted("key-a"), Redacted("key-b")]
             $0.submission.maxActiveTasksPerKey = 2
             $0.simulator.latency = .seconds(30)
         }) { client, _ in
@@ -107,7 +107,7 @@ import Testing
         configuration.insecureOpen = true
         try MediaJobsService.checkExposure(configuration, logger: Logger(label: "test"))
         configuration.insecureOpen = false
-        configuration.apiKeys = ["k"]
+        configuration.apiKeys = [Redacted("k")]
         try MediaJobsService.checkExposure(configuration, logger: Logger(label: "test"))
         configuration.apiKeys = []
         configuration.host = "::1"

@@ -292,4 +292,14 @@ struct ImageURLItem: Encodable {
         case url
         case b64JSON = "b64_json"
     }
+
+    /// Exactly one key: `b64_json` when inlined, else `url` (null once the file was pruned).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        if let b64JSON {
+            try container.encode(b64JSON, forKey: .b64JSON)
+        } else {
+            try container.encode(url, forKey: .url)
+        }
+    }
 }

@@ -74,7 +74,7 @@ public enum MediaJobsService {
                 settings: configuration.webhooks, signal: webhookSignal, leaseOwner: leaseOwner, logger: logger))
         let upstream = ApiTopMixClient(
             configuration: .init(
-                baseURL: upstreamBase, apiKey: configuration.upstreamKey, callTimeout: configuration.upstreamTimeout,
+                baseURL: upstreamBase, apiKey: configuration.upstreamKey?.value, callTimeout: configuration.upstreamTimeout,
                 maxConcurrentCalls: configuration.upstreamConcurrency),
             httpClient: httpClient, logger: logger)
         let downloader = ArtifactDownloader(
@@ -141,7 +141,7 @@ public enum MediaJobsService {
     /// The signer for outgoing webhooks: the configured secret, or one generated once and kept in the data directory.
     static func webhookSigner(configuration: ServiceConfiguration, storage: ArtifactStorage, logger: Logger) async throws -> WebhookSigner {
         var secrets: [WebhookSecret] = []
-        if let text = configuration.webhookSecret {
+        if let text = configuration.webhookSecret?.value {
             guard let secret = WebhookSecret(parsing: text) else { throw StartupError.configuration("--webhook-secret must be whsec_<base64 of at least 16 bytes>") }
             secrets.append(secret)
         } else {
@@ -155,7 +155,7 @@ public enum MediaJobsService {
             }
             secrets.append(secret)
         }
-        for text in configuration.webhookPreviousSecrets {
+        for text in configuration.webhookPreviousSecrets.map(\.value) {
             guard let secret = WebhookSecret(parsing: text) else { throw StartupError.configuration("--webhook-previous-secret must be whsec_<base64>") }
             secrets.append(secret)
         }
@@ -169,7 +169,7 @@ public enum MediaJobsService {
         let router = Router(context: MediaJobsRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: APIErrorMiddleware())
-        router.add(middleware: APIKeyAuthMiddleware(keys: APIKeyRing(keys: configuration.apiKeys)))
+        router.add(middleware: APIKeyAuthMiddleware(keys: APIKeyRing(keys: configuration.apiKeys.map(\.value))))
         let body = JSONRequestBody(maxBytes: Int(clamping: configuration.maxBodySize.bytes))
         HealthController(store: service.store, storage: service.storage, minimumFreeBytes: configuration.minimumFreeSpace.bytes).addRoutes(to: router)
         MusicController(service: service, body: body).addRoutes(to: router.group("suno"))
@@ -201,9 +201,11 @@ public enum MediaJobsService {
 }
 
 /// Owns what outlives the workers: the HTTP clients (shut down last) and the data directory lock.
-struct SharedResources: Service {
+struct SharedResources: Service, CustomStringConvertible {
     let httpClients: [HTTPClient]
     let lock: DataDirectoryLock
+
+    var description: String { "SharedResources" }
 
     func run() async throws {
         try? await gracefulShutdown()

@@ -7,11 +7,11 @@ public struct ServiceConfiguration: Sendable {
     public var dataDirectory = URL(fileURLWithPath: "storage", isDirectory: true)
     /// The provider; nil runs the built-in simulator in-process (demo mode).
     public var upstreamURL: String?
-    public var upstreamKey: String?
+    public var upstreamKey: Redacted?
     /// Base of file URLs handed to clients; defaults to `http://<host>:<port>`.
     public var publicURL: String?
     /// Client API keys; empty runs the API open, which is allowed on loopback only.
-    public var apiKeys: [String] = []
+    public var apiKeys: [Redacted] = []
     /// Lets an open (keyless) server listen on a non-loopback address.
     public var insecureOpen = false
     /// Lets artifact and webhook URLs point at private, loopback and link-local addresses.
@@ -32,9 +32,9 @@ public struct ServiceConfiguration: Sendable {
     /// Webhook endpoints, retry schedule, timeouts.
     public var webhooks = WebhookSettings()
     /// `whsec_…` signing secret; when nil one is generated on first start and kept in the data directory.
-    public var webhookSecret: String?
+    public var webhookSecret: Redacted?
     /// Secrets being rotated out: events are signed with these too until they are removed.
-    public var webhookPreviousSecrets: [String] = []
+    public var webhookPreviousSecrets: [Redacted] = []
     /// Settings of the in-process simulator in demo mode.
     public var simulator = SimulatorSettings()
 

@@ -140,24 +140,26 @@ public struct Pruner: Sendable {
         guard Self.isPlainName(removal.taskID), removal.fileName.map(Self.isPlainName) ?? true else {
             return .failed("refusing a path outside the media directory")
         }
-        let folder = storage.mediaDirectory.appendingPathComponent(removal.taskID, isDirectory: true)
+        // Plain string paths: Foundation's URL appending would stat the disk once more per file.
+        let folder = mediaPath + "/" + removal.taskID
         guard let fileName = removal.fileName else {
-            guard FileManager.default.fileExists(atPath: folder.path) else { return .missing }
+            guard FileManager.default.fileExists(atPath: folder) else { return .missing }
             do {
-                try FileManager.default.removeItem(at: folder)
+                try FileManager.default.removeItem(atPath: folder)
                 return .deleted
             } catch {
                 return .failed("\(error)")
             }
         }
-        let path = folder.appendingPathComponent(fileName).path
-        if unlink(path) != 0 {
+        if unlink(folder + "/" + fileName) != 0 {
             return errno == ENOENT ? .missing : .failed("unlink: errno \(errno)")
         }
         // The task's folder goes with its last file; rmdir fails harmlessly while others remain.
-        _ = rmdir(folder.path)
+        _ = rmdir(folder)
         return .deleted
     }
+
+    private var mediaPath: String { storage.mediaDirectory.path }
 
     private static func isPlainName(_ name: String) -> Bool {
         !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")

@@ -44,10 +44,9 @@ extension SQLiteTaskStore: RetentionStore {
         return try await writer.write { db in
             let batch = try select(db)
             guard !batch.pruned.isEmpty else { return batch }
+            let mark = try db.cachedStatement(sql: "UPDATE artifacts SET pruned_at = ? WHERE task_id = ? AND idx = ? AND pruned_at IS NULL")
             for candidate in batch.pruned {
-                try db.execute(
-                    sql: "UPDATE artifacts SET pruned_at = ? WHERE task_id = ? AND idx = ? AND pruned_at IS NULL",
-                    arguments: [now.millis, candidate.taskID, candidate.index])
+                try mark.execute(arguments: [now.millis, candidate.taskID, candidate.index])
                 try Self.recordRemoval(db, taskID: candidate.taskID, fileName: candidate.fileName, now: now)
             }
             try Self.addCounters(
@@ -154,8 +153,8 @@ extension SQLiteTaskStore: RetentionStore {
 
     /// Records that a file (or, with no `fileName`, a task's folder) must leave the disk once this transaction commits.
     static func recordRemoval(_ db: Database, taskID: String, fileName: String?, now: Date) throws {
-        try db.execute(
-            sql: "INSERT INTO file_removals (task_id, file_name, created_at) VALUES (?, ?, ?)", arguments: [taskID, fileName, now.millis])
+        try db.cachedStatement(sql: "INSERT INTO file_removals (task_id, file_name, created_at) VALUES (?, ?, ?)")
+            .execute(arguments: [taskID, fileName, now.millis])
     }
 
     /// Adds to the lifetime retention counters and stamps the time of the last prune.

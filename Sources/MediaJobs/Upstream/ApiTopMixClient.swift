@@ -11,7 +11,7 @@ public struct ApiTopMixClient: UpstreamClient {
         /// e.g. `https://apitopmix.com`; endpoint paths are appended to it. Late-bound so the
         /// in-process simulator can report the port it bound.
         public var baseURL: LateValue<String>
-        public var apiKey: String?
+        public var apiKey: Redacted?
         /// Deadline of one call (connect, send, answer).
         public var callTimeout: Duration
         /// Image generation is synchronous upstream and takes longer than a submit.
@@ -34,7 +34,7 @@ public struct ApiTopMixClient: UpstreamClient {
             imageCallTimeout: Duration = .seconds(180), maxConcurrentCalls: Int = 16
         ) {
             self.baseURL = baseURL
-            self.apiKey = apiKey
+            self.apiKey = apiKey.map(Redacted.init)
             self.callTimeout = callTimeout
             self.imageCallTimeout = imageCallTimeout
             self.maxConcurrentCalls = maxConcurrentCalls
@@ -97,7 +97,7 @@ public struct ApiTopMixClient: UpstreamClient {
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
         if let apiKey = configuration.apiKey {
-            request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
+            request.headers.add(name: "Authorization", value: "Bearer \(apiKey.value)")
         }
         if let body {
             do {

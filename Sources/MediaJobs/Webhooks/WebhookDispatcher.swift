@@ -8,7 +8,7 @@ import ServiceLifecycle
 ///
 /// 2xx is delivered; 410 disables the endpoint; anything else (redirects included: they are not
 /// followed) is retried after the next wait of the schedule, or the delivery is dead-lettered.
-public struct WebhookDispatcher: Service {
+public struct WebhookDispatcher: Service, CustomStringConvertible {
     let store: WebhookStore
     let httpClient: HTTPClient
     let signer: WebhookSigner
@@ -31,6 +31,8 @@ public struct WebhookDispatcher: Service {
         self.leaseOwner = leaseOwner
         self.logger = logger
     }
+
+    public var description: String { "WebhookDispatcher" }
 
     public func run() async throws {
         let dispatcher = self

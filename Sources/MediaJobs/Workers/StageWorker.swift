@@ -4,7 +4,7 @@ import ServiceLifecycle
 
 /// A background service that runs one pipeline stage: it claims due tasks in its status and runs
 /// up to `concurrency` steps at once.
-public struct StageWorker: Service {
+public struct StageWorker: Service, CustomStringConvertible {
     let status: TaskStatus
     let pipeline: TaskPipeline
     let concurrency: Int
@@ -16,6 +16,9 @@ public struct StageWorker: Service {
         self.concurrency = concurrency
         self.logger = logger
     }
+
+    /// Service lifecycle logs services by description: keep it short (and free of configuration).
+    public var description: String { "StageWorker(\(status.rawValue))" }
 
     public func run() async throws {
         guard let signal = pipeline.signals.signal(for: status) else { return }

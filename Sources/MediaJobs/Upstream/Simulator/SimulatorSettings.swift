@@ -11,7 +11,7 @@ public struct SimulatorSettings: Sendable {
     /// Tracks per music task (Suno answers with two).
     public var tracksPerTask: Int = 2
     /// When set, calls must carry `Authorization: Bearer <apiKey>`.
-    public var apiKey: String?
+    public var apiKey: Redacted?
 
     public init() {}
 }

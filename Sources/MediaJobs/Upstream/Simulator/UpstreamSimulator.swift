@@ -202,7 +202,7 @@ struct SimulatorGate: RouterMiddleware {
         // The benchmark counters are neither authenticated nor subject to injected errors.
         if request.uri.path == "/_stats" { return try await next(request, context) }
         let isMedia = request.uri.path.hasPrefix("/media/")
-        if let key = settings.apiKey, !isMedia, request.headers[.authorization] != "Bearer \(key)" {
+        if let key = settings.apiKey, !isMedia, request.headers[.authorization] != "Bearer \(key.value)" {
             return UpstreamSimulator.openAIError(status: .unauthorized, message: "Invalid API key provided.", type: "authentication_error", code: "invalid_api_key")
         }
         if !isMedia, settings.errorRate > 0, Double.random(in: 0..<1) < settings.errorRate {
