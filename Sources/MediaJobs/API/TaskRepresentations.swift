@@ -2,7 +2,8 @@ import Foundation
 
 /// The JSON shapes clients see for a task, built from the stored task and its artifacts.
 ///
-/// Optional fields are written as `null` rather than left out, so clients can rely on every key.
+/// Optional fields are written as `null` rather than left out (``NullEncoded``), so clients can
+/// rely on every key.
 struct TaskRepresentations {
     let storage: ArtifactStorage
 
@@ -78,12 +79,12 @@ struct TaskObject: Encodable {
     var model: String
     var createdAt: Int64
     var updatedAt: Int64
-    var finishedAt: Int64?
-    var failReason: String?
+    @NullEncoded var finishedAt: Int64?
+    @NullEncoded var failReason: String?
     var attempts: Int
     var request: RequestEcho
-    var metadata: JSONValue?
-    var callbackURL: String?
+    @NullEncoded var metadata: JSONValue?
+    @NullEncoded var callbackURL: String?
     var artifacts: [ArtifactObject]
 
     init(
@@ -111,54 +112,22 @@ struct TaskObject: Encodable {
         case createdAt = "created_at", updatedAt = "updated_at", finishedAt = "finished_at"
         case failReason = "fail_reason", callbackURL = "callback_url"
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(object, forKey: .object)
-        try container.encode(kind, forKey: .kind)
-        try container.encode(status, forKey: .status)
-        try container.encode(progress, forKey: .progress)
-        try container.encode(model, forKey: .model)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(updatedAt, forKey: .updatedAt)
-        try container.encode(finishedAt, forKey: .finishedAt)
-        try container.encode(failReason, forKey: .failReason)
-        try container.encode(attempts, forKey: .attempts)
-        try container.encode(request, forKey: .request)
-        try container.encode(metadata, forKey: .metadata)
-        try container.encode(callbackURL, forKey: .callbackURL)
-        try container.encode(artifacts, forKey: .artifacts)
-    }
 }
 
 struct ArtifactObject: Encodable {
     var index: Int
-    var url: String?
+    @NullEncoded var url: String?
     var contentType: String
     var bytes: Int64
     var sha256: String
     var expired: Bool
-    var title: String?
-    var duration: Double?
-    var style: String?
+    @NullEncoded var title: String?
+    @NullEncoded var duration: Double?
+    @NullEncoded var style: String?
 
     enum CodingKeys: String, CodingKey {
         case index, url, bytes, sha256, expired, title, duration, style
         case contentType = "content_type"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(index, forKey: .index)
-        try container.encode(url, forKey: .url)
-        try container.encode(contentType, forKey: .contentType)
-        try container.encode(bytes, forKey: .bytes)
-        try container.encode(sha256, forKey: .sha256)
-        try container.encode(expired, forKey: .expired)
-        try container.encode(title, forKey: .title)
-        try container.encode(duration, forKey: .duration)
-        try container.encode(style, forKey: .style)
     }
 }
 
@@ -166,54 +135,33 @@ struct SunoTask: Encodable {
     var taskID: String
     var status: String
     var progress: Int
-    var failReason: String?
+    @NullEncoded var failReason: String?
     var createdAt: Int64
-    var finishedAt: Int64?
+    @NullEncoded var finishedAt: Int64?
     var tracks: [SunoTrack]
 
     enum CodingKeys: String, CodingKey {
         case status, progress, tracks
         case taskID = "task_id", failReason = "fail_reason", createdAt = "created_at", finishedAt = "finished_at"
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(taskID, forKey: .taskID)
-        try container.encode(status, forKey: .status)
-        try container.encode(progress, forKey: .progress)
-        try container.encode(failReason, forKey: .failReason)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(finishedAt, forKey: .finishedAt)
-        try container.encode(tracks, forKey: .tracks)
-    }
 }
 
 struct SunoTrack: Encodable {
-    var title: String?
-    var audioURL: String?
-    var imageURL: String?
-    var duration: Double?
-    var style: String?
+    @NullEncoded var title: String?
+    @NullEncoded var audioURL: String?
+    @NullEncoded var imageURL: String?
+    @NullEncoded var duration: Double?
+    @NullEncoded var style: String?
     var file: SunoFile
 
     enum CodingKeys: String, CodingKey {
         case title, duration, style, file
         case audioURL = "audio_url", imageURL = "image_url"
     }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(title, forKey: .title)
-        try container.encode(audioURL, forKey: .audioURL)
-        try container.encode(imageURL, forKey: .imageURL)
-        try container.encode(duration, forKey: .duration)
-        try container.encode(style, forKey: .style)
-        try container.encode(file, forKey: .file)
-    }
 }
 
 struct SunoFile: Encodable {
-    var url: String?
+    @NullEncoded var url: String?
     var bytes: Int64
     var sha256: String
     var contentType: String
@@ -222,15 +170,6 @@ struct SunoFile: Encodable {
     enum CodingKeys: String, CodingKey {
         case url, bytes, sha256, expired
         case contentType = "content_type"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(url, forKey: .url)
-        try container.encode(bytes, forKey: .bytes)
-        try container.encode(sha256, forKey: .sha256)
-        try container.encode(contentType, forKey: .contentType)
-        try container.encode(expired, forKey: .expired)
     }
 }
 
@@ -241,8 +180,8 @@ struct ImageTaskObject: Encodable {
     var progress: Int
     var model: String
     var created: Int64
-    var finishedAt: Int64?
-    var failReason: String?
+    @NullEncoded var finishedAt: Int64?
+    @NullEncoded var failReason: String?
     var data: [ImageURLItem]?
 
     init(id: String, status: String, progress: Int, model: String, created: Int64, finishedAt: Int64?, failReason: String?, data: [ImageURLItem]?) {
@@ -259,19 +198,6 @@ struct ImageTaskObject: Encodable {
     enum CodingKeys: String, CodingKey {
         case id, object, status, progress, model, created, data
         case finishedAt = "finished_at", failReason = "fail_reason"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(object, forKey: .object)
-        try container.encode(status, forKey: .status)
-        try container.encode(progress, forKey: .progress)
-        try container.encode(model, forKey: .model)
-        try container.encode(created, forKey: .created)
-        try container.encode(finishedAt, forKey: .finishedAt)
-        try container.encode(failReason, forKey: .failReason)
-        try container.encodeIfPresent(data, forKey: .data)
     }
 }
 
@@ -301,5 +227,20 @@ struct ImageURLItem: Encodable {
         } else {
             try container.encode(url, forKey: .url)
         }
+    }
+}
+
+/// Encodes an optional as `null` instead of leaving the key out, so clients can rely on every key.
+@propertyWrapper
+struct NullEncoded<Value: Encodable>: Encodable {
+    var wrappedValue: Value?
+
+    init(wrappedValue: Value?) {
+        self.wrappedValue = wrappedValue
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(wrappedValue)
     }
 }

@@ -63,18 +63,10 @@ struct TaskList: Encodable {
     var object = "list"
     var data: [TaskObject]
     var hasMore: Bool
-    var nextCursor: String?
+    @NullEncoded var nextCursor: String?
 
     enum CodingKeys: String, CodingKey {
         case object, data
         case hasMore = "has_more", nextCursor = "next_cursor"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(object, forKey: .object)
-        try container.encode(data, forKey: .data)
-        try container.encode(hasMore, forKey: .hasMore)
-        try container.encode(nextCursor, forKey: .nextCursor)
     }
 }
