@@ -161,13 +161,14 @@ def wrk(url, script="get.lua", connections=64, seconds=10, threads=2, env_extra=
         if line.startswith("WRKJSON "):
             data = json.loads(line[len("WRKJSON "):])
             data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+            data["mb_per_s"] = data["bytes"] / (data["duration_us"] / 1e6) / 1e6
             data["errors"] = sum(data[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
             return data
     raise RuntimeError(f"wrk gave no report: {result.stdout}\n{result.stderr}")
 
 
 def summarize_wrk(data):
-    keys = ("rps", "requests", "errors", "status_errors", "p50_us", "p99_us", "bytes", "server_cpu_us_per_request", "rounds")
+    keys = ("rps", "mb_per_s", "requests", "errors", "status_errors", "p50_us", "p99_us", "bytes", "server_cpu_us_per_request", "rounds")
     return {k: data[k] for k in keys if k in data}
 
 
@@ -184,7 +185,7 @@ def merge_rounds(runs):
     merged = dict(runs[0])
     for key in ("requests", "errors", "status_errors", "bytes"):
         merged[key] = sum(r[key] for r in runs)
-    for key in ("rps", "p50_us", "p99_us", "server_cpu_us_per_request"):
+    for key in ("rps", "mb_per_s", "p50_us", "p99_us", "server_cpu_us_per_request"):
         if key in runs[0]:
             merged[key] = statistics.median(r[key] for r in runs)
     merged["rounds"] = len(runs)
@@ -453,9 +454,8 @@ http {{
                 self.profile_run(server.pid, "files-" + label.replace(" ", ""), subject)
                 if theirs["errors"]:
                     raise RuntimeError(f"nginx answered errors for /{path}: {theirs}")
-                mbps = lambda r: r["bytes"] / (r["duration_us"] / 1e6) / 1e6
                 self.details["files"][label] = {"mediajobs": summarize_wrk(ours), "nginx": summarize_wrk(theirs), "connections": connections}
-                self.add(f"4 GET /files {label} MB/s ({connections} conn)", round(mbps(ours)), round(mbps(theirs)), ratio, ">= 0.80",
+                self.add(f"4 GET /files {label} MB/s ({connections} conn)", round(ours["mb_per_s"]), round(theirs["mb_per_s"]), ratio, ">= 0.80",
                          ours["errors"] == 0 and ratio >= 0.8, note=f"req/s {ours['rps']:.0f} vs {theirs['rps']:.0f}")
         finally:
             self.procs.stop(server)

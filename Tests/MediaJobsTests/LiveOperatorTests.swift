@@ -141,7 +141,7 @@ import Testing
 
     @Test func automaticRetentionPrunesOnItsOwn() async throws {
         let operators = OperatorSettings(adminKey: Self.adminKey, retention: PrunePolicy(maxAge: .zero), retentionInterval: .milliseconds(100))
-        try await Self.run(operators: operators) { client, metrics in
+        try await Self.run(operators: operators) { client, _ in
             let id = try await Self.completedMusicTask(client)
             let fetched = try await client.poll("/suno/fetch/\(id)") { json in
                 (value(json, "data.tracks") as? [[String: Any]])?.allSatisfy { value($0, "file.expired") as? Bool == true } == true
@@ -150,7 +150,6 @@ import Testing
             let text = String(buffer: try await client.get("/metrics").body)
             #expect(sample(text, "mediajobs_retention_runs_total", ["trigger": "schedule"]) ?? 0 >= 1)
             #expect(sample(text, "mediajobs_retention_removed_files_total", ["trigger": "schedule"]) == 2)
-            _ = metrics
         }
     }
 

@@ -13,6 +13,7 @@ struct AdminController<Context: RequestContext> {
         group.post("tasks/{id}/retry", use: retry)
     }
 
+    /// `GET /admin/v1/stats`: the ``OperatorStats``.
     @Sendable func stats(_ request: Request, context: Context) async throws -> Response {
         try JSONResponse.make(try await operators.stats())
     }
@@ -59,6 +60,7 @@ struct AdminController<Context: RequestContext> {
         return try JSONResponse.make(TaskRepresentations(storage: operators.storage).task(task, artifacts: []))
     }
 
+    /// A policy error as a `400` naming the JSON field at fault.
     static func translate(_ error: RetentionError) -> APIError {
         switch error {
         case .invalidOption(let option, let message):

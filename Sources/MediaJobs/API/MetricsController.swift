@@ -11,6 +11,7 @@ struct MetricsController<Context: RequestContext> {
         router.get("metrics", use: scrape)
     }
 
+    /// Refreshes the database gauges, then emits every metric.
     @Sendable func scrape(_ request: Request, context: Context) async throws -> Response {
         do {
             metrics.observe(try await store.stats(now: Date()))

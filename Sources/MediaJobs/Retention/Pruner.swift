@@ -151,12 +151,18 @@ public struct Pruner: Sendable {
                 return .failed("\(error)")
             }
         }
-        if unlink(folder + "/" + fileName) != 0 {
-            return errno == ENOENT ? .missing : .failed("unlink: errno \(errno)")
+        let outcome: RemovalOutcome
+        if unlink(folder + "/" + fileName) == 0 {
+            outcome = .deleted
+        } else if errno == ENOENT {
+            outcome = .missing
+        } else {
+            return .failed("unlink: errno \(errno)")
         }
-        // The task's folder goes with its last file; rmdir fails harmlessly while others remain.
+        // The task's folder goes with its last file (also when a crash came between the two);
+        // rmdir fails harmlessly while other files remain.
         _ = rmdir(folder)
-        return .deleted
+        return outcome
     }
 
     private var mediaPath: String { storage.mediaDirectory.path }
