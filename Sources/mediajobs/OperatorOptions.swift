@@ -20,10 +20,20 @@ struct OperatorOptions: ParsableArguments {
         configuration.publicURL = Setting.text(publicURL, "MEDIAJOBS_PUBLIC_URL")
         let directory = URL(fileURLWithPath: Setting.text(dataDir, "MEDIAJOBS_DATA_DIR") ?? "storage", isDirectory: true)
         do {
-            return try OperatorService.open(dataDirectory: directory, publicURL: configuration.effectivePublicURL, logger: logger)
+            // Global endpoints come from the same variable `serve` reads, so an operator's cancel notifies them too.
+            let endpoints = Setting.list("MEDIAJOBS_WEBHOOK_URLS").compactMap(WebhookEndpoint.init(parsing:))
+            return try OperatorService.open(dataDirectory: directory, publicURL: configuration.effectivePublicURL, webhookEndpoints: endpoints, logger: logger)
         } catch let error as OperatorError {
             throw CommandFailure(error.description)
         }
+    }
+}
+
+extension OperatorOptions {
+    /// The webhook deliveries of the data directory.
+    func openWebhooks() async throws -> WebhookStore {
+        guard let webhooks = try await open().webhooks else { throw CommandFailure("this data directory has no webhook outbox") }
+        return webhooks
     }
 }
 

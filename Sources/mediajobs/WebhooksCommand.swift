@@ -12,7 +12,7 @@ struct WebhooksCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List deliveries, newest first.")
 
-        @Option(help: "Data directory. [env: MEDIAJOBS_DATA_DIR] (default: ./storage)") var dataDir: String?
+        @OptionGroup var options: OperatorOptions
         @Flag(help: "Only pending deliveries whose last attempt failed.") var failed = false
         @Flag(help: "Only dead-lettered deliveries.") var dead = false
         @Flag(help: "Only deliveries waiting for an attempt.") var pending = false
@@ -21,7 +21,7 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func run() async throws {
             let filter: WebhookDeliveryFilter = dead ? .dead : failed ? .failed : pending ? .pending : .all
-            let deliveries = try await openWebhookStore(dataDir).list(filter, limit: limit)
+            let deliveries = try await options.openWebhooks().list(filter, limit: limit)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -35,14 +35,14 @@ struct WebhooksCommand: AsyncParsableCommand {
                     delivery.lastResponseStatus.map(String.init) ?? "-", delivery.endpointURL, delivery.lastError ?? "",
                 ]
             }
-            print(textTable(header: ["ID", "STATUS", "EVENT", "TASK", "ATTEMPTS", "LAST", "ENDPOINT", "LAST ERROR"], rows: rows))
+            print(OperatorText.table(header: ["ID", "STATUS", "EVENT", "TASK", "ATTEMPTS", "LAST", "ENDPOINT", "LAST ERROR"], rows: rows))
         }
     }
 
     struct Redeliver: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Send a delivery again with a fresh retry schedule (same webhook-id).")
 
-        @Option(help: "Data directory. [env: MEDIAJOBS_DATA_DIR] (default: ./storage)") var dataDir: String?
+        @OptionGroup var options: OperatorOptions
         @Argument(help: "The delivery id (see 'webhooks list').") var id: Int64?
         @Flag(help: "Redeliver every dead-lettered delivery.") var allDead = false
 
@@ -51,7 +51,7 @@ struct WebhooksCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try openWebhookStore(dataDir)
+            let store = try await options.openWebhooks()
             if allDead {
                 print("scheduled \(try await store.redeliverAllDead()) dead deliveries again")
             } else if let id {
@@ -60,21 +60,4 @@ struct WebhooksCommand: AsyncParsableCommand {
             }
         }
     }
-}
-
-/// The webhook tables of the data directory's database.
-func openWebhookStore(_ dataDir: String?) throws -> WebhookStore {
-    let directory = URL(fileURLWithPath: Setting.text(dataDir, "MEDIAJOBS_DATA_DIR") ?? "storage", isDirectory: true)
-    let database = directory.appendingPathComponent("mediajobs.sqlite").path
-    guard FileManager.default.fileExists(atPath: database) else { throw ValidationError("no MediaJobs database at \(database)") }
-    return WebhookStore(writer: try SQLiteTaskStore.open(path: database).writer)
-}
-
-/// Aligned columns for terminal output.
-func textTable(header: [String], rows: [[String]]) -> String {
-    let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-    return ([header] + rows).map { row in
-        row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-            .trimmingCharacters(in: .whitespaces)
-    }.joined(separator: "\n")
 }

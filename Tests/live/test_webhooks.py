@@ -231,3 +231,13 @@ def test_delivery_throughput_to_a_local_receiver(stack_factory, receiver_factory
     entries = receiver.entries()
     assert all(e["verified"] for e in entries) and len({e["task_id"] for e in entries}) == len(ids)
     print(f"\nwebhook redelivery of {len(ids)} events: {elapsed:.2f}s, {len(ids) / elapsed:.0f} deliveries/s (debug build, includes the receiver's verification)")
+
+
+def test_operator_cancel_from_the_cli_sends_the_event(stack_factory, receiver_factory):
+    receiver = receiver_factory()
+    st = stack_factory("cli-cancel", latency="30s", serve_args=serve_args())
+    tid = st.submit_music(prompt="cancelled by an operator", callback_url=receiver.url)
+    result = cli(st, "tasks", "cancel", tid)
+    assert result.returncode == 0, result.stdout + result.stderr
+    got = wait_for(lambda: [e for e in receiver.entries() if e.get("task_id") == tid] or None, 20, desc="canceled event")
+    assert got[0]["verified"] and got[0]["type"] == "task.canceled"

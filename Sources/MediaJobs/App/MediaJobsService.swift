@@ -71,7 +71,7 @@ public enum MediaJobsService {
         services.append(
             WebhookDispatcher(
                 store: WebhookStore(writer: store.writer), httpClient: webhookClient, signer: signer, urlGuard: webhookGuard,
-                settings: configuration.webhooks, signal: webhookSignal, leaseOwner: leaseOwner, logger: logger))
+                settings: configuration.webhooks, signal: webhookSignal, leaseOwner: leaseOwner, metrics: metrics, logger: logger))
         let upstream = ApiTopMixClient(
             configuration: .init(
                 baseURL: upstreamBase, apiKey: configuration.upstreamKey?.value, callTimeout: configuration.upstreamTimeout,

@@ -16,7 +16,14 @@ public struct OperatorService: Sendable {
     let signals: StageSignals?
     let logger: Logger
 
-    public init(store: any OperatorTaskStore, storage: ArtifactStorage, pruner: Pruner, signals: StageSignals? = nil, logger: Logger) {
+    /// The webhook outbox of the same database, when it is SQLite.
+    public let webhooks: WebhookStore?
+
+    public init(
+        store: any OperatorTaskStore, storage: ArtifactStorage, pruner: Pruner, signals: StageSignals? = nil, webhooks: WebhookStore? = nil,
+        logger: Logger
+    ) {
+        self.webhooks = webhooks
         self.store = store
         self.storage = storage
         self.pruner = pruner
@@ -27,13 +34,19 @@ public struct OperatorService: Sendable {
     /// Opens an existing data directory for the CLI; a running server may use it at the same time.
     ///
     /// `publicURL` is the base of the file URLs printed in task objects (the server's `--public-url`).
-    public static func open(dataDirectory: URL, publicURL: String, logger: Logger) throws -> OperatorService {
+    /// Opens an existing data directory. Tasks an operator ends (cancel) get their webhook events
+    /// like any other: to their `callback_url` and to `webhookEndpoints`; a running server's
+    /// dispatcher sends them.
+    public static func open(dataDirectory: URL, publicURL: String, webhookEndpoints: [WebhookEndpoint] = [], logger: Logger) throws -> OperatorService {
         let storage = ArtifactStorage(dataDirectory: dataDirectory, publicBaseURL: publicURL)
         guard FileManager.default.fileExists(atPath: storage.databasePath) else {
             throw OperatorError.noDatabase(storage.databasePath)
         }
-        let store = try SQLiteTaskStore.open(path: storage.databasePath)
-        return OperatorService(store: store, storage: storage, pruner: Pruner(store: store, storage: storage, logger: logger), logger: logger)
+        var store = try SQLiteTaskStore.open(path: storage.databasePath)
+        store.terminalHook = WebhookOutbox(endpoints: webhookEndpoints, storage: storage, signal: WorkSignal()).terminalHook
+        return OperatorService(
+            store: store, storage: storage, pruner: Pruner(store: store, storage: storage, logger: logger), webhooks: WebhookStore(writer: store.writer),
+            logger: logger)
     }
 
     /// The statistics, with the data directory's free space.

@@ -16,12 +16,14 @@ public struct WebhookDispatcher: Service, CustomStringConvertible {
     let settings: WebhookSettings
     let signal: WorkSignal
     let leaseOwner: String
+    let metrics: ServiceMetrics?
     let logger: Logger
 
     public init(
         store: WebhookStore, httpClient: HTTPClient, signer: WebhookSigner, urlGuard: OutboundURLGuard, settings: WebhookSettings,
-        signal: WorkSignal, leaseOwner: String, logger: Logger
+        signal: WorkSignal, leaseOwner: String, metrics: ServiceMetrics? = nil, logger: Logger
     ) {
+        self.metrics = metrics
         self.store = store
         self.httpClient = httpClient
         self.signer = signer
@@ -59,6 +61,7 @@ public struct WebhookDispatcher: Service, CustomStringConvertible {
             logger.notice("webhook attempt interrupted by shutdown; it will be sent after restart")
             return
         }
+        metrics?.webhookDelivery(outcome: outcome.metricsOutcome)
         switch outcome {
         case .delivered(let status):
             logger.info("webhook delivered", metadata: ["http.status": "\(status)", "attempt": "\(delivery.attempts + 1)"])
@@ -121,5 +124,16 @@ public struct WebhookDispatcher: Service, CustomStringConvertible {
         let jittered = planned * Double.random(in: 0.9...1.1)
         let wait = max(jittered, retryAfter?.timeInterval ?? 0)
         return .retry(status: status, error: error, next: Date().addingTimeInterval(wait))
+    }
+}
+
+extension WebhookAttemptOutcome {
+    var metricsOutcome: ServiceMetrics.WebhookOutcome {
+        switch self {
+        case .delivered: .delivered
+        case .retry: .failed
+        case .dead: .dead
+        case .endpointGone: .disabled
+        }
     }
 }
