@@ -87,10 +87,9 @@ public struct TaskService: Sendable {
     /// The task with `id` if it exists, is of `kind` (when given) and belongs to `owner`; 404 otherwise
     /// (another key's task is "not found", not "forbidden": its existence is not revealed).
     func find(_ id: String, kind: TaskKind? = nil, owner: String?) async throws -> (MediaTask, [TaskArtifact]) {
-        guard let task = try await store.task(id: id), kind == nil || task.kind == kind, Self.visible(task, to: owner) else {
+        guard let (task, artifacts) = try await store.taskWithArtifacts(id: id), kind == nil || task.kind == kind, Self.visible(task, to: owner) else {
             throw APIError.taskNotFound(id)
         }
-        let artifacts = try await store.artifacts(forTasks: [id])[id] ?? []
         return (task, artifacts)
     }
 

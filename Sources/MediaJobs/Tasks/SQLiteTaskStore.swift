@@ -13,9 +13,13 @@ public struct SQLiteTaskStore: TaskStore {
     public typealias TerminalHook = @Sendable (Database, MediaTask) throws -> Void
     public var terminalHook: TerminalHook?
 
+    /// Shares one commit among concurrent submits.
+    private let acceptBatcher: AcceptBatcher
+
     /// Wraps `writer` and brings its schema up to date.
     public init(writer: any DatabaseWriter) throws {
         self.writer = writer
+        self.acceptBatcher = AcceptBatcher(writer: writer)
         try Self.migrator.migrate(writer)
     }
 
@@ -37,6 +41,14 @@ public struct SQLiteTaskStore: TaskStore {
     }
 
     // MARK: Reads
+
+    public func taskWithArtifacts(id: String) async throws -> (MediaTask, [TaskArtifact])? {
+        try await writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]) else { return nil }
+            let artifacts = try Row.fetchAll(db, sql: "SELECT * FROM artifacts WHERE task_id = ? ORDER BY idx", arguments: [id]).map(TaskArtifact.init(row:))
+            return (try MediaTask(row: row), artifacts)
+        }
+    }
 
     public func task(id: String) async throws -> MediaTask? {
         try await writer.read { db in
@@ -128,7 +140,7 @@ public struct SQLiteTaskStore: TaskStore {
     }
 
     public func accept(_ task: MediaTask, idempotency: IdempotencyClaim?, maxActivePerOwner: Int?, now: Date) async throws -> AcceptOutcome {
-        try await writer.write { db in
+        try await acceptBatcher.submit { db in
             if let claim = idempotency {
                 try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [now.adding(.zero - claim.lifetime).millis])
                 if let row = try Row.fetchOne(

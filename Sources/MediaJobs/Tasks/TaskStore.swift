@@ -18,6 +18,9 @@ public protocol TaskStore: Sendable {
     /// The task with `id`, if any.
     func task(id: String) async throws -> MediaTask?
 
+    /// The task with `id` and its artifacts, read together (one round trip for status reads).
+    func taskWithArtifacts(id: String) async throws -> (MediaTask, [TaskArtifact])?
+
     /// The tasks among `ids` that exist, in the order of `ids`.
     func tasks(ids: [String]) async throws -> [MediaTask]
 
