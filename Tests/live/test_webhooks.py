@@ -241,3 +241,23 @@ def test_operator_cancel_from_the_cli_sends_the_event(stack_factory, receiver_fa
     assert result.returncode == 0, result.stdout + result.stderr
     got = wait_for(lambda: [e for e in receiver.entries() if e.get("task_id") == tid] or None, 20, desc="canceled event")
     assert got[0]["verified"] and got[0]["type"] == "task.canceled"
+
+
+def test_admin_api_lists_and_redelivers(stack_factory, receiver_factory):
+    port = free_port()
+    st = stack_factory("admin", latency="300ms", serve_args=serve_args("--admin-key", "adm", schedule="0s"))
+    admin = {"Authorization": "Bearer adm"}
+    tid = st.submit_music(prompt="admin redelivery", callback_url=f"http://127.0.0.1:{port}/hook")
+    st.wait_music(tid)
+    dead = wait_for(lambda: (lambda r: r["data"] or None)(st.get("/admin/v1/webhooks/deliveries?status=dead", headers=admin).json()),
+                    20, desc="dead delivery via the admin API")
+    assert dead[0]["task_id"] == tid and dead[0]["attempts"] == 1 and isinstance(dead[0]["created_at"], int)
+    assert st.get("/admin/v1/webhooks/deliveries?status=bogus", headers=admin).status_code == 400
+    assert st.get("/admin/v1/webhooks/deliveries").status_code == 401
+    receiver = receiver_factory(port=port)
+    r = st.post(f"/admin/v1/webhooks/deliveries/{dead[0]['id']}/redeliver", headers=admin)
+    assert r.status_code == 200 and r.json()["status"] == "pending", r.text
+    got = wait_for(lambda: [e for e in receiver.entries() if e.get("task_id") == tid] or None, 20, desc="redelivery")
+    assert got[0]["verified"] and got[0]["webhook_id"] == dead[0]["event_id"]
+    assert st.post("/admin/v1/webhooks/redeliver-dead", headers=admin).json() == {"scheduled": 0}
+    assert st.post("/admin/v1/webhooks/deliveries/999999/redeliver", headers=admin).status_code == 404

@@ -9,8 +9,11 @@ extension MediaJobsService {
         body: JSONRequestBody
     ) {
         MetricsController(store: operators.store, metrics: metrics).addRoutes(to: router)
-        AdminController(operators: operators, metrics: metrics, body: body)
-            .addRoutes(to: router.group("admin/v1").add(middleware: AdminAuthMiddleware(adminKey: settings.adminKey)))
+        let admin = router.group("admin/v1").add(middleware: AdminAuthMiddleware(adminKey: settings.adminKey))
+        AdminController(operators: operators, metrics: metrics, body: body).addRoutes(to: admin)
+        if let webhooks = operators.webhooks {
+            WebhooksAdminController(webhooks: webhooks).addRoutes(to: admin)
+        }
     }
 
     /// The automatic retention service, when a policy is set.

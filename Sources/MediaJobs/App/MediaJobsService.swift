@@ -96,7 +96,8 @@ public enum MediaJobsService {
         let service = TaskService(
             store: store, storage: storage, signals: signals, events: events, limits: configuration.submission, urlGuard: webhookGuard,
             taskTimeout: settings.taskTimeout)
-        let operators = OperatorService(store: store, storage: storage, pruner: pruner, signals: signals, logger: logger)
+        let operators = OperatorService(
+            store: store, storage: storage, pruner: pruner, signals: signals, webhooks: WebhookStore(writer: store.writer), logger: logger)
         let router = makeRouter(service: service, configuration: configuration, operators: operators, operatorSettings: operatorSettings, metrics: metrics)
         return Application(
             router: router,

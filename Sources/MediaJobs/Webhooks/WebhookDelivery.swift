@@ -1,7 +1,7 @@
 import Foundation
 
 /// One event on its way to one endpoint (a row of `webhook_deliveries`).
-public struct WebhookDelivery: Sendable, Equatable, Codable {
+public struct WebhookDelivery: Sendable, Equatable, Encodable {
     /// Where a delivery stands.
     public enum Status: String, Sendable, Codable, CaseIterable {
         /// Waiting for its next attempt (the first, or a retry after a failure).
@@ -33,6 +33,24 @@ public struct WebhookDelivery: Sendable, Equatable, Codable {
         case eventID = "event_id", eventType = "event_type", taskID = "task_id", endpointURL = "endpoint_url"
         case nextAttemptAt = "next_attempt_at", lastAttemptAt = "last_attempt_at", lastResponseStatus = "last_response_status"
         case lastError = "last_error", createdAt = "created_at", deliveredAt = "delivered_at"
+    }
+
+    /// Times as Unix seconds, like every other API object; absent values as `null`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(eventID, forKey: .eventID)
+        try container.encode(eventType, forKey: .eventType)
+        try container.encode(taskID, forKey: .taskID)
+        try container.encode(endpointURL, forKey: .endpointURL)
+        try container.encode(status, forKey: .status)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encode(nextAttemptAt.unixSeconds, forKey: .nextAttemptAt)
+        try container.encode(lastAttemptAt?.unixSeconds, forKey: .lastAttemptAt)
+        try container.encode(lastResponseStatus, forKey: .lastResponseStatus)
+        try container.encode(lastError, forKey: .lastError)
+        try container.encode(createdAt.unixSeconds, forKey: .createdAt)
+        try container.encode(deliveredAt?.unixSeconds, forKey: .deliveredAt)
     }
 }
 
