@@ -494,7 +494,7 @@ http {{
                 for i, url in enumerate(urls):
                     f.write(f'url = "{url}"\noutput = "{out_dir}/{i}.wav"\n')
             started = time.time()
-            argv = ["curl", "-sS", "--fail", "-K", config]
+            argv = ["curl", "-sS", "--no-progress-meter", "--fail", "-K", config]
             if len(urls) > 1:
                 argv += ["--parallel", "--parallel-max", "8"]
             subprocess.run(argv, check=True, timeout=600)
@@ -507,7 +507,8 @@ http {{
 
         try:
             results = {}
-            for label, url, count in (("1 GiB", f"{base}/big.wav", 1), (f"{small_count} x 2 MB", base + "/small/{i}.wav", small_count)):
+            big_label = "1 GiB" if big_size == 1 << 30 else f"{big_size >> 20} MiB"
+            for label, url, count in ((big_label, f"{base}/big.wav", 1), (f"{small_count} x 2 MB", base + "/small/{i}.wav", small_count)):
                 urls = [url.replace("{i}", str(i)) for i in range(count)]
                 total = big_size if count == 1 else 2_000_000 * count
                 curl_times, durable_times, our_runs = [], [], []
@@ -515,6 +516,15 @@ http {{
                     curl_times.append(curl(urls))
                     our_runs.append(ours(url, count))
                     durable_times.append(curl(urls, durable=True))
+                if self.args.profile and count == 1 and shutil.which("perf"):
+                    data = os.path.join(self.work, "perf-download.data")
+                    shutil.rmtree(data_dir, ignore_errors=True)
+                    subprocess.run(["perf", "record", "-e", "cpu-clock", "-F", "999", "-g", "-o", data, "--", self.bin, "bench-download",
+                                    "--url", url, "--count", "1", "--data-dir", data_dir], capture_output=True, timeout=600)
+                    report = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--percent-limit", "0.7",
+                                             "--sort", "dso,symbol", "-g", "none"], capture_output=True, text=True).stdout
+                    with open(os.path.join(BENCH_DIR, "results", "profile-download.txt"), "w") as f:
+                        f.write(report)
                 best = min(our_runs, key=lambda r: r["seconds"])
                 ours_mbps = total / best["seconds"] / 1e6
                 curl_mbps = total / min(curl_times) / 1e6
@@ -609,6 +619,7 @@ http {{
             total = sum(counts().values())
             deadline = time.time() + (60 if self.smoke else 900)
             all_processing_at = first_done_at = None
+            profile = None
             while time.time() < deadline:
                 s = sample()
                 c = s["counts"]
@@ -616,6 +627,13 @@ http {{
                     all_processing_at = s["t"]
                 if first_done_at is None and (c.get("downloading", 0) + c.get("completed", 0) + c.get("failed", 0)) > 0:
                     first_done_at = s["t"]
+                    if profile is not None:
+                        profile.__exit__(None, None, None)
+                        profile = None
+                if (self.args.profile and profile is None and first_done_at is None and all_processing_at
+                        and s["t"] >= all_processing_at + ramp):
+                    profile = self.profiled(server.pid, "inflight-polling")
+                    profile.__enter__()
                 if c.get("completed", 0) + c.get("failed", 0) >= total:
                     break
                 time.sleep(max(0.0, 1.0 - (time.time() - s["t"])))
@@ -669,7 +687,7 @@ http {{
         self.add(f"5 peak RSS, {total} in flight MB", round(peak_rss, 1), None, None, "< 200 MB", peak_rss < 200 and total >= count,
                  note=f"final {final}")
         self.add("5 CPU % while idle-polling", round(cpu, 1), None, None, "context", None,
-                 note=f"{mean_rate:.0f} polls/s (10k tasks at the 30 s cap: ~333/s) over a {window:.0f} s steady window")
+                 note=f"{mean_rate:.0f} polls/s ({total} tasks at the 30 s cap: ~{total / 30:.0f}/s) over a {window:.0f} s steady window")
         self.add("5 polls/s max / mean (1 s buckets)", f"{max_rate:.0f} / {mean_rate:.0f}", None, burst, "ratio <= 2.0",
                  burst is not None and burst <= 2.0)
         fmt_p = lambda v: f"{percentile(v, 50):.1f} / {percentile(v, 99):.1f}" if v else "n/a"

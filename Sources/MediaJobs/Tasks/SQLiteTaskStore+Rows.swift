@@ -40,7 +40,8 @@ extension MediaTask {
             }
         let values: [(any DatabaseValueConvertible)?] = [
             id, kind.rawValue, status.rawValue, requestJSON, try metadata.map(JSONCoding.string), callbackURL, owner,
-            upstreamID, try JSONCoding.string(upstreamOutputs), progress, failReason, attempts, pollCount,
+            // A new task has no outputs yet: skip an encoder for the constant "[]".
+            upstreamID, upstreamOutputs.isEmpty ? "[]" : try JSONCoding.string(upstreamOutputs), progress, failReason, attempts, pollCount,
             nextAttemptAt.millis, deadlineAt.millis, leaseOwner, leaseExpiresAt?.millis, createdAt.millis,
             updatedAt.millis, finishedAt?.millis,
         ]

@@ -44,15 +44,18 @@ public struct SQLiteTaskStore: TaskStore {
 
     public func taskWithArtifacts(id: String) async throws -> (MediaTask, [TaskArtifact])? {
         try await writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]) else { return nil }
-            let artifacts = try Row.fetchAll(db, sql: "SELECT * FROM artifacts WHERE task_id = ? ORDER BY idx", arguments: [id]).map(TaskArtifact.init(row:))
+            // Cached statements: compiling `SELECT *` again runs GRDB's authorizer once per column,
+            // which cost a fifth of a status read's CPU (bench/BENCHMARKS.md, figure 2).
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tasks WHERE id = ?"), arguments: [id]) else { return nil }
+            let artifacts = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM artifacts WHERE task_id = ? ORDER BY idx"), arguments: [id])
+                .map(TaskArtifact.init(row:))
             return (try MediaTask(row: row), artifacts)
         }
     }
 
     public func task(id: String) async throws -> MediaTask? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [id]).map(MediaTask.init(row:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tasks WHERE id = ?"), arguments: [id]).map(MediaTask.init(row:))
         }
     }
 
@@ -110,7 +113,7 @@ public struct SQLiteTaskStore: TaskStore {
 
     public func artifact(taskID: String, fileName: String) async throws -> TaskArtifact? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM artifacts WHERE task_id = ? AND file_name = ?", arguments: [taskID, fileName])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM artifacts WHERE task_id = ? AND file_name = ?"), arguments: [taskID, fileName])
                 .map(TaskArtifact.init(row:))
         }
     }
@@ -133,14 +136,16 @@ public struct SQLiteTaskStore: TaskStore {
 
     public func insert(_ task: MediaTask) async throws {
         do {
-            try await writer.write { db in try Self.insertRow(task, db) }
+            let arguments = try task.databaseArguments()
+            try await writer.write { db in try Self.insertRow(arguments, db) }
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw TaskStoreError.duplicateID(task.id)
         }
     }
 
     public func accept(_ task: MediaTask, idempotency: IdempotencyClaim?, maxActivePerOwner: Int?, now: Date) async throws -> AcceptOutcome {
-        try await acceptBatcher.submit { db in
+        let arguments = try task.databaseArguments()
+        return try await acceptBatcher.submit { db in
             if let claim = idempotency {
                 try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [now.adding(.zero - claim.lifetime).millis])
                 if let row = try Row.fetchOne(
@@ -159,7 +164,7 @@ public struct SQLiteTaskStore: TaskStore {
                     db, sql: "SELECT COUNT(*) FROM tasks WHERE owner = ? AND status IN ('queued', 'processing', 'downloading')", arguments: [owner]) ?? 0
                 guard active < limit else { throw TaskStoreError.tooManyActiveTasks(limit: limit) }
             }
-            try Self.insertRow(task, db)
+            try Self.insertRow(arguments, db)
             if let claim = idempotency {
                 try db.execute(
                     sql: "INSERT INTO idempotency_keys (owner, key, fingerprint, task_id, created_at) VALUES (?, ?, ?, ?, ?)",
@@ -169,16 +174,17 @@ public struct SQLiteTaskStore: TaskStore {
         }
     }
 
-    private static func insertRow(_ task: MediaTask, _ db: Database) throws {
-        try db.execute(
+    /// Inserts a task row from ``MediaTask/databaseArguments()``, which callers encode before the
+    /// write: the JSON work then runs in parallel instead of on the single writer queue.
+    private static func insertRow(_ arguments: StatementArguments, _ db: Database) throws {
+        try db.cachedStatement(
             sql: """
                 INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
                     upstream_outputs, progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at,
                     lease_owner, lease_expires_at, created_at, updated_at, finished_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: try task.databaseArguments()
-        )
+                """
+        ).execute(arguments: arguments)
     }
 
     public func claim(_ status: TaskStatus, owner: String, lease: Duration, limit: Int, now: Date) async throws -> [MediaTask] {
