@@ -103,8 +103,7 @@ public struct SQLiteTaskStore: TaskStore {
         guard !taskIDs.isEmpty else { return [:] }
         let rows = try await writer.read { db in
             try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM artifacts WHERE task_id IN (\(Self.placeholders(taskIDs.count))) ORDER BY task_id, idx",
+                db.cachedStatement(sql: "SELECT * FROM artifacts WHERE task_id IN (\(Self.placeholders(taskIDs.count))) ORDER BY task_id, idx"),
                 arguments: StatementArguments(taskIDs)
             ).map(TaskArtifact.init(row:))
         }
@@ -121,8 +120,7 @@ public struct SQLiteTaskStore: TaskStore {
     public func nextDue(_ status: TaskStatus) async throws -> Date? {
         try await writer.read { db in
             try Int64.fetchOne(
-                db,
-                sql: "SELECT MIN(next_attempt_at) FROM tasks WHERE status = ? AND lease_owner IS NULL",
+                db.cachedStatement(sql: "SELECT MIN(next_attempt_at) FROM tasks WHERE status = ? AND lease_owner IS NULL"),
                 arguments: [status.rawValue]
             ).map(Date.init(millis:))
         }
@@ -192,15 +190,14 @@ public struct SQLiteTaskStore: TaskStore {
         let nowMillis = now.millis
         return try await writer.write { db in
             try Row.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     UPDATE tasks SET lease_owner = ?, lease_expires_at = ?
                     WHERE id IN (
                         SELECT id FROM tasks
                         WHERE status = ? AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
                         ORDER BY next_attempt_at LIMIT ?)
                     RETURNING *
-                    """,
+                    """),
                 arguments: [owner, now.adding(lease).millis, status.rawValue, nowMillis, nowMillis, limit]
             ).map(MediaTask.init(row:))
         }
@@ -232,7 +229,7 @@ public struct SQLiteTaskStore: TaskStore {
         let sql = "UPDATE tasks SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ? AND lease_owner = ? RETURNING *"
         let hook = terminalHook
         let updated = try await writer.write { db in
-            let updated = try Row.fetchOne(db, sql: sql, arguments: finalArguments).map(MediaTask.init(row:))
+            let updated = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: finalArguments).map(MediaTask.init(row:))
             if let updated, updated.status.isTerminal { try hook?(db, updated) }
             return updated
         }
@@ -282,11 +279,10 @@ public struct SQLiteTaskStore: TaskStore {
         let hook = terminalHook
         return try await writer.write { db in
             if let row = try Row.fetchOne(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     UPDATE tasks SET status = 'canceled', finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
                     WHERE id = ? AND status IN ('queued', 'processing') RETURNING *
-                    """,
+                    """),
                 arguments: [now.millis, now.millis, taskID]
             ) {
                 let canceled = try MediaTask(row: row)

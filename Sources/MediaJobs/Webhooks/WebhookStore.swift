@@ -49,15 +49,14 @@ public struct WebhookStore: Sendable {
         guard limit > 0 else { return [] }
         return try await writer.write { db in
             let ids = try Int64.fetchAll(
-                db,
-                sql: """
+                db.cachedStatement(sql: """
                     UPDATE webhook_deliveries SET lease_owner = ?, lease_expires_at = ?
                     WHERE id IN (
                         SELECT id FROM webhook_deliveries
                         WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
                         ORDER BY next_attempt_at LIMIT ?)
                     RETURNING id
-                    """,
+                    """),
                 arguments: [owner, now.adding(lease).millis, now.millis, now.millis, limit])
             guard !ids.isEmpty else { return [] }
             return try Row.fetchAll(
