@@ -231,6 +231,10 @@ def source_routes() -> set[tuple[str, str]]:
     mounts: dict[str, str] = {}
     for swift in (SOURCES / "App").glob("*.swift"):
         text = swift.read_text("utf-8")
+        # Controllers mounted on a local group variable (the admin group behind its key).
+        for var, group in re.findall(r"let (\w+) = router\.group\(\"([^\"]*)\"\)", text):
+            for name in re.findall(r"(\w+Controller)\((?:[^()]|\([^()]*\))*\)\s*\.addRoutes\(\s*to:\s*" + var + r"\)", text):
+                mounts[name] = group
         for name, group in re.findall(
                 r"(\w+Controller)\((?:[^()]|\([^()]*\))*\)\s*\.addRoutes\(\s*to:\s*router(?:\.group\(\"([^\"]*)\"\))?", text):
             mounts[name] = group
