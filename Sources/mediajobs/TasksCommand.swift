@@ -69,16 +69,9 @@ struct TasksCommand: AsyncParsableCommand {
         @OptionGroup var options: OperatorOptions
 
         func run() async throws {
-            let operators = try await options.open()
-            let task: MediaTask
-            do {
-                task = try await operators.cancel(id)
-            } catch TaskStoreError.notFound {
-                throw CommandFailure("no task with id '\(id)'")
-            } catch TaskStoreError.conflict(_, let status) {
-                throw CommandFailure("task \(id) is \(status.rawValue) and can no longer be canceled")
+            try await changeTask(id, options: options, json: json, change: { try await $0.cancel($1) }) { status in
+                "task \(id) is \(status.rawValue) and can no longer be canceled"
             }
-            try printOutcome(task, operators: operators, json: json)
         }
     }
 
@@ -93,18 +86,29 @@ struct TasksCommand: AsyncParsableCommand {
         @OptionGroup var options: OperatorOptions
 
         func run() async throws {
-            let operators = try await options.open()
-            let task: MediaTask
-            do {
-                task = try await operators.retry(id)
-            } catch TaskStoreError.notFound {
-                throw CommandFailure("no task with id '\(id)'")
-            } catch TaskStoreError.conflict(_, let status) {
-                throw CommandFailure("task \(id) is \(status.rawValue); only failed tasks can be retried")
+            try await changeTask(id, options: options, json: json, change: { try await $0.retry($1) }) { status in
+                "task \(id) is \(status.rawValue); only failed tasks can be retried"
             }
-            try printOutcome(task, operators: operators, json: json)
         }
     }
+}
+
+/// Runs an operator change on one task and prints the result; a missing task or one in the wrong
+/// status becomes a one-line failure (`conflict` words it).
+private func changeTask(
+    _ id: String, options: OperatorOptions, json: Bool, change: (OperatorService, String) async throws -> MediaTask,
+    conflict: (TaskStatus) -> String
+) async throws {
+    let operators = try await options.open()
+    let task: MediaTask
+    do {
+        task = try await change(operators, id)
+    } catch TaskStoreError.notFound {
+        throw CommandFailure("no task with id '\(id)'")
+    } catch TaskStoreError.conflict(_, let status) {
+        throw CommandFailure(conflict(status))
+    }
+    try printOutcome(task, operators: operators, json: json)
 }
 
 /// Prints a task after a change: its object with `--json`, else its table row.

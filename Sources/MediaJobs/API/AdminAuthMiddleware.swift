@@ -17,7 +17,7 @@ struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let keyDigest else {
             throw APIError(status: .notFound, kind: .notFound, code: "not_found", message: "nothing at \(request.uri.path)")
         }
-        guard let presented = Self.bearerToken(request.headers[.authorization]) else {
+        guard let presented = BearerToken.parse(request.headers[.authorization]) else {
             throw Self.unauthorized("this route needs the admin key: send 'Authorization: Bearer <admin key>'", code: "missing_admin_key")
         }
         let digest = SHA256.hash(data: Data(presented.utf8))
@@ -25,14 +25,6 @@ struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
             throw Self.unauthorized("the admin key is not valid", code: "invalid_admin_key")
         }
         return try await next(request, context)
-    }
-
-    static func bearerToken(_ header: String?) -> String? {
-        guard let header else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
     }
 
     static func unauthorized(_ message: String, code: String) -> APIError {

@@ -120,20 +120,11 @@ extension OperatorStats: Encodable {
         var removedFiles: Int64
         var removedBytes: Int64
         var tasksDeleted: Int64
-        var lastPrunedAt: Int64?
+        @NullEncoded var lastPrunedAt: Int64?
 
         enum CodingKeys: String, CodingKey {
             case expiredByKind = "expired_by_kind", removedFiles = "removed_files", removedBytes = "removed_bytes"
             case tasksDeleted = "tasks_deleted", lastPrunedAt = "last_pruned_at"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(expiredByKind, forKey: .expiredByKind)
-            try container.encode(removedFiles, forKey: .removedFiles)
-            try container.encode(removedBytes, forKey: .removedBytes)
-            try container.encode(tasksDeleted, forKey: .tasksDeleted)
-            try container.encode(lastPrunedAt, forKey: .lastPrunedAt)
         }
     }
 
