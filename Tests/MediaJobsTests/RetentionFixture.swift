@@ -110,7 +110,7 @@ final class RetentionFixture: Sendable {
     /// Every artifact row: (task id, index, pruned?).
     func allArtifacts() async throws -> [TaskArtifact] {
         try await store.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM artifacts ORDER BY task_id, idx").map(TaskArtifact.init(row:))
+            try Row.fetchAll(db, sql: "SELECT \(TaskArtifact.columns) FROM artifacts ORDER BY task_id, idx").map(TaskArtifact.init(row:))
         }
     }
 

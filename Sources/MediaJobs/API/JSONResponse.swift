@@ -14,13 +14,41 @@ enum JSONResponse {
         fields[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(data: data)))
     }
+
+    /// The same for the hand-written answers of the hot paths.
+    static func make(_ value: some JSONWritable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: JSONWriter.buffer(value)))
+    }
 }
 
 /// `{"code": 200, "message": "success", "data": …}`, the Suno envelope.
-struct SunoEnvelopeResponse<Payload: Encodable>: Encodable {
-    var code = 200
-    var message = "success"
+struct SunoEnvelopeResponse<Payload: JSONWritable>: JSONWritable {
     var data: Payload
+
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("code", 200)
+            json.field("message", "success")
+            json.field("data", data)
+        }
+    }
+}
+
+/// `data` of a Suno submit answer.
+struct SunoSubmitted: JSONWritable {
+    var taskID: String
+
+    func write(to json: inout JSONWriter) {
+        json.object { json in json.field("task_id", taskID) }
+    }
+}
+
+extension Array: JSONWritable where Element: JSONWritable {
+    func write(to json: inout JSONWriter) {
+        json.array(self) { json, element in element.write(to: &json) }
+    }
 }
 
 extension HTTPField.Name {

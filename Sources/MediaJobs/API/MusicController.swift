@@ -27,13 +27,13 @@ struct MusicController<Context: AuthenticatedRequestContext> {
         let outcome = try await service.accept(
             .music(music), extras: SubmissionExtras(callbackURL: input.callbackURL, metadata: input.metadata), owner: context.owner,
             idempotencyKey: request.headers[.idempotencyKey])
-        return try JSONResponse.make(SunoEnvelopeResponse(data: ["task_id": outcome.task.id]), headers: outcome.replayHeaders)
+        return JSONResponse.make(SunoEnvelopeResponse(data: SunoSubmitted(taskID: outcome.task.id)), headers: outcome.replayHeaders)
     }
 
     @Sendable func fetch(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
-        let (task, artifacts) = try await service.find(id, kind: .music, owner: context.owner)
-        return try JSONResponse.make(SunoEnvelopeResponse(data: service.representations.suno(task, artifacts: artifacts)))
+        let (task, artifacts) = try await service.findStatus(id, kind: .music, owner: context.owner)
+        return JSONResponse.make(SunoEnvelopeResponse(data: service.representations.suno(task, artifacts: artifacts)))
     }
 
     @Sendable func fetchBatch(_ request: Request, context: Context) async throws -> Response {
@@ -42,8 +42,8 @@ struct MusicController<Context: AuthenticatedRequestContext> {
         guard ids.count <= Self.maxBatch else { throw APIError.invalidValue("ids", "'ids' may name at most \(Self.maxBatch) tasks") }
         let tasks = try await service.store.tasks(ids: ids).filter { $0.kind == .music && TaskService.visible($0, to: context.owner) }
         let artifacts = try await service.store.artifacts(forTasks: tasks.map(\.id))
-        let objects = tasks.map { service.representations.suno($0, artifacts: artifacts[$0.id] ?? []) }
-        return try JSONResponse.make(SunoEnvelopeResponse(data: objects))
+        let objects = tasks.map { service.representations.suno($0.statusRecord, artifacts: artifacts[$0.id] ?? []) }
+        return JSONResponse.make(SunoEnvelopeResponse(data: objects))
     }
 }
 

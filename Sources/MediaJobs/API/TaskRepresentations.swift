@@ -24,7 +24,7 @@ struct TaskRepresentations {
     }
 
     /// `GET /suno/fetch/{id}`: the Suno-style object, `audio_url` pointing at our stored copy.
-    func suno(_ task: MediaTask, artifacts: [TaskArtifact]) -> SunoTask {
+    func suno(_ task: TaskStatusRecord, artifacts: [TaskArtifact]) -> SunoTask {
         SunoTask(
             taskID: task.id, status: task.status.rawValue, progress: task.progress, failReason: task.failReason,
             createdAt: task.createdAt.unixSeconds, finishedAt: task.finishedAt?.unixSeconds,
@@ -131,45 +131,65 @@ struct ArtifactObject: Encodable {
     }
 }
 
-struct SunoTask: Encodable {
+/// The Suno-style task of `GET /suno/fetch/{id}`. Written with ``JSONWriter``: it is the most
+/// read answer of the service.
+struct SunoTask: JSONWritable {
     var taskID: String
     var status: String
     var progress: Int
-    @NullEncoded var failReason: String?
+    var failReason: String?
     var createdAt: Int64
-    @NullEncoded var finishedAt: Int64?
+    var finishedAt: Int64?
     var tracks: [SunoTrack]
 
-    enum CodingKeys: String, CodingKey {
-        case status, progress, tracks
-        case taskID = "task_id", failReason = "fail_reason", createdAt = "created_at", finishedAt = "finished_at"
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("task_id", taskID)
+            json.field("status", status)
+            json.field("progress", progress)
+            json.field("fail_reason", failReason)
+            json.field("created_at", createdAt)
+            json.field("finished_at", finishedAt)
+            json.field("tracks", tracks)
+        }
     }
 }
 
-struct SunoTrack: Encodable {
-    @NullEncoded var title: String?
-    @NullEncoded var audioURL: String?
-    @NullEncoded var imageURL: String?
-    @NullEncoded var duration: Double?
-    @NullEncoded var style: String?
+struct SunoTrack: JSONWritable {
+    var title: String?
+    var audioURL: String?
+    var imageURL: String?
+    var duration: Double?
+    var style: String?
     var file: SunoFile
 
-    enum CodingKeys: String, CodingKey {
-        case title, duration, style, file
-        case audioURL = "audio_url", imageURL = "image_url"
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("title", title)
+            json.field("audio_url", audioURL)
+            json.field("image_url", imageURL)
+            json.field("duration", duration)
+            json.field("style", style)
+            json.field("file", file)
+        }
     }
 }
 
-struct SunoFile: Encodable {
-    @NullEncoded var url: String?
+struct SunoFile: JSONWritable {
+    var url: String?
     var bytes: Int64
     var sha256: String
     var contentType: String
     var expired: Bool
 
-    enum CodingKeys: String, CodingKey {
-        case url, bytes, sha256, expired
-        case contentType = "content_type"
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.field("url", url)
+            json.field("bytes", bytes)
+            json.field("sha256", sha256)
+            json.field("content_type", contentType)
+            json.field("expired", expired)
+        }
     }
 }
 

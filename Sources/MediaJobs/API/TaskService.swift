@@ -93,9 +93,21 @@ public struct TaskService: Sendable {
         return (task, artifacts)
     }
 
+    /// ``find(_:kind:owner:)`` for status answers: what they show of the task, read without the rest.
+    func findStatus(_ id: String, kind: TaskKind, owner: String?) async throws -> (TaskStatusRecord, [TaskArtifact]) {
+        guard let (record, artifacts) = try await store.statusWithArtifacts(id: id), record.kind == kind, Self.visible(owner: record.owner, to: owner) else {
+            throw APIError.taskNotFound(id)
+        }
+        return (record, artifacts)
+    }
+
     /// Whether `owner` may see `task`: with keys configured, only its own.
     static func visible(_ task: MediaTask, to owner: String?) -> Bool {
-        owner == nil || task.owner == owner
+        visible(owner: task.owner, to: owner)
+    }
+
+    static func visible(owner taskOwner: String?, to owner: String?) -> Bool {
+        owner == nil || taskOwner == owner
     }
 
     /// Cancels a queued or processing task; 409 once it is past that.

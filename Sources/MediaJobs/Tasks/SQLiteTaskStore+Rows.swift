@@ -50,22 +50,25 @@ extension MediaTask {
 }
 
 extension TaskArtifact {
-    /// Decodes an `artifacts` row.
+    /// The `artifacts` columns in the order ``init(row:)`` reads and ``databaseArguments()`` writes them.
+    static let columns = "task_id, idx, file_name, content_type, bytes, sha256, source_url, title, duration, style, image_url, created_at, pruned_at"
+
+    /// Decodes a row selected with ``columns``, by position (GRDB's by-name lookup lower-cases every name).
     init(row: Row) {
         self.init(
-            taskID: row["task_id"],
-            index: row["idx"],
-            fileName: row["file_name"],
-            contentType: row["content_type"],
-            bytes: row["bytes"],
-            sha256: row["sha256"],
-            sourceURL: row["source_url"],
-            title: row["title"],
-            duration: row["duration"],
-            style: row["style"],
-            imageURL: row["image_url"],
-            createdAt: Date(millis: row["created_at"]),
-            prunedAt: (row["pruned_at"] as Int64?).map(Date.init(millis:))
+            taskID: row[0],
+            index: row[1],
+            fileName: row[2],
+            contentType: row[3],
+            bytes: row[4],
+            sha256: row[5],
+            sourceURL: row[6],
+            title: row[7],
+            duration: row[8],
+            style: row[9],
+            imageURL: row[10],
+            createdAt: Date(millis: row[11]),
+            prunedAt: (row[12] as Int64?).map(Date.init(millis:))
         )
     }
 
@@ -76,6 +79,18 @@ extension TaskArtifact {
             createdAt.millis, prunedAt?.millis,
         ]
         return StatementArguments(values)
+    }
+}
+
+extension TaskStatusRecord {
+    /// The `tasks` columns ``init(row:)`` reads, in its order.
+    static let columns = "id, kind, status, progress, fail_reason, owner, created_at, finished_at"
+
+    /// Decodes a row selected with ``columns``, by position.
+    init(row: Row) throws {
+        self.init(
+            id: row[0], kind: try TaskKind.decode(row[1]), status: try TaskStatus.decode(row[2]), progress: row[3], failReason: row[4],
+            owner: row[5], createdAt: Date(millis: row[6]), finishedAt: (row[7] as Int64?).map(Date.init(millis:)))
     }
 }
 

@@ -21,6 +21,10 @@ public protocol TaskStore: Sendable {
     /// The task with `id` and its artifacts, read together (one round trip for status reads).
     func taskWithArtifacts(id: String) async throws -> (MediaTask, [TaskArtifact])?
 
+    /// What a status answer shows of the task with `id`, and its artifacts; lighter than
+    /// ``taskWithArtifacts(id:)`` for the most frequent read of the service.
+    func statusWithArtifacts(id: String) async throws -> (TaskStatusRecord, [TaskArtifact])?
+
     /// The tasks among `ids` that exist, in the order of `ids`.
     func tasks(ids: [String]) async throws -> [MediaTask]
 

@@ -26,7 +26,7 @@ public struct WebhookStore: Sendable {
             if !unique.contains(url), !disabled.contains(url) { unique.append(url) }
         }
         guard !targets.isEmpty else { return }
-        let artifacts = try Row.fetchAll(db, sql: "SELECT * FROM artifacts WHERE task_id = ? ORDER BY idx", arguments: [task.id]).map(TaskArtifact.init(row:))
+        let artifacts = try SQLiteTaskStore.artifacts(of: task.id, db)
         let eventID = "msg_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let body = String(decoding: try payload(task, artifacts), as: UTF8.self)
         try db.execute(
