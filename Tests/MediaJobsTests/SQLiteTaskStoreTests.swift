@@ -158,4 +158,44 @@ import Testing
         let found = try await store.tasks(ids: [second.id, "missing", first.id])
         #expect(found.map(\.id) == [second.id, first.id])
     }
+
+    /// Group commit: a refused submit in a batch (reused key, full quota) fails alone; the others
+    /// of the same batch are stored.
+    @Test func refusedSubmitsInABatchFailAlone() async throws {
+        let first = musicTask(prompt: "first")
+        _ = try await store.accept(first, idempotency: IdempotencyClaim(owner: nil, key: "k", fingerprint: "f1"), maxActivePerOwner: nil, now: now)
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Result<AcceptOutcome, TaskStoreError>).self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    let task = musicTask(prompt: "p\(index)")
+                    // Every fourth submit reuses the key with another request: refused.
+                    let claim = index % 4 == 0 ? IdempotencyClaim(owner: nil, key: "k", fingerprint: "other") : nil
+                    do {
+                        return (index, .success(try await store.accept(task, idempotency: claim, maxActivePerOwner: nil, now: now)))
+                    } catch let error as TaskStoreError {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int: Result<AcceptOutcome, TaskStoreError>]()) { $0[$1.0] = $1.1 }
+        }
+        var created: [MediaTask] = []
+        for (index, outcome) in outcomes {
+            switch outcome {
+            case .success(.created(let task)):
+                #expect(index % 4 != 0)
+                created.append(task)
+            case .failure(let error):
+                #expect(index % 4 == 0)
+                #expect(error == .idempotencyKeyReused(key: "k"))
+            default:
+                Issue.record("unexpected outcome \(outcome) for submit \(index)")
+            }
+        }
+        #expect(created.count == 30)
+        for task in created {
+            #expect(try await store.task(id: task.id) == task)
+        }
+        #expect(try await store.list(TaskQuery(limit: 100)).tasks.count == 31)
+    }
 }

@@ -35,7 +35,7 @@ extension MediaTask {
     func databaseArguments() throws -> StatementArguments {
         let requestJSON: String =
             switch request {
-            case .music(let music): try JSONCoding.string(music)
+            case .music(let music): JSONWriter.string(music)
             case .image(let image): try JSONCoding.string(image)
             }
         let values: [(any DatabaseValueConvertible)?] = [

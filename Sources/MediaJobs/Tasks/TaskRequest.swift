@@ -42,6 +42,20 @@ public struct MusicRequest: Sendable, Equatable, Codable {
     }
 }
 
+extension MusicRequest: JSONWritable {
+    /// The stored `request` column: the same text as `JSONCoding.string(self)` (sorted keys, absent
+    /// optionals left out) without `JSONEncoder`, which was 3 % of a submit's CPU.
+    func write(to json: inout JSONWriter) {
+        json.object { json in
+            json.fieldIfPresent("lyrics", lyrics)
+            json.field("make_instrumental", makeInstrumental)
+            json.field("prompt", prompt)
+            json.fieldIfPresent("style", style)
+            json.fieldIfPresent("title", title)
+        }
+    }
+}
+
 /// An OpenAI-style image request, with ApiTopMix's `image_size` extension.
 public struct ImageRequest: Sendable, Equatable, Codable {
     /// How the synchronous OpenAI endpoint hands images back.

@@ -2,8 +2,8 @@ import NIOCore
 
 /// A value that writes itself as JSON with ``JSONWriter``.
 ///
-/// Used for the answers on the hot paths (status reads, submits), where `JSONEncoder` cost a fifth
-/// of a request's CPU (BENCHMARKS.md, figure 2). Everything else keeps `Encodable`.
+/// Used on the hot paths (status answers, submit answers, the stored music request), where
+/// `JSONEncoder` cost up to a fifth of a request's CPU (BENCHMARKS.md). Everything else keeps `Encodable`.
 protocol JSONWritable {
     func write(to json: inout JSONWriter)
 }
@@ -31,6 +31,13 @@ struct JSONWriter {
         var writer = JSONWriter(capacity: capacity)
         value.write(to: &writer)
         return ByteBuffer(bytes: writer.bytes)
+    }
+
+    /// The JSON text of `value` as a string (for a database column).
+    static func string(_ value: some JSONWritable, capacity: Int = 256) -> String {
+        var writer = JSONWriter(capacity: capacity)
+        value.write(to: &writer)
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     // MARK: containers
@@ -68,6 +75,11 @@ struct JSONWriter {
     mutating func field(_ name: StaticString, _ value: String?) {
         key(name)
         string(value)
+    }
+
+    /// The field only when `value` is not `nil`, as `Encodable`'s synthesized `encodeIfPresent` does.
+    mutating func fieldIfPresent(_ name: StaticString, _ value: String?) {
+        if let value { field(name, value) }
     }
 
     mutating func field(_ name: StaticString, _ value: some BinaryInteger) {
