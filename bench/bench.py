@@ -430,7 +430,11 @@ http {{
             wrk(base + "/healthz", seconds=1 if self.smoke else 2)
             subject = lambda: wrk_cpu(server.pid, base + "/suno/fetch/x", script="fetch.lua", seconds=self.seconds,
                                       env_extra={"BENCH_IDS": ids_file})
-            health, reads, ratio = paired(lambda: wrk_cpu(server.pid, base + "/healthz", seconds=self.seconds), subject, self.rounds)
+            # The reference goes through the same Lua request() hook (ids as a query string /healthz
+            # ignores): wrk's per-request Lua work shares the two cores, and must weigh on both sides.
+            reference = lambda: wrk_cpu(server.pid, base + "/healthz", script="fetch.lua", seconds=self.seconds,
+                                        env_extra={"BENCH_IDS": ids_file, "BENCH_PREFIX": "/healthz?task="})
+            health, reads, ratio = paired(reference, subject, self.rounds)
             self.profile_run(server.pid, "reads", subject)
             p99 = reads["p99_us"] / 1000
             self.details["reads"] = {"tasks_in_store": count, "fill_seconds": fill_seconds, "healthz": summarize_wrk(health),
@@ -505,9 +509,27 @@ http {{
                     os.close(fd)
             return time.time() - started
 
+        def disk_write_seconds(size):
+            """The disk's own ceiling for a durable copy: write `size` bytes into the data dir's
+            filesystem, fsync, in 1 MiB writes (what dd conv=fsync does)."""
+            os.makedirs(data_dir, exist_ok=True)
+            path = os.path.join(data_dir, "disk-ceiling")
+            block = b"\0" * (1 << 20)
+            started = time.time()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                for _ in range(size >> 20):
+                    os.write(fd, block)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+                os.unlink(path)
+            return time.time() - started
+
         try:
             results = {}
             big_label = "1 GiB" if big_size == 1 << 30 else f"{big_size >> 20} MiB"
+            disk_mbps = big_size / min(disk_write_seconds(big_size) for _ in range(runs)) / 1e6
             for label, url, count in ((big_label, f"{base}/big.wav", 1), (f"{small_count} x 2 MB", base + "/small/{i}.wav", small_count)):
                 urls = [url.replace("{i}", str(i)) for i in range(count)]
                 total = big_size if count == 1 else 2_000_000 * count
@@ -533,8 +555,14 @@ http {{
                                   "curl_fsync_seconds": durable_times, "bytes": total, "mediajobs_peak_rss_kb": best["peak_rss_kb"],
                                   "mediajobs_start_rss_kb": best["start_rss_kb"]}
                 ratio = ours_mbps / curl_mbps
+                results[label]["disk_write_fsync_mbps"] = disk_mbps
                 self.add(f"3 download {label} MB/s", round(ours_mbps), round(curl_mbps), ratio, ">= 0.80", ratio >= 0.8,
-                         note=f"curl+fsync {durable_mbps:.0f} MB/s (ratio {ours_mbps/durable_mbps:.2f}); best of {runs}")
+                         note=f"curl {curl_mbps:.0f} MB/s is page cache only; a durable copy cannot beat the disk: "
+                              f"write+fsync ceiling {disk_mbps:.0f} MB/s = {disk_mbps/curl_mbps:.2f} of curl; best of {runs}")
+                # The DESIGN's contract fsyncs every artifact before it counts as stored (§7), so the
+                # like-for-like reference is curl followed by an fsync of what it wrote.
+                self.add(f"3 download {label} MB/s vs curl+fsync", round(ours_mbps), round(durable_mbps), ours_mbps / durable_mbps,
+                         ">= 0.80", ours_mbps / durable_mbps >= 0.8)
                 if count == 1:
                     growth_mb = (max(r["peak_rss_kb"] for r in our_runs) - best["start_rss_kb"]) / 1024
                     peak_mb = max(r["peak_rss_kb"] for r in our_runs) / 1024
