@@ -101,6 +101,8 @@ public enum MediaJobsService {
         let router = makeRouter(service: service, configuration: configuration, operators: operators, operatorSettings: operatorSettings, metrics: metrics)
         return Application(
             router: router,
+            // `/files` bodies go out with sendfile(2); the handler has to sit inside the HTTP/1 pipeline.
+            server: .http1(configuration: .init(additionalChannelHandlers: [SendfileHandler.Installer(logger: logger)])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "MediaJobs"),
             services: services,
             onServerRunning: { channel in
