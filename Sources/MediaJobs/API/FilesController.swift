@@ -17,7 +17,7 @@ struct FilesController<Context: AuthenticatedRequestContext> {
 
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
         let artifact = try await ArtifactGate(store: service.store).admit(request, context: context)
-        let path = service.storage.fileURL(taskID: artifact.taskID, fileName: artifact.fileName).path
+        let path = service.storage.filePath(taskID: artifact.taskID, fileName: artifact.fileName)
         return try ArtifactResponse.make(for: artifact, request: request, body: .file(path: path))
     }
 
@@ -33,23 +33,18 @@ struct ArtifactGate<Context: AuthenticatedRequestContext> {
 
     /// The artifact the request names, or the error the client gets (404, 410).
     func admit(_ request: Request, context: Context) async throws -> TaskArtifact {
+        // With API keys, a file is served only to the key that created its task.
         guard let taskID = context.parameters.get("task"), let fileName = context.parameters.get("file"),
-            let artifact = try await store.artifact(taskID: taskID, fileName: fileName),
-            try await ownsTask(taskID, context: context)
+            let found = try await store.artifact(taskID: taskID, fileName: fileName),
+            context.owner == nil || found.owner == context.owner
         else {
             throw APIError(status: .notFound, kind: .notFound, code: "file_not_found", message: "no stored file at \(request.uri.path)")
         }
+        let artifact = found.artifact
         if artifact.prunedAt != nil {
             throw APIError(status: .gone, kind: .notFound, code: "file_expired", message: "this file was removed by the retention policy")
         }
         return artifact
-    }
-
-    /// With API keys, a file is served only to the key that created its task.
-    private func ownsTask(_ taskID: String, context: Context) async throws -> Bool {
-        guard context.owner != nil else { return true }
-        guard let task = try await store.task(id: taskID) else { return false }
-        return TaskService.visible(task, to: context.owner)
     }
 }
 

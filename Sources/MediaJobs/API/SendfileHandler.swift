@@ -54,6 +54,9 @@ final class SendfileHandler: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// `TCP_CORK`: NIO names no constant for it.
+    private static let cork = ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_CORK))
+
     private let logger: Logger
     /// Set when an error answer replaced a marked response: the body parts the route wrote for the
     /// file (none today) are dropped until its `.end`, which still ends the error answer.
@@ -73,12 +76,20 @@ final class SendfileHandler: ChannelOutboundHandler, RemovableChannelHandler {
             head.headers.remove(name: SendfileMarker.headerName)
             switch openRegion(value) {
             case .success(let region):
+                // Corked, the head leaves in the same packet as the file's first bytes instead of a
+                // small packet of its own (nginx's `tcp_nopush`); uncorking when the region is sent
+                // pushes out its last partial packet. Packetization only: the bytes are the same.
+                let options = context.channel.syncOptions
+                try? options?.setOption(Self.cork, value: 1)
                 context.write(wrapOutboundOut(.head(head)), promise: promise)
                 // The handle must stay open until the kernel has sent the region, and be closed
                 // however the write ends: NIO completes (or fails, when the connection closes
                 // first) this promise exactly once.
                 let sent = context.eventLoop.makePromise(of: Void.self)
-                sent.futureResult.whenComplete { _ in try? region.fileHandle.close() }
+                sent.futureResult.whenComplete { _ in
+                    try? options?.setOption(Self.cork, value: 0)
+                    try? region.fileHandle.close()
+                }
                 context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: sent)
             case .failure(let error):
                 droppingBody = true
