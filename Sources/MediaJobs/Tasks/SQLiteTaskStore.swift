@@ -15,12 +15,15 @@ public struct SQLiteTaskStore: TaskStore {
 
     /// Shares one commit among concurrent submits.
     private let acceptBatcher: AcceptBatcher
+    /// The `/files` gate's own read-only connections (a file database only; others read through GRDB).
+    private let artifactReader: SQLiteArtifactReader?
 
     /// Wraps `writer` and brings its schema up to date.
     public init(writer: any DatabaseWriter) throws {
         self.writer = writer
         self.acceptBatcher = AcceptBatcher(writer: writer)
         try Self.migrator.migrate(writer)
+        artifactReader = (writer as? DatabasePool).map { SQLiteArtifactReader(path: $0.path) }
     }
 
     /// Opens (creating if needed) the database file at `path` in WAL mode.
@@ -111,19 +114,17 @@ public struct SQLiteTaskStore: TaskStore {
     }
 
     public func artifact(taskID: String, fileName: String) async throws -> (artifact: TaskArtifact, owner: String?)? {
-        try readArtifact(taskID: taskID, fileName: fileName)
+        // Synchronous on the calling thread: a point read by unique index takes microseconds, less
+        // than a hop to another thread and back. At most one read per thread blocks at a time.
+        if let artifactReader { return try artifactReader.read(taskID: taskID, fileName: fileName) }
+        return try readArtifact(taskID: taskID, fileName: fileName)
     }
 
-    /// Synchronous on the calling thread: a point read by unique index takes microseconds, less
-    /// than GRDB's async read spends hopping to a reader queue and back (BENCHMARKS.md, figure 4).
-    /// At most one read per thread blocks at a time. `unsafeRead` skips GRDB's explicit
-    /// BEGIN/COMMIT: a single SELECT already reads one snapshot in SQLite's implicit transaction.
+    /// The same read through GRDB, for databases the artifact reader cannot open (in memory).
     private func readArtifact(taskID: String, fileName: String) throws -> (artifact: TaskArtifact, owner: String?)? {
-        try writer.unsafeRead { db in
-            // The owner comes along (last, after the artifact's own columns) so a keyed request needs no second read.
-            let sql = "SELECT a.*, t.owner FROM artifacts a JOIN tasks t ON t.id = a.task_id WHERE a.task_id = ? AND a.file_name = ?"
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [taskID, fileName]) else { return nil }
-            return (TaskArtifact(row: row), row[row.count - 1])
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: SQLiteArtifactReader.query), arguments: [taskID, fileName]) else { return nil }
+            return (TaskArtifact(row: row), row[13])
         }
     }
 
