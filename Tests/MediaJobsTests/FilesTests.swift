@@ -7,15 +7,20 @@ import Testing
 
 /// `GET`/`HEAD /files/...` through a live server: the bodies go out with sendfile(2), so only
 /// the real HTTP pipeline shows whether they arrive whole, framed and without the private marker.
+/// Every test runs twice: answered on the event loop (the default) and through the router.
 @Suite struct FilesTests {
     static let marker = HTTPField.Name(SendfileMarker.headerName)!
 
     /// One completed music task with 30 s tracks (1.3 MB files: many socket buffers' worth).
     /// Hands `body` the task's first file URL path and where that file lives on disk.
     static func withStoredTrack(
-        _ body: @Sendable (any TestClientProtocol, _ path: String, _ file: URL) async throws -> Void
+        onEventLoop: Bool, _ body: @Sendable (any TestClientProtocol, _ path: String, _ file: URL) async throws -> Void
     ) async throws {
-        try await LiveService.run(configure: { $0.simulator.trackDuration = .seconds(30) }) { client, configuration in
+        let configure: (inout ServiceConfiguration) -> Void = {
+            $0.simulator.trackDuration = .seconds(30)
+            $0.serveFilesOnEventLoop = onEventLoop
+        }
+        try await LiveService.run(configure: configure) { client, configuration in
             let submitted = try await client.post("/suno/submit/music", json: #"{"prompt":"long drums"}"#).jsonObject()
             let id = try #require(value(submitted, "data.task_id") as? String)
             let fetched = try await client.poll("/suno/fetch/\(id)") { value($0, "data.status") as? String == "completed" }
@@ -27,8 +32,8 @@ import Testing
         }
     }
 
-    @Test func getSendsExactlyTheStoredBytes() async throws {
-        try await Self.withStoredTrack { client, path, file in
+    @Test(arguments: [true, false]) func getSendsExactlyTheStoredBytes(onEventLoop: Bool) async throws {
+        try await Self.withStoredTrack(onEventLoop: onEventLoop) { client, path, file in
             let stored = [UInt8](try Data(contentsOf: file))
             #expect(stored.count > 1_000_000)
             let response = try await client.get(path)
@@ -39,13 +44,15 @@ import Testing
             #expect(response.headers[.cacheControl] == "public, max-age=31536000, immutable")
             #expect(response.headers[.lastModified]?.hasSuffix(" GMT") == true)
             #expect(response.headers[Self.marker] == nil)
+            #expect(response.headers[.server] == "MediaJobs")
+            #expect(response.headers[.date]?.hasSuffix(" GMT") == true)
             // The same connection carries on: the file's bytes were framed by Content-Length.
             #expect(try await client.get("/healthz").status == .ok)
         }
     }
 
-    @Test func rangesAnswer206WithTheSelectedBytes() async throws {
-        try await Self.withStoredTrack { client, path, file in
+    @Test(arguments: [true, false]) func rangesAnswer206WithTheSelectedBytes(onEventLoop: Bool) async throws {
+        try await Self.withStoredTrack(onEventLoop: onEventLoop) { client, path, file in
             let stored = [UInt8](try Data(contentsOf: file))
             let middle = try await client.get(path, headers: [.range: "bytes=500000-500099"])
             #expect(middle.status == .partialContent)
@@ -69,8 +76,8 @@ import Testing
         }
     }
 
-    @Test func headSendsTheHeadersOnly() async throws {
-        try await Self.withStoredTrack { client, path, file in
+    @Test(arguments: [true, false]) func headSendsTheHeadersOnly(onEventLoop: Bool) async throws {
+        try await Self.withStoredTrack(onEventLoop: onEventLoop) { client, path, file in
             let size = try #require(try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int)
             let head = try await client.execute(uri: path, method: .head)
             #expect(head.status == .ok)
@@ -87,8 +94,8 @@ import Testing
         }
     }
 
-    @Test func conditionalRequestsAnswer304() async throws {
-        try await Self.withStoredTrack { client, path, _ in
+    @Test(arguments: [true, false]) func conditionalRequestsAnswer304(onEventLoop: Bool) async throws {
+        try await Self.withStoredTrack(onEventLoop: onEventLoop) { client, path, _ in
             let full = try await client.get(path)
             let eTag = try #require(full.headers[.eTag])
             let lastModified = try #require(full.headers[.lastModified])
@@ -108,8 +115,8 @@ import Testing
         }
     }
 
-    @Test func aMarkerSentByAClientChangesNothing() async throws {
-        try await Self.withStoredTrack { client, path, file in
+    @Test(arguments: [true, false]) func aMarkerSentByAClientChangesNothing(onEventLoop: Bool) async throws {
+        try await Self.withStoredTrack(onEventLoop: onEventLoop) { client, path, file in
             let stored = [UInt8](try Data(contentsOf: file))
             let planted: HTTPFields = [Self.marker: "0-99 /etc/passwd"]
             let response = try await client.get(path, headers: planted)
@@ -126,8 +133,8 @@ import Testing
         }
     }
 
-    @Test func aFileGoneFromDiskAnswersAnErrorEnvelope() async throws {
-        try await Self.withStoredTrack { client, path, file in
+    @Test(arguments: [true, false]) func aFileGoneFromDiskAnswersAnErrorEnvelope(onEventLoop: Bool) async throws {
+        try await Self.withStoredTrack(onEventLoop: onEventLoop) { client, path, file in
             let stored = try Data(contentsOf: file)
             // Shorter than its row says (damaged by hand): a 500, never a response short of its length.
             try stored.prefix(1000).write(to: file)
@@ -143,6 +150,33 @@ import Testing
             #expect(missing.headers[Self.marker] == nil)
             // Both answers were framed correctly: the connection still works.
             #expect(try await client.get("/healthz").status == .ok)
+        }
+    }
+
+    @Test(arguments: [true, false]) func bothPathsCountUnderTheRouteTemplate(onEventLoop: Bool) async throws {
+        try await LiveOperatorTests.run(configure: { $0.serveFilesOnEventLoop = onEventLoop }) { client, _ in
+            let id = try await LiveOperatorTests.completedMusicTask(client)
+            #expect(try await client.get("/files/\(id)/0.wav").status == .ok)
+            #expect(try await client.execute(uri: "/files/\(id)/0.wav", method: .head).status == .ok)
+            #expect(try await client.get("/files/\(id)/7.wav").status == .notFound)
+            let text = String(buffer: try await client.get("/metrics").body)
+            let route = "/files/{task}/{file}"
+            #expect(sample(text, "mediajobs_http_requests_total", ["method": "GET", "route": route, "status": "200"]) == 1)
+            #expect(sample(text, "mediajobs_http_requests_total", ["method": "HEAD", "route": route, "status": "200"]) == 1)
+            #expect(sample(text, "mediajobs_http_requests_total", ["method": "GET", "route": route, "status": "404"]) == 1)
+            #expect(!text.contains("route=\"/files/\(id)"), "raw paths never become labels")
+        }
+    }
+}
+
+@Suite struct FastPathRequestTests {
+    @Test func takesOnlyPlainFilePaths() {
+        #expect(SendfileHandler.filePath("/files/suno_1/0.wav")! == ("suno_1", "0.wav"))
+        #expect(SendfileHandler.filePath("/files/suno_1/0.wav?download=1")! == ("suno_1", "0.wav"))
+        for uri in ["/files/suno_1", "/files/suno_1/", "/files//0.wav", "/files/suno_1/0.wav/x", "/files/suno_1/%30.wav", "/files/../0.wav",
+            "/files/suno_1/..", "/filesx/a/b", "/v1/tasks/a", "files/a/b"]
+        {
+            #expect(SendfileHandler.filePath(uri) == nil, "\(uri)")
         }
     }
 }

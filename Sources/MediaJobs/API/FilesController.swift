@@ -6,7 +6,9 @@ import Hummingbird
 /// Only files that have an artifact row are served (never temp files or strays); a pruned
 /// artifact answers 410 so clients can tell "expired" from "never existed". The route answers
 /// with the head only; ``SendfileHandler`` sends the bytes with `sendfile(2)`, as nginx does,
-/// instead of reading the file into buffers and copying them to the socket.
+/// instead of reading the file into buffers and copying them to the socket. Plain requests
+/// usually never get here: ``SendfileHandler`` answers them on the event loop with the same
+/// ``ArtifactGate`` and ``ArtifactResponse``, and hands everything else to this route.
 struct FilesController<Context: AuthenticatedRequestContext> {
     let service: TaskService
 
@@ -17,72 +19,91 @@ struct FilesController<Context: AuthenticatedRequestContext> {
 
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
         let artifact = try await ArtifactGate(store: service.store).admit(request, context: context)
-        let path = service.storage.filePath(taskID: artifact.taskID, fileName: artifact.fileName)
-        return try ArtifactResponse.make(for: artifact, request: request, body: .file(path: path))
+        let answer = try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers))
+        return answer.response(sendingFile: service.storage.filePath(taskID: artifact.taskID, fileName: artifact.fileName))
     }
 
     @Sendable func head(_ request: Request, context: Context) async throws -> Response {
         let artifact = try await ArtifactGate(store: service.store).admit(request, context: context)
-        return try ArtifactResponse.make(for: artifact, request: request, body: .none)
+        return try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers)).response(sendingFile: nil)
     }
 }
 
 /// Lets a `/files` request through only for a recorded, unpruned artifact.
-struct ArtifactGate<Context: AuthenticatedRequestContext> {
+struct ArtifactGate {
     let store: any TaskStore
 
     /// The artifact the request names, or the error the client gets (404, 410).
-    func admit(_ request: Request, context: Context) async throws -> TaskArtifact {
-        // With API keys, a file is served only to the key that created its task.
-        guard let taskID = context.parameters.get("task"), let fileName = context.parameters.get("file"),
-            let found = try await store.artifact(taskID: taskID, fileName: fileName),
-            context.owner == nil || found.owner == context.owner
-        else {
-            throw APIError(status: .notFound, kind: .notFound, code: "file_not_found", message: "no stored file at \(request.uri.path)")
+    func admit<Context: AuthenticatedRequestContext>(_ request: Request, context: Context) async throws -> TaskArtifact {
+        guard let taskID = context.parameters.get("task"), let fileName = context.parameters.get("file") else {
+            throw Self.notFound(request.uri.path)
         }
-        let artifact = found.artifact
-        if artifact.prunedAt != nil {
+        return try Self.admit(try await store.artifact(taskID: taskID, fileName: fileName), requester: context.owner, path: request.uri.path)
+    }
+
+    /// The rules, shared with the event-loop answers: a row must exist, with API keys it must be
+    /// the requester's own (`requester` is nil when the server runs without keys), and it must not be pruned.
+    static func admit(_ found: (artifact: TaskArtifact, owner: String?)?, requester: String?, path: String) throws -> TaskArtifact {
+        guard let found, requester == nil || found.owner == requester else { throw notFound(path) }
+        if found.artifact.prunedAt != nil {
             throw APIError(status: .gone, kind: .notFound, code: "file_expired", message: "this file was removed by the retention policy")
         }
-        return artifact
+        return found.artifact
+    }
+
+    static func notFound(_ path: String) -> APIError {
+        APIError(status: .notFound, kind: .notFound, code: "file_not_found", message: "no stored file at \(path)")
     }
 }
 
-/// The answer to an admitted `/files` request: 200, 206, 304 or 416, built from the artifact row
-/// alone (size, type, hash, time), so no `stat` is needed before the file is opened to be sent.
-enum ArtifactResponse {
-    /// What follows the head.
-    enum Body {
-        /// The selected bytes of the file at this path, sent by ``SendfileHandler``.
-        case file(path: String)
-        /// Nothing (HEAD).
-        case none
+/// The request headers a `/files` answer depends on, whichever HTTP types they came in.
+struct FileRequestHeaders {
+    var range: String?
+    var ifRange: String?
+    /// Every `If-None-Match` field as sent (each may hold a list).
+    var ifNoneMatch: [String] = []
+    var ifModifiedSince: String?
+}
+
+extension FileRequestHeaders {
+    init(_ fields: HTTPFields) {
+        self.init(range: fields[.range], ifRange: fields[.ifRange], ifNoneMatch: fields[values: .ifNoneMatch], ifModifiedSince: fields[.ifModifiedSince])
     }
+}
+
+/// The answer to an admitted `/files` request: 200, 206 or 304 (416 is thrown), built from the
+/// artifact row alone (size, type, hash, time), so no `stat` is needed before the file is opened to be sent.
+struct ArtifactResponse {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    /// The bytes to send after the head, inclusive; nil when there are none (304, empty file).
+    var bytes: ClosedRange<Int64>?
 
     /// Artifact paths never change content, so caches may keep them for a year.
     static let cacheControl = "public, max-age=31536000, immutable"
 
-    static func make(for artifact: TaskArtifact, request: Request, body: Body) throws -> Response {
+    init(for artifact: TaskArtifact, request: FileRequestHeaders) throws {
         // The content hash makes a strong validator: equal ETags mean equal bytes, which is what
         // `If-Range` needs, and a re-download of the same bytes keeps clients' caches valid.
         let eTag = "\"\(artifact.sha256)\""
         let lastModified = HTTPDate.format(artifact.createdAt)
         let size = artifact.bytes
-        var headers: HTTPFields = [
+        headers = [
             .contentType: artifact.contentType,
             .eTag: eTag,
             .lastModified: lastModified,
-            .cacheControl: cacheControl,
+            .cacheControl: Self.cacheControl,
             .acceptRanges: "bytes",
         ]
-        if isNotModified(request, eTag: eTag, modified: artifact.createdAt) {
+        if Self.isNotModified(request, eTag: eTag, modified: artifact.createdAt) {
             // The length the 200 would have had (RFC 9110 §8.6); NIO's encoder drops it on a 304 anyway.
             headers[.contentLength] = String(size)
-            return Response(status: .notModified, headers: headers)
+            status = .notModified
+            return
         }
-        var status = HTTPResponse.Status.ok
+        status = .ok
         var (first, last) = (Int64(0), size - 1)
-        if let range = request.headers[.range], rangeStillApplies(request, eTag: eTag, lastModified: lastModified) {
+        if let range = request.range, Self.rangeStillApplies(request, eTag: eTag, lastModified: lastModified) {
             switch ByteRange.resolve(range, size: size) {
             case .satisfiable(let rangeFirst, let rangeLast):
                 status = .partialContent
@@ -99,16 +120,23 @@ enum ArtifactResponse {
             }
         }
         headers[.contentLength] = String(last - first + 1)
-        if case .file(let path) = body, last >= first {
-            headers[SendfileMarker.fieldName] = SendfileMarker(path: path, first: first, last: last).headerValue
+        bytes = last >= first ? first...last : nil
+    }
+
+    /// The router's response: with a file path, the head carries the marker for ``SendfileHandler``
+    /// to send the bytes; without (HEAD), just the head.
+    func response(sendingFile path: String?) -> Response {
+        var headers = headers
+        if let path, let bytes {
+            headers[SendfileMarker.fieldName] = SendfileMarker(path: path, first: bytes.lowerBound, last: bytes.upperBound).headerValue
         }
         return Response(status: status, headers: headers)
     }
 
     /// `If-None-Match` (weak comparison, as RFC 9110 §13.1.2 asks), else `If-Modified-Since`.
-    static func isNotModified(_ request: Request, eTag: String, modified: Date) -> Bool {
+    static func isNotModified(_ request: FileRequestHeaders, eTag: String, modified: Date) -> Bool {
         // A list may come as one field or several; our tags are hex, so splitting on commas is safe.
-        let candidates = request.headers[values: .ifNoneMatch].flatMap { $0.split(separator: ",") }
+        let candidates = request.ifNoneMatch.flatMap { $0.split(separator: ",") }
         if !candidates.isEmpty {
             let ours = eTag.dropWeakPrefix
             return candidates.contains { candidate in
@@ -116,7 +144,7 @@ enum ArtifactResponse {
                 return trimmed == "*" || trimmed.dropWeakPrefix == ours
             }
         }
-        if let since = request.headers[.ifModifiedSince].flatMap(HTTPDate.parse) {
+        if let since = request.ifModifiedSince.flatMap(HTTPDate.parse) {
             return modified.timeIntervalSince1970.rounded(.down) <= since.timeIntervalSince1970
         }
         return false
@@ -124,8 +152,8 @@ enum ArtifactResponse {
 
     /// `If-Range`: serve the range only if the client's copy is still this one (strong ETag
     /// comparison or the exact `Last-Modified`); otherwise the whole file (RFC 9110 §13.1.5).
-    static func rangeStillApplies(_ request: Request, eTag: String, lastModified: String) -> Bool {
-        guard let validator = request.headers[.ifRange]?.trimmingCharacters(in: .whitespaces) else { return true }
+    static func rangeStillApplies(_ request: FileRequestHeaders, eTag: String, lastModified: String) -> Bool {
+        guard let validator = request.ifRange?.trimmingCharacters(in: .whitespaces) else { return true }
         return validator == eTag || validator == lastModified
     }
 }

@@ -44,13 +44,40 @@ struct SendfileMarker: Equatable {
     }
 }
 
-/// Sends the body of a marked `/files` response with `sendfile(2)` instead of copying the file
-/// through user space: NIO writes a `FileRegion` with `sendfile` on plain TCP sockets.
+/// What ``SendfileHandler`` needs to answer plain `/files` requests itself on the event loop.
 ///
-/// It must sit on the socket side of Hummingbird's HTTP/1 codec (`HTTP1ToHTTPServerCodec`), the
-/// only place where response bodies are `IOData` and so may be file regions; ``Installer`` puts
-/// it there. Every other response passes through untouched (one header lookup per head).
-final class SendfileHandler: ChannelOutboundHandler, RemovableChannelHandler {
+/// Through the router, every request hops from the event loop to a Swift task and back, with
+/// Hummingbird's per-request work in between; for a 1 MB file that was a third of the server's
+/// CPU (BENCHMARKS.md, figure 4). nginx answers on its event loop, and so does this path: the
+/// same gate and response code as ``FilesController``, with a synchronous read of the row.
+struct FilesFastPath: Sendable {
+    /// The artifact row and its task's owner, read synchronously (see ``SQLiteTaskStore/readArtifact(taskID:fileName:)``).
+    var lookup: @Sendable (_ taskID: String, _ fileName: String) throws -> (artifact: TaskArtifact, owner: String?)?
+    var keys: APIKeyRing
+    var storage: ArtifactStorage
+    var metrics: ServiceMetrics
+    /// The `Server` header every answer carries.
+    var serverName: String
+
+    /// The template the router reports for this route, so both paths count under one label.
+    static let route = "/files/{task}/{file}"
+}
+
+/// Sends `/files` bodies with `sendfile(2)` instead of copying the file through user space: NIO
+/// writes a `FileRegion` with `sendfile` on plain TCP sockets.
+///
+/// It sits on the socket side of Hummingbird's HTTP/1 codec (`HTTP1ToHTTPServerCodec`), the only
+/// place where response bodies are `IOData` and so may be file regions; ``Installer`` puts it
+/// there. Two kinds of answers go out through it:
+/// - a marked response from ``FilesController``: the head loses its marker, the file region follows;
+/// - with a ``FilesFastPath``, its own answer to a plain `GET`/`HEAD` of a file (no request of the
+///   connection waiting on the router, keep-alive, no body): it runs the same gate and builds the
+///   same head, then writes it as a marked response. Anything else (errors included) goes to the
+///   router, which answers it the usual way.
+/// Every other message passes through untouched (one header lookup per head).
+final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -58,13 +85,96 @@ final class SendfileHandler: ChannelOutboundHandler, RemovableChannelHandler {
     private static let cork = ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_CORK))
 
     private let logger: Logger
+    private let fastPath: FilesFastPath?
     /// Set when an error answer replaced a marked response: the body parts the route wrote for the
     /// file (none today) are dropped until its `.end`, which still ends the error answer.
     private var droppingBody = false
+    /// Requests handed to the router whose answer has not ended yet. The event loop answers only
+    /// when there are none, so answers leave in the order the requests came (HTTP/1 pipelining).
+    private var routedInFlight = 0
+    /// Set from the head of a request answered here to its `.end`: its parts go no further.
+    private var swallowingRequest = false
+    /// File regions not yet sent, and a close asked for meanwhile (Hummingbird closes a connection
+    /// at shutdown once the answer's `.end` has passed, which is before the file has been sent).
+    private var regionsInFlight = 0
+    private var deferredClose: EventLoopPromise<Void>?
+    private var closeIsDeferred = false
 
-    init(logger: Logger) {
+    init(logger: Logger, fastPath: FilesFastPath?) {
         self.logger = logger
+        self.fastPath = fastPath
     }
+
+    // MARK: Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if routedInFlight == 0, let fastPath, let answer = answerHere(head, fastPath) {
+                swallowingRequest = true
+                write(context: context, data: wrapOutboundOut(.head(answer)), promise: nil)
+                write(context: context, data: wrapOutboundOut(.end(nil)), promise: nil)
+                context.flush()
+                return
+            }
+            routedInFlight += 1
+            context.fireChannelRead(data)
+        case .body:
+            if !swallowingRequest { context.fireChannelRead(data) }
+        case .end:
+            if swallowingRequest {
+                swallowingRequest = false
+            } else {
+                context.fireChannelRead(data)
+            }
+        }
+    }
+
+    /// The head of the answer to `head`, with the sendfile marker for a GET with bytes to send;
+    /// nil when the router should answer (not a plain file request, or any error).
+    private func answerHere(_ head: HTTPRequestHead, _ fastPath: FilesFastPath) -> HTTPResponseHead? {
+        let started = ContinuousClock.now
+        guard head.method == .GET || head.method == .HEAD, head.version == .http1_1, head.isKeepAlive,
+            !head.headers.contains(name: "content-length"), !head.headers.contains(name: "transfer-encoding"),
+            let (taskID, fileName) = Self.filePath(head.uri)
+        else { return nil }
+        var requester: String?
+        if !fastPath.keys.isOpen {
+            guard let token = BearerToken.parse(head.headers.first(name: "authorization")), let owner = fastPath.keys.owner(presenting: token)
+            else { return nil }
+            requester = owner
+        }
+        // A read of one row by unique index on a local file: microseconds, like the `open` below;
+        // errors (logged by the router's attempt) and every refusal leave the answer to the router.
+        guard let found = try? fastPath.lookup(taskID, fileName),
+            let artifact = try? ArtifactGate.admit(found, requester: requester, path: head.uri),
+            let answer = try? ArtifactResponse(for: artifact, request: FileRequestHeaders(head.headers))
+        else { return nil }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(answer.headers.count + 3)
+        for field in answer.headers { headers.add(name: field.name.rawName, value: field.value) }
+        headers.add(name: "date", value: HTTPDate.format(Date()))
+        headers.add(name: "server", value: fastPath.serverName)
+        if head.method == .GET, let bytes = answer.bytes {
+            let path = fastPath.storage.filePath(taskID: artifact.taskID, fileName: artifact.fileName)
+            headers.add(name: SendfileMarker.headerName, value: SendfileMarker(path: path, first: bytes.lowerBound, last: bytes.upperBound).headerValue)
+        }
+        let status = Int(answer.status.code)
+        fastPath.metrics.httpRequest(method: head.method.rawValue, route: FilesFastPath.route, status: status, duration: ContinuousClock.now - started)
+        return HTTPResponseHead(version: head.version, status: .init(statusCode: status), headers: headers)
+    }
+
+    /// `(task, file)` from `/files/<task>/<file>` (a query is ignored, as the router does); nil for
+    /// anything the router might read differently (percent-escapes, dot segments, more segments).
+    static func filePath(_ uri: String) -> (String, String)? {
+        let path = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        guard path.hasPrefix("/files/"), !path.contains("%") else { return nil }
+        let parts = path.dropFirst("/files/".count).split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else { return nil }
+        return (String(parts[0]), String(parts[1]))
+    }
+
+    // MARK: Answers
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
@@ -86,9 +196,16 @@ final class SendfileHandler: ChannelOutboundHandler, RemovableChannelHandler {
                 // however the write ends: NIO completes (or fails, when the connection closes
                 // first) this promise exactly once.
                 let sent = context.eventLoop.makePromise(of: Void.self)
-                sent.futureResult.whenComplete { _ in
+                regionsInFlight += 1
+                sent.futureResult.assumeIsolated().whenComplete { _ in
                     try? options?.setOption(Self.cork, value: 0)
                     try? region.fileHandle.close()
+                    self.regionsInFlight -= 1
+                    if self.regionsInFlight == 0, self.closeIsDeferred {
+                        self.closeIsDeferred = false
+                        context.close(mode: .all, promise: self.deferredClose)
+                        self.deferredClose = nil
+                    }
                 }
                 context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: sent)
             case .failure(let error):
@@ -103,7 +220,22 @@ final class SendfileHandler: ChannelOutboundHandler, RemovableChannelHandler {
             }
         case .end:
             droppingBody = false
+            // Ends coming down from the router finish routed requests; the event loop's own answers
+            // are written while `swallowingRequest` is set and were never counted.
+            if !swallowingRequest, routedInFlight > 0 { routedInFlight -= 1 }
             context.write(data, promise: promise)
+        }
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode == .all, regionsInFlight > 0 else {
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        // Let the file finish first; the close follows the last region's completion.
+        closeIsDeferred = true
+        if let promise {
+            if let deferredClose { deferredClose.futureResult.cascade(to: promise) } else { deferredClose = promise }
         }
     }
 
@@ -162,23 +294,27 @@ extension SendfileHandler {
     /// Puts a ``SendfileHandler`` on the socket side of Hummingbird's HTTP/1 codec, then leaves.
     ///
     /// Hummingbird's `additionalChannelHandlers` are added after its codec, where bodies are
-    /// `ByteBuffer`s; this one, added there, inserts the real handler right after NIO's
-    /// `HTTPResponseEncoder` instead.
+    /// `ByteBuffer`s; this one, added there, inserts the real handler between NIO's HTTP/1 request
+    /// decoder and Hummingbird's codec instead.
     final class Installer: ChannelInboundHandler, RemovableChannelHandler {
         /// NIO accepts only inbound or outbound handlers; this one leaves before any data flows.
         typealias InboundIn = Never
 
         private let logger: Logger
 
-        init(logger: Logger) {
+        private let fastPath: FilesFastPath?
+
+        init(logger: Logger, fastPath: FilesFastPath?) {
             self.logger = logger
+            self.fastPath = fastPath
         }
 
         func handlerAdded(context: ChannelHandlerContext) {
             let pipeline = context.pipeline.syncOperations
             do {
-                let encoder = try pipeline.handler(type: HTTPResponseEncoder.self)
-                try pipeline.addHandler(SendfileHandler(logger: logger), position: .after(encoder))
+                // After NIO's request decoder (requests arrive parsed) and before Hummingbird's codec.
+                let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                try pipeline.addHandler(SendfileHandler(logger: logger, fastPath: fastPath), position: .after(decoder))
             } catch {
                 // Without the handler, marked responses would go out without their bodies: refuse the connection.
                 logger.error("cannot install the sendfile handler", metadata: ["error": "\(error)"])
@@ -186,5 +322,13 @@ extension SendfileHandler {
             }
             pipeline.removeHandler(context: context, promise: nil)
         }
+    }
+}
+
+extension FileRequestHeaders {
+    init(_ headers: HTTPHeaders) {
+        self.init(
+            range: headers.first(name: "range"), ifRange: headers.first(name: "if-range"), ifNoneMatch: headers["if-none-match"],
+            ifModifiedSince: headers.first(name: "if-modified-since"))
     }
 }

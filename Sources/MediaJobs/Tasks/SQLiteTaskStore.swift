@@ -116,13 +116,15 @@ public struct SQLiteTaskStore: TaskStore {
     public func artifact(taskID: String, fileName: String) async throws -> (artifact: TaskArtifact, owner: String?)? {
         // Synchronous on the calling thread: a point read by unique index takes microseconds, less
         // than a hop to another thread and back. At most one read per thread blocks at a time.
-        if let artifactReader { return try artifactReader.read(taskID: taskID, fileName: fileName) }
-        return try readArtifact(taskID: taskID, fileName: fileName)
+        try readArtifact(taskID: taskID, fileName: fileName)
     }
 
-    /// The same read through GRDB, for databases the artifact reader cannot open (in memory).
-    private func readArtifact(taskID: String, fileName: String) throws -> (artifact: TaskArtifact, owner: String?)? {
-        try writer.read { db in
+    /// ``artifact(taskID:fileName:)`` without `async`, for the `/files` answers written on the event
+    /// loop (``FilesFastPath``): SQLite's C API on a read-only connection for a file database,
+    /// GRDB for an in-memory one.
+    public func readArtifact(taskID: String, fileName: String) throws -> (artifact: TaskArtifact, owner: String?)? {
+        if let artifactReader { return try artifactReader.read(taskID: taskID, fileName: fileName) }
+        return try writer.read { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: SQLiteArtifactReader.query), arguments: [taskID, fileName]) else { return nil }
             return (TaskArtifact(row: row), row[13])
         }
