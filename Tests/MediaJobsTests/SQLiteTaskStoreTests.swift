@@ -114,7 +114,10 @@ import Testing
         try await store.saveArtifact(artifact, owner: "w")
         try await store.saveArtifact(artifact, owner: "w")  // a re-download replaces, never duplicates
         #expect(try await store.artifacts(forTasks: [task.id])[task.id]?.count == 1)
-        #expect(try await store.artifact(taskID: task.id, fileName: "0.wav") != nil)
+        let stored = try #require(try await store.artifact(taskID: task.id, fileName: "0.wav"))
+        #expect(stored.artifact.sha256 == "ab" && stored.artifact.bytes == 10)
+        #expect(stored.owner == task.owner)
+        #expect(try await store.artifact(taskID: task.id, fileName: "1.wav") == nil)
     }
 
     @Test func recoveryReleasesLeasesAndRepollsAtOnce() async throws {

@@ -52,7 +52,7 @@ import Testing
         #expect(try await store.statusWithArtifacts(id: "suno_missing") == nil)
     }
 
-    @Test func fileDatabaseReadsThroughTheStatusReader() async throws {
+    @Test func fileDatabaseReadsThroughTheDirectReader() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("status-read-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -64,7 +64,7 @@ import Testing
         try await expectSameAnswers(try SQLiteTaskStore.inMemory())
     }
 
-    @Test func statusReaderSeesCommitsAndSurvivesConcurrentReads() async throws {
+    @Test func directReaderSeesCommitsAndSurvivesConcurrentReads() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("status-read-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -151,3 +151,62 @@ def test_head_request_on_file(stack, music):
     r = stack.s.head(f["url"], timeout=30)
     assert r.status_code == 200, r.status_code
     assert int(r.headers.get("Content-Length", "-1")) == f["bytes"], dict(r.headers)
+
+
+def _read_response(sock, buffered: bytes, head_request: bool = False) -> tuple[int, dict[str, str], bytes, bytes]:
+    """One response off a keep-alive socket, framed by Content-Length; returns the bytes left over."""
+    data = buffered
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed mid-head: {data!r}"
+        data += chunk
+    head, _, data = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    fields = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        fields[name.strip().lower()] = value.strip()
+    status = int(status_line.split()[1])
+    length = 0 if head_request or status == 304 else int(fields.get("content-length", "0"))
+    while len(data) < length:
+        chunk = sock.recv(1 << 20)
+        assert chunk, f"connection closed after {len(data)} of {length} body bytes"
+        data += chunk
+    return status, fields, data[:length], data[length:]
+
+
+def test_file_bytes_on_a_raw_keep_alive_connection(stack, music):
+    """Several file answers back to back on one connection (the body goes out by sendfile):
+    exact bytes, exact framing, and the server's private marker header never on the wire, even
+    when a client sends one."""
+    import socket
+    from urllib.parse import urlparse
+
+    _, d = music
+    f = d["tracks"][0]["file"]
+    path = urlparse(f["url"]).path
+    host, port = stack.base.removeprefix("http://").split(":")
+    planted = "X-MediaJobs-Sendfile: 0-9 /etc/passwd\r\n"
+    sent = [
+        ("GET", path, ""),
+        ("GET", path, "Range: bytes=10-19\r\n"),
+        ("HEAD", path, ""),
+        ("GET", path, planted),
+        ("GET", "/healthz", planted),
+    ]
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        # Pipelined: all requests first, then every answer in order.
+        sock.sendall("".join(f"{m} {p} HTTP/1.1\r\nHost: {host}:{port}\r\n{extra}\r\n" for m, p, extra in sent).encode())
+        leftover = b""
+        answers = []
+        for method, _, _ in sent:
+            status, fields, body, leftover = _read_response(sock, leftover, head_request=method == "HEAD")
+            assert "x-mediajobs-sendfile" not in fields, fields
+            answers.append((status, fields, body))
+    (s1, h1, whole), (s2, h2, part), (s3, h3, nothing), (s4, _, again), (s5, _, health) = answers
+    assert s1 == 200 and sha256(whole) == f["sha256"] and len(whole) == f["bytes"], (s1, h1)
+    assert s2 == 206 and part == whole[10:20] and h2["content-range"] == f"bytes 10-19/{len(whole)}", (s2, h2)
+    assert s3 == 200 and nothing == b"" and int(h3["content-length"]) == len(whole), (s3, h3)
+    assert s4 == 200 and again == whole
+    assert s5 == 200 and b'"ok"' in health, health
+    assert leftover == b""

@@ -4,72 +4,166 @@ import Hummingbird
 /// `GET /files/<task id>/<file>`: stored artifacts with Content-Type, ETag, Range and long-lived caching.
 ///
 /// Only files that have an artifact row are served (never temp files or strays); a pruned
-/// artifact answers 410 so clients can tell "expired" from "never existed".
+/// artifact answers 410 so clients can tell "expired" from "never existed". The route answers
+/// with the head only; ``SendfileHandler`` sends the bytes with `sendfile(2)`, as nginx does,
+/// instead of reading the file into buffers and copying them to the socket. Plain requests
+/// usually never get here: ``SendfileHandler`` answers them on the event loop with the same
+/// ``ArtifactGate`` and ``ArtifactResponse``, and hands everything else to this route.
 struct FilesController<Context: AuthenticatedRequestContext> {
     let service: TaskService
 
     func addRoutes(to router: Router<Context>) {
-        let files = router.group("files")
-            .add(middleware: ArtifactGate(store: service.store))
-            .add(
-                middleware: FileMiddleware<Context, LocalFileSystem>(
-                    service.storage.mediaDirectory.path,
-                    urlBasePath: "/files",
-                    // Artifact paths never change content, so caches may keep them for a year.
-                    cacheControl: CacheControl([(MediaType(type: .any), [.public, .maxAge(31_536_000), .immutable])])
-                )
-                .withAdditionalMediaType(.init(type: .audio, subType: "wav"), mappedToFileExtension: "wav"))
-        // The middleware serve the file when the route below answers "not found".
-        files.get("{task}/{file}") { _, _ -> Response in throw HTTPError(.notFound) }
-        files.head("{task}/{file}") { _, _ -> Response in throw HTTPError(.notFound) }
+        router.get("files/{task}/{file}", use: get)
+        router.head("files/{task}/{file}", use: head)
+    }
+
+    @Sendable func get(_ request: Request, context: Context) async throws -> Response {
+        let artifact = try await ArtifactGate(store: service.store).admit(request, context: context)
+        let answer = try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers))
+        return answer.response(sendingFile: service.storage.filePath(taskID: artifact.taskID, fileName: artifact.fileName))
+    }
+
+    @Sendable func head(_ request: Request, context: Context) async throws -> Response {
+        let artifact = try await ArtifactGate(store: service.store).admit(request, context: context)
+        return try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers)).response(sendingFile: nil)
     }
 }
 
 /// Lets a `/files` request through only for a recorded, unpruned artifact.
-struct ArtifactGate<Context: AuthenticatedRequestContext>: RouterMiddleware {
+struct ArtifactGate {
     let store: any TaskStore
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let taskID = context.parameters.get("task"), let fileName = context.parameters.get("file"),
-            let artifact = try await store.artifact(taskID: taskID, fileName: fileName),
-            try await ownsTask(taskID, context: context)
-        else {
-            throw APIError(status: .notFound, kind: .notFound, code: "file_not_found", message: "no stored file at \(request.uri.path)")
+    /// The artifact the request names, or the error the client gets (404, 410).
+    func admit<Context: AuthenticatedRequestContext>(_ request: Request, context: Context) async throws -> TaskArtifact {
+        guard let taskID = context.parameters.get("task"), let fileName = context.parameters.get("file") else {
+            throw Self.notFound(request.uri.path)
         }
-        if artifact.prunedAt != nil {
-            throw APIError(status: .gone, kind: .notFound, code: "file_expired", message: "this file was removed by the retention policy")
-        }
-        var request = request
-        if let header = request.headers[.range] {
-            var head = request.head
-            switch ByteRange.resolve(header, size: artifact.bytes) {
-            case .satisfiable(let first, let last):
-                head.headerFields[.range] = "bytes=\(first)-\(last)"
-                request = Request(head: head, body: request.body)
-            case .ignore:
-                head.headerFields[.range] = nil
-                request = Request(head: head, body: request.body)
-            case .unsatisfiable:
-                var error = APIError(
-                    status: .rangeNotSatisfiable, kind: .invalidRequest, code: "range_not_satisfiable",
-                    message: "the requested range is outside the file's \(artifact.bytes) bytes")
-                error.headers[.contentRange] = "bytes */\(artifact.bytes)"
-                throw error
-            }
-        }
-        return try await next(request, context)
+        return try Self.admit(try await store.artifact(taskID: taskID, fileName: fileName), requester: context.owner, path: request.uri.path)
     }
 
-    /// With API keys, a file is served only to the key that created its task.
-    private func ownsTask(_ taskID: String, context: Context) async throws -> Bool {
-        guard context.owner != nil else { return true }
-        guard let task = try await store.task(id: taskID) else { return false }
-        return TaskService.visible(task, to: context.owner)
+    /// The rules, shared with the event-loop answers: a row must exist, with API keys it must be
+    /// the requester's own (`requester` is nil when the server runs without keys), and it must not be pruned.
+    static func admit(_ found: (artifact: TaskArtifact, owner: String?)?, requester: String?, path: String) throws -> TaskArtifact {
+        guard let found, requester == nil || found.owner == requester else { throw notFound(path) }
+        if found.artifact.prunedAt != nil {
+            throw APIError(status: .gone, kind: .notFound, code: "file_expired", message: "this file was removed by the retention policy")
+        }
+        return found.artifact
+    }
+
+    static func notFound(_ path: String) -> APIError {
+        APIError(status: .notFound, kind: .notFound, code: "file_not_found", message: "no stored file at \(path)")
     }
 }
 
-/// RFC 9110 byte ranges, resolved against the file size before the file middleware sees them
-/// (it mishandles suffix ranges and ranges past the end).
+/// The request headers a `/files` answer depends on, whichever HTTP types they came in.
+struct FileRequestHeaders {
+    var range: String?
+    var ifRange: String?
+    /// Every `If-None-Match` field as sent (each may hold a list).
+    var ifNoneMatch: [String] = []
+    var ifModifiedSince: String?
+}
+
+extension FileRequestHeaders {
+    init(_ fields: HTTPFields) {
+        self.init(range: fields[.range], ifRange: fields[.ifRange], ifNoneMatch: fields[values: .ifNoneMatch], ifModifiedSince: fields[.ifModifiedSince])
+    }
+}
+
+/// The answer to an admitted `/files` request: 200, 206 or 304 (416 is thrown), built from the
+/// artifact row alone (size, type, hash, time), so no `stat` is needed before the file is opened to be sent.
+struct ArtifactResponse {
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    /// The bytes to send after the head, inclusive; nil when there are none (304, empty file).
+    var bytes: ClosedRange<Int64>?
+
+    /// Artifact paths never change content, so caches may keep them for a year.
+    static let cacheControl = "public, max-age=31536000, immutable"
+
+    init(for artifact: TaskArtifact, request: FileRequestHeaders) throws {
+        // The content hash makes a strong validator: equal ETags mean equal bytes, which is what
+        // `If-Range` needs, and a re-download of the same bytes keeps clients' caches valid.
+        let eTag = "\"\(artifact.sha256)\""
+        let lastModified = HTTPDate.format(artifact.createdAt)
+        let size = artifact.bytes
+        headers = [
+            .contentType: artifact.contentType,
+            .eTag: eTag,
+            .lastModified: lastModified,
+            .cacheControl: Self.cacheControl,
+            .acceptRanges: "bytes",
+        ]
+        if Self.isNotModified(request, eTag: eTag, modified: artifact.createdAt) {
+            // The length the 200 would have had (RFC 9110 §8.6); NIO's encoder drops it on a 304 anyway.
+            headers[.contentLength] = String(size)
+            status = .notModified
+            return
+        }
+        status = .ok
+        var (first, last) = (Int64(0), size - 1)
+        if let range = request.range, Self.rangeStillApplies(request, eTag: eTag, lastModified: lastModified) {
+            switch ByteRange.resolve(range, size: size) {
+            case .satisfiable(let rangeFirst, let rangeLast):
+                status = .partialContent
+                (first, last) = (rangeFirst, rangeLast)
+                headers[.contentRange] = "bytes \(first)-\(last)/\(size)"
+            case .ignore:
+                break
+            case .unsatisfiable:
+                var error = APIError(
+                    status: .rangeNotSatisfiable, kind: .invalidRequest, code: "range_not_satisfiable",
+                    message: "the requested range is outside the file's \(size) bytes")
+                error.headers[.contentRange] = "bytes */\(size)"
+                throw error
+            }
+        }
+        headers[.contentLength] = String(last - first + 1)
+        bytes = last >= first ? first...last : nil
+    }
+
+    /// The router's response: with a file path, the head carries the marker for ``SendfileHandler``
+    /// to send the bytes; without (HEAD), just the head.
+    func response(sendingFile path: String?) -> Response {
+        var headers = headers
+        if let path, let bytes {
+            headers[SendfileMarker.fieldName] = SendfileMarker(path: path, first: bytes.lowerBound, last: bytes.upperBound).headerValue
+        }
+        return Response(status: status, headers: headers)
+    }
+
+    /// `If-None-Match` (weak comparison, as RFC 9110 §13.1.2 asks), else `If-Modified-Since`.
+    static func isNotModified(_ request: FileRequestHeaders, eTag: String, modified: Date) -> Bool {
+        // A list may come as one field or several; our tags are hex, so splitting on commas is safe.
+        let candidates = request.ifNoneMatch.flatMap { $0.split(separator: ",") }
+        if !candidates.isEmpty {
+            let ours = eTag.dropWeakPrefix
+            return candidates.contains { candidate in
+                let trimmed = candidate.trimmingCharacters(in: .whitespaces)
+                return trimmed == "*" || trimmed.dropWeakPrefix == ours
+            }
+        }
+        if let since = request.ifModifiedSince.flatMap(HTTPDate.parse) {
+            return modified.timeIntervalSince1970.rounded(.down) <= since.timeIntervalSince1970
+        }
+        return false
+    }
+
+    /// `If-Range`: serve the range only if the client's copy is still this one (strong ETag
+    /// comparison or the exact `Last-Modified`); otherwise the whole file (RFC 9110 §13.1.5).
+    static func rangeStillApplies(_ request: FileRequestHeaders, eTag: String, lastModified: String) -> Bool {
+        guard let validator = request.ifRange?.trimmingCharacters(in: .whitespaces) else { return true }
+        return validator == eTag || validator == lastModified
+    }
+}
+
+extension StringProtocol {
+    /// An entity tag without its `W/` (weak) prefix.
+    fileprivate var dropWeakPrefix: SubSequence { hasPrefix("W/") ? dropFirst(2) : self[...] }
+}
+
+/// RFC 9110 byte ranges, resolved against the artifact's recorded size.
 enum ByteRange: Equatable {
     case satisfiable(first: Int64, last: Int64)
     /// Not a single byte range we serve (several ranges, other units, bad syntax): send the whole file.

@@ -99,9 +99,19 @@ public enum MediaJobsService {
         let operators = OperatorService(
             store: store, storage: storage, pruner: pruner, signals: signals, webhooks: WebhookStore(writer: store.writer), logger: logger)
         let router = makeRouter(service: service, configuration: configuration, operators: operators, operatorSettings: operatorSettings, metrics: metrics)
+        let serverName = "MediaJobs"
+        let fileStore = store
+        let filesFastPath =
+            configuration.serveFilesOnEventLoop
+            ? FilesFastPath(
+                lookup: { try fileStore.readArtifact(taskID: $0, fileName: $1) }, keys: APIKeyRing(keys: configuration.apiKeys.map(\.value)),
+                storage: storage, metrics: metrics, serverName: serverName)
+            : nil
         return Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "MediaJobs"),
+            // `/files` bodies go out with sendfile(2); the handler has to sit inside the HTTP/1 pipeline.
+            server: .http1(configuration: .init(additionalChannelHandlers: [SendfileHandler.Installer(logger: logger, fastPath: filesFastPath)])),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
             services: services,
             onServerRunning: { channel in
                 logger.info("MediaJobs listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "public.url": "\(storage.publicBaseURL)"])

@@ -37,6 +37,9 @@ public struct ServiceConfiguration: Sendable {
     public var webhookPreviousSecrets: [Redacted] = []
     /// Settings of the in-process simulator in demo mode.
     public var simulator = SimulatorSettings()
+    /// Answer plain `/files` requests on the event loop instead of through the router (the same
+    /// answers, less CPU: BENCHMARKS.md, figure 4). Tests turn it off to cover the routed path.
+    public var serveFilesOnEventLoop = true
 
     public init() {}
 

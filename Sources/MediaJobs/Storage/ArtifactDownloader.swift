@@ -162,12 +162,21 @@ public struct ArtifactDownloader: Sendable {
     /// Bytes between two starts of writeback during a download.
     static let writebackStep: Int64 = 8 << 20
 
-    /// fsync(2) on NIO's blocking-I/O thread pool: it waits for the disk (up to seconds for a large
-    /// file), and a Swift concurrency thread blocked that long would stall other requests.
+    /// fsync(2) on threads of their own: it waits for the disk (up to seconds for a large file), and
+    /// a Swift concurrency thread blocked that long would stall other requests. Not NIO's shared
+    /// blocking-I/O pool either (two threads here): eight downloads' fsyncs would queue there behind
+    /// each other and behind file reads.
     private static func fsyncOffThePool(_ descriptor: Int32) async throws {
-        let failure = try await NIOThreadPool.singleton.runIfActive { fsync(descriptor) == 0 ? nil : errno }
+        let failure = try await syncThreads.runIfActive { fsync(descriptor) == 0 ? nil : errno }
         if let failure { throw DownloadError.storage("fsync failed: errno \(failure)") }
     }
+
+    /// Threads that wait for the disk; as many as downloads run at once by default.
+    private static let syncThreads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 8)
+        pool.start()
+        return pool
+    }()
 
     /// Makes a rename durable: the directory entry itself must reach the disk.
     private static func fsyncDirectory(_ directory: URL) throws {

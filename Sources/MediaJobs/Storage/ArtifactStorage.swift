@@ -13,9 +13,13 @@ public struct ArtifactStorage: Sendable {
     /// Base of the URLs clients get, e.g. `http://127.0.0.1:8080` (no trailing slash).
     public let publicBaseURL: String
 
+    /// `mediaDirectory.path`, kept so ``filePath(taskID:fileName:)`` builds no URL.
+    private let mediaDirectoryPath: String
+
     public init(dataDirectory: URL, publicBaseURL: String) {
         self.dataDirectory = dataDirectory.standardizedFileURL
         self.publicBaseURL = publicBaseURL.hasSuffix("/") ? String(publicBaseURL.dropLast()) : publicBaseURL
+        self.mediaDirectoryPath = self.dataDirectory.appendingPathComponent("media", isDirectory: true).path
     }
 
     public var mediaDirectory: URL { dataDirectory.appendingPathComponent("media", isDirectory: true) }
@@ -42,6 +46,12 @@ public struct ArtifactStorage: Sendable {
     /// The final location of an artifact.
     public func fileURL(taskID: String, fileName: String) -> URL {
         mediaDirectory.appendingPathComponent(taskID, isDirectory: true).appendingPathComponent(fileName)
+    }
+
+    /// `fileURL(taskID:fileName:).path`, built as a string: Foundation's `appendingPathComponent`
+    /// asks the file system whether each component is a folder, and this runs for every `/files` response.
+    public func filePath(taskID: String, fileName: String) -> String {
+        "\(mediaDirectoryPath)/\(taskID)/\(fileName)"
     }
 
     /// The stable URL clients download an artifact from.

@@ -15,15 +15,16 @@ public struct SQLiteTaskStore: TaskStore {
 
     /// Shares one commit among concurrent submits.
     private let acceptBatcher: AcceptBatcher
-    /// The status reads' own read-only connections (a file database only; others read through GRDB).
-    private let statusReader: SQLiteStatusReader?
+    /// Read-only connections for status reads and the `/files` gate (a file database only; an
+    /// in-memory one is read through GRDB).
+    private let directReader: SQLiteDirectReader?
 
     /// Wraps `writer` and brings its schema up to date.
     public init(writer: any DatabaseWriter) throws {
         self.writer = writer
         self.acceptBatcher = AcceptBatcher(writer: writer)
         try Self.migrator.migrate(writer)
-        statusReader = (writer as? DatabasePool).map { SQLiteStatusReader(path: $0.path) }
+        directReader = (writer as? DatabasePool).map { SQLiteDirectReader(path: $0.path) }
     }
 
     /// Opens (creating if needed) the database file at `path` in WAL mode.
@@ -60,7 +61,7 @@ public struct SQLiteTaskStore: TaskStore {
     public func statusWithArtifacts(id: String) async throws -> (TaskStatusRecord, [TaskArtifact])? {
         // Synchronous on the calling thread: a point read by primary key takes microseconds, less
         // than a hop to another thread and back. At most one read per thread blocks at a time.
-        if let statusReader { return try statusReader.read(id: id) }
+        if let directReader { return try directReader.status(id: id) }
         return try readStatus(id: id)
     }
 
@@ -136,10 +137,20 @@ public struct SQLiteTaskStore: TaskStore {
         return Dictionary(grouping: rows, by: \.taskID)
     }
 
-    public func artifact(taskID: String, fileName: String) async throws -> TaskArtifact? {
-        try await writer.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(TaskArtifact.columns) FROM artifacts WHERE task_id = ? AND file_name = ?"), arguments: [taskID, fileName])
-                .map(TaskArtifact.init(row:))
+    public func artifact(taskID: String, fileName: String) async throws -> (artifact: TaskArtifact, owner: String?)? {
+        // Synchronous on the calling thread: a point read by unique index takes microseconds, less
+        // than a hop to another thread and back. At most one read per thread blocks at a time.
+        try readArtifact(taskID: taskID, fileName: fileName)
+    }
+
+    /// ``artifact(taskID:fileName:)`` without `async`, for the `/files` answers written on the event
+    /// loop (``FilesFastPath``): SQLite's C API on a read-only connection for a file database,
+    /// GRDB for an in-memory one.
+    public func readArtifact(taskID: String, fileName: String) throws -> (artifact: TaskArtifact, owner: String?)? {
+        if let directReader { return try directReader.artifact(taskID: taskID, fileName: fileName) }
+        return try writer.read { db in
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: SQLiteDirectReader.artifactQuery), arguments: [taskID, fileName]) else { return nil }
+            return (TaskArtifact(row: row), row[13])
         }
     }
 

@@ -34,8 +34,8 @@ public protocol TaskStore: Sendable {
     /// The artifacts of each of `taskIDs` (ordered by index); tasks without any are absent.
     func artifacts(forTasks taskIDs: [String]) async throws -> [String: [TaskArtifact]]
 
-    /// The artifact stored as `<taskID>/<fileName>`, if any.
-    func artifact(taskID: String, fileName: String) async throws -> TaskArtifact?
+    /// The artifact stored as `<taskID>/<fileName>`, if any, with its task's owner (one read for `/files`).
+    func artifact(taskID: String, fileName: String) async throws -> (artifact: TaskArtifact, owner: String?)?
 
     /// Leases up to `limit` due tasks in `status` to `owner` until `now + lease`.
     func claim(_ status: TaskStatus, owner: String, lease: Duration, limit: Int, now: Date) async throws -> [MediaTask]

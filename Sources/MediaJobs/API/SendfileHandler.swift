@@ -1,0 +1,344 @@
+import Foundation
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTP1
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which bytes of which file a `/files` response sends as its body, handed to ``SendfileHandler``.
+///
+/// Hummingbird's response bodies are `ByteBuffer`s, so a route cannot return a file region
+/// itself; it answers with the full head, this marker as an extra header and an empty body, and
+/// the handler turns that into a `sendfile(2)` write. The marker is only ever read from
+/// responses, so a client that sends it in a request changes nothing, and the handler removes it
+/// before the head is encoded, so no client ever sees it.
+struct SendfileMarker: Equatable {
+    static let headerName = "x-mediajobs-sendfile"
+    static let fieldName = HTTPField.Name(headerName)!
+
+    /// Absolute path of the file.
+    var path: String
+    /// The first and last byte to send, inclusive (as in `Content-Range`).
+    var first: Int64
+    var last: Int64
+
+    init(path: String, first: Int64, last: Int64) {
+        self.path = path
+        self.first = first
+        self.last = last
+    }
+
+    /// `<first>-<last> <path>`: the path goes last, so it may contain spaces.
+    var headerValue: String { "\(first)-\(last) \(path)" }
+
+    init?(headerValue: String) {
+        guard let space = headerValue.firstIndex(of: " ") else { return nil }
+        let bounds = headerValue[..<space].split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, let first = Int64(bounds[0]), let last = Int64(bounds[1]), first >= 0, last >= first else { return nil }
+        let path = headerValue[headerValue.index(after: space)...]
+        guard path.hasPrefix("/") else { return nil }
+        self.init(path: String(path), first: first, last: last)
+    }
+}
+
+/// What ``SendfileHandler`` needs to answer plain `/files` requests itself on the event loop.
+///
+/// Through the router, every request hops from the event loop to a Swift task and back, with
+/// Hummingbird's per-request work in between; for a 1 MB file that was a third of the server's
+/// CPU (BENCHMARKS.md, figure 4). nginx answers on its event loop, and so does this path: the
+/// same gate and response code as ``FilesController``, with a synchronous read of the row.
+struct FilesFastPath: Sendable {
+    /// The artifact row and its task's owner, read synchronously (see ``SQLiteTaskStore/readArtifact(taskID:fileName:)``).
+    var lookup: @Sendable (_ taskID: String, _ fileName: String) throws -> (artifact: TaskArtifact, owner: String?)?
+    var keys: APIKeyRing
+    var storage: ArtifactStorage
+    var metrics: ServiceMetrics
+    /// The `Server` header every answer carries.
+    var serverName: String
+
+    /// The template the router reports for this route, so both paths count under one label.
+    static let route = "/files/{task}/{file}"
+}
+
+/// Sends `/files` bodies with `sendfile(2)` instead of copying the file through user space: NIO
+/// writes a `FileRegion` with `sendfile` on plain TCP sockets.
+///
+/// It sits on the socket side of Hummingbird's HTTP/1 codec (`HTTP1ToHTTPServerCodec`), the only
+/// place where response bodies are `IOData` and so may be file regions; ``Installer`` puts it
+/// there. Two kinds of answers go out through it:
+/// - a marked response from ``FilesController``: the head loses its marker, the file region follows;
+/// - with a ``FilesFastPath``, its own answer to a plain `GET`/`HEAD` of a file (no request of the
+///   connection waiting on the router, keep-alive, no body): it runs the same gate and builds the
+///   same head, then writes it as a marked response. Anything else (errors included) goes to the
+///   router, which answers it the usual way.
+/// Every other message passes through untouched (one header lookup per head).
+final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// `TCP_CORK`: NIO names no constant for it.
+    private static let cork = ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_CORK))
+
+    private let logger: Logger
+    private let fastPath: FilesFastPath?
+    /// Set when an error answer replaced a marked response: the body parts the route wrote for the
+    /// file (none today) are dropped until its `.end`, which still ends the error answer.
+    private var droppingBody = false
+    /// Requests handed to the router whose answer has not ended yet. The event loop answers only
+    /// when there are none, so answers leave in the order the requests came (HTTP/1 pipelining).
+    private var routedInFlight = 0
+    /// Set from the head of a request answered here to its `.end`: its parts go no further.
+    private var swallowingRequest = false
+    /// File regions not yet sent, and a close asked for meanwhile (Hummingbird closes a connection
+    /// at shutdown once the answer's `.end` has passed, which is before the file has been sent).
+    private var regionsInFlight = 0
+    private var deferredClose: EventLoopPromise<Void>?
+    private var closeIsDeferred = false
+
+    init(logger: Logger, fastPath: FilesFastPath?) {
+        self.logger = logger
+        self.fastPath = fastPath
+    }
+
+    // MARK: Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if routedInFlight == 0, let fastPath, let answer = answerHere(head, fastPath) {
+                swallowingRequest = true
+                write(context: context, data: wrapOutboundOut(.head(answer)), promise: nil)
+                write(context: context, data: wrapOutboundOut(.end(nil)), promise: nil)
+                context.flush()
+                return
+            }
+            routedInFlight += 1
+            context.fireChannelRead(data)
+        case .body:
+            if !swallowingRequest { context.fireChannelRead(data) }
+        case .end:
+            if swallowingRequest {
+                swallowingRequest = false
+            } else {
+                context.fireChannelRead(data)
+            }
+        }
+    }
+
+    /// The head of the answer to `head`, with the sendfile marker for a GET with bytes to send;
+    /// nil when the router should answer (not a plain file request, or any error).
+    private func answerHere(_ head: HTTPRequestHead, _ fastPath: FilesFastPath) -> HTTPResponseHead? {
+        let started = ContinuousClock.now
+        guard head.method == .GET || head.method == .HEAD, head.version == .http1_1, head.isKeepAlive,
+            !head.headers.contains(name: "content-length"), !head.headers.contains(name: "transfer-encoding"),
+            let (taskID, fileName) = Self.filePath(head.uri)
+        else { return nil }
+        var requester: String?
+        if !fastPath.keys.isOpen {
+            guard let token = BearerToken.parse(head.headers.first(name: "authorization")), let owner = fastPath.keys.owner(presenting: token)
+            else { return nil }
+            requester = owner
+        }
+        // A read of one row by unique index on a local file: microseconds, like the `open` below;
+        // errors (logged by the router's attempt) and every refusal leave the answer to the router.
+        guard let found = try? fastPath.lookup(taskID, fileName),
+            let artifact = try? ArtifactGate.admit(found, requester: requester, path: head.uri),
+            let answer = try? ArtifactResponse(for: artifact, request: FileRequestHeaders(head.headers))
+        else { return nil }
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(answer.headers.count + 3)
+        for field in answer.headers { headers.add(name: field.name.rawName, value: field.value) }
+        headers.add(name: "date", value: HTTPDate.format(Date()))
+        headers.add(name: "server", value: fastPath.serverName)
+        if head.method == .GET, let bytes = answer.bytes {
+            let path = fastPath.storage.filePath(taskID: artifact.taskID, fileName: artifact.fileName)
+            headers.add(name: SendfileMarker.headerName, value: SendfileMarker(path: path, first: bytes.lowerBound, last: bytes.upperBound).headerValue)
+        }
+        let status = Int(answer.status.code)
+        fastPath.metrics.httpRequest(method: head.method.rawValue, route: FilesFastPath.route, status: status, duration: ContinuousClock.now - started)
+        return HTTPResponseHead(version: head.version, status: .init(statusCode: status), headers: headers)
+    }
+
+    /// `(task, file)` from `/files/<task>/<file>` (a query is ignored, as the router does); nil for
+    /// anything the router might read differently (percent-escapes, dot segments, more segments).
+    /// Scans bytes: `Substring.contains("%")` goes through Foundation's string search, which made
+    /// this a third of the event loop's own work per request.
+    static func filePath(_ uri: String) -> (String, String)? {
+        var path = uri.utf8[...]
+        if let query = path.firstIndex(of: UInt8(ascii: "?")) { path = path[..<query] }
+        let prefix = "/files/".utf8
+        guard path.starts(with: prefix), !path.contains(UInt8(ascii: "%")) else { return nil }
+        let rest = path.dropFirst(prefix.count)
+        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        let task = rest[..<slash]
+        let file = rest[rest.index(after: slash)...]
+        func plainSegment(_ segment: Substring.UTF8View) -> Bool {
+            !segment.isEmpty && !segment.contains(UInt8(ascii: "/")) && !segment.elementsEqual(".".utf8) && !segment.elementsEqual("..".utf8)
+        }
+        guard plainSegment(task), plainSegment(file) else { return nil }
+        return (String(Substring(task)), String(Substring(file)))
+    }
+
+    // MARK: Answers
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(var head):
+            guard let value = head.headers.first(name: SendfileMarker.headerName) else {
+                context.write(data, promise: promise)
+                return
+            }
+            head.headers.remove(name: SendfileMarker.headerName)
+            switch openRegion(value) {
+            case .success(let region):
+                // Corked, the head leaves in the same packet as the file's first bytes instead of a
+                // small packet of its own (nginx's `tcp_nopush`); uncorking when the region is sent
+                // pushes out its last partial packet. Packetization only: the bytes are the same.
+                let options = context.channel.syncOptions
+                try? options?.setOption(Self.cork, value: 1)
+                context.write(wrapOutboundOut(.head(head)), promise: promise)
+                // The handle must stay open until the kernel has sent the region, and be closed
+                // however the write ends: NIO completes (or fails, when the connection closes
+                // first) this promise exactly once.
+                let sent = context.eventLoop.makePromise(of: Void.self)
+                regionsInFlight += 1
+                sent.futureResult.assumeIsolated().whenComplete { _ in
+                    try? options?.setOption(Self.cork, value: 0)
+                    try? region.fileHandle.close()
+                    self.regionsInFlight -= 1
+                    if self.regionsInFlight == 0, self.closeIsDeferred {
+                        self.closeIsDeferred = false
+                        context.close(mode: .all, promise: self.deferredClose)
+                        self.deferredClose = nil
+                    }
+                }
+                context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: sent)
+            case .failure(let error):
+                droppingBody = true
+                writeError(error, replacing: head, context: context, promise: promise)
+            }
+        case .body:
+            if droppingBody {
+                promise?.succeed(())
+            } else {
+                context.write(data, promise: promise)
+            }
+        case .end:
+            droppingBody = false
+            // Ends coming down from the router finish routed requests; the event loop's own answers
+            // are written while `swallowingRequest` is set and were never counted.
+            if !swallowingRequest, routedInFlight > 0 { routedInFlight -= 1 }
+            context.write(data, promise: promise)
+        }
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode == .all, regionsInFlight > 0 else {
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        // Let the file finish first; the close follows the last region's completion.
+        closeIsDeferred = true
+        if let promise {
+            if let deferredClose { deferredClose.futureResult.cascade(to: promise) } else { deferredClose = promise }
+        }
+    }
+
+    /// Opens the marked file and checks it still holds the whole range.
+    ///
+    /// This runs on the event loop: `open(2)` and `fstat(2)` of a local file are metadata
+    /// look-ups that take microseconds (nginx does the same on its event loop), far less than
+    /// the hop to a thread pool would. Opening here rather than in the route also means the
+    /// descriptor exists only once the response is actually being written, so no path can leak it.
+    private func openRegion(_ markerValue: String) -> Result<FileRegion, APIError> {
+        guard let marker = SendfileMarker(headerValue: markerValue) else {
+            logger.error("malformed sendfile marker on a response", metadata: ["marker": "\(markerValue)"])
+            return .failure(.internalError)
+        }
+        let descriptor = Glibc.open(marker.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let code = errno
+            if code == ENOENT {
+                // The row said the file exists, but it is gone (a prune racing this request, or
+                // the data directory was changed by hand): the same answer as a file without a row.
+                logger.warning("artifact file missing on disk", metadata: ["file.path": "\(marker.path)"])
+                return .failure(APIError(status: .notFound, kind: .notFound, code: "file_not_found", message: "the stored file is missing"))
+            }
+            logger.error("cannot open artifact file", metadata: ["file.path": "\(marker.path)", "errno": "\(code)"])
+            return .failure(.internalError)
+        }
+        var status = stat()
+        // A file shorter than the range would leave `sendfile` returning 0 forever and the
+        // response short of its Content-Length; refuse it before anything is written.
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, Int64(status.st_size) > marker.last else {
+            Glibc.close(descriptor)
+            logger.error("artifact file shorter than its recorded size", metadata: ["file.path": "\(marker.path)", "range.last": "\(marker.last)"])
+            return .failure(.internalError)
+        }
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+        return .success(FileRegion(fileHandle: handle, readerIndex: Int(marker.first), endIndex: Int(marker.last) + 1))
+    }
+
+    /// Answers with the error envelope of DESIGN.md §5 instead of the file, keeping the head's
+    /// `Date`, `Server` and `Connection` so the answer looks like every other one.
+    private func writeError(_ error: APIError, replacing fileHead: HTTPResponseHead, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        let body = error.body(sunoStyle: false)
+        var headers = HTTPHeaders()
+        for name in ["date", "server", "connection"] {
+            for value in fileHead.headers[name] { headers.add(name: name, value: value) }
+        }
+        headers.add(name: "content-type", value: "application/json; charset=utf-8")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        let head = HTTPResponseHead(version: fileHead.version, status: .init(statusCode: Int(error.status.code)), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: promise)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+    }
+}
+
+extension SendfileHandler {
+    /// Puts a ``SendfileHandler`` on the socket side of Hummingbird's HTTP/1 codec, then leaves.
+    ///
+    /// Hummingbird's `additionalChannelHandlers` are added after its codec, where bodies are
+    /// `ByteBuffer`s; this one, added there, inserts the real handler between NIO's HTTP/1 request
+    /// decoder and Hummingbird's codec instead.
+    final class Installer: ChannelInboundHandler, RemovableChannelHandler {
+        /// NIO accepts only inbound or outbound handlers; this one leaves before any data flows.
+        typealias InboundIn = Never
+
+        private let logger: Logger
+
+        private let fastPath: FilesFastPath?
+
+        init(logger: Logger, fastPath: FilesFastPath?) {
+            self.logger = logger
+            self.fastPath = fastPath
+        }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            let pipeline = context.pipeline.syncOperations
+            do {
+                // After NIO's request decoder (requests arrive parsed) and before Hummingbird's codec.
+                let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+                try pipeline.addHandler(SendfileHandler(logger: logger, fastPath: fastPath), position: .after(decoder))
+            } catch {
+                // Without the handler, marked responses would go out without their bodies: refuse the connection.
+                logger.error("cannot install the sendfile handler", metadata: ["error": "\(error)"])
+                context.close(promise: nil)
+            }
+            pipeline.removeHandler(context: context, promise: nil)
+        }
+    }
+}
+
+extension FileRequestHeaders {
+    init(_ headers: HTTPHeaders) {
+        self.init(
+            range: headers.first(name: "range"), ifRange: headers.first(name: "if-range"), ifNoneMatch: headers["if-none-match"],
+            ifModifiedSince: headers.first(name: "if-modified-since"))
+    }
+}
