@@ -7,10 +7,11 @@ import Synchronization
 ///
 /// Why not GRDB here: a read through `DatabasePool` takes a reader from its pool (building a key
 /// path each time), runs on the reader's queue, checks the schema version and copies the row into
-/// a `Row`; for a 1 MB file that was a tenth of the server's CPU per request, as much as the query
-/// and the file's `open` together (BENCHMARKS.md, figure 4). The read is one prepared statement
-/// in SQLite's implicit read transaction, so it sees one snapshot; the statement is reset before
-/// the connection goes back, so no read transaction stays open to hold back WAL checkpoints.
+/// a `Row`; for a 1 MB file that was about a tenth of the server's CPU per request (BENCHMARKS.md,
+/// figure 4). The read is one prepared statement in SQLite's implicit read transaction, so it sees
+/// one snapshot; the statement is reset before the connection goes back, so no read transaction
+/// stays open to hold back WAL checkpoints. It also runs on NIO's event loops (``FilesFastPath``):
+/// a WAL reader never waits for writers, only (briefly) for a recovery of the WAL index.
 final class SQLiteArtifactReader: Sendable {
     private let path: String
     /// Connections not in use. A read never suspends, so there are at most as many as threads that read at once.
