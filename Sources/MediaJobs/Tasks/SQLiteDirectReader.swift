@@ -16,7 +16,9 @@ import Synchronization
 ///
 /// Each read is one statement, so SQLite's implicit read transaction gives it one consistent
 /// snapshot; the statement is reset before the connection goes back, so no read transaction stays
-/// open to hold back WAL checkpoints.
+/// open to hold back WAL checkpoints. The artifact read also runs on NIO's event loops
+/// (``FilesFastPath``): a WAL reader never waits for writers, only (briefly) for a recovery of the
+/// WAL index.
 final class SQLiteDirectReader: Sendable {
     private let path: String
     /// Connections not in use. A read never suspends, so there are at most as many as threads that read at once.
