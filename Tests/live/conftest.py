@@ -155,6 +155,16 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def parse_response_head(head: bytes) -> tuple[int, dict[str, str]]:
+    """Status and lower-cased header fields of a raw HTTP/1.1 response head (without the blank line)."""
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    fields = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        fields[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), fields
+
+
 def established_connections_to(port: int) -> int:
     """Number of ESTABLISHED TCP connections (on this machine) whose remote end
     is 127.0.0.1:`port` / [::1]:`port` -- i.e. open client connections to a

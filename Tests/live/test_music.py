@@ -7,7 +7,7 @@ import wave
 
 import pytest
 
-from conftest import STATUSES, assert_error, module_stack, sha256
+from conftest import STATUSES, assert_error, module_stack, parse_response_head, sha256
 
 TRACKS_PER_TASK = 2  # the simulator returns 2 tracks per music task
 
@@ -161,12 +161,7 @@ def _read_response(sock, buffered: bytes, head_request: bool = False) -> tuple[i
         assert chunk, f"connection closed mid-head: {data!r}"
         data += chunk
     head, _, data = data.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    fields = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        fields[name.strip().lower()] = value.strip()
-    status = int(status_line.split()[1])
+    status, fields = parse_response_head(head)
     length = 0 if head_request or status == 304 else int(fields.get("content-length", "0"))
     while len(data) < length:
         chunk = sock.recv(1 << 20)

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 import requests
 
-from conftest import REPO_ROOT, launch_stack, wait_for
+from conftest import REPO_ROOT, launch_stack, parse_response_head, wait_for
 
 SPEC_PATH = REPO_ROOT / "openapi.yaml"
 HOOKS_PATH = Path(__file__).resolve().parent / "schemathesis_hooks.py"
@@ -145,12 +145,8 @@ def raw_get(base: str, path: str, headers: dict[str, str]) -> tuple[int, dict[st
         except socket.timeout:
             pass
     head, _, body = data.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    fields = {}
-    for line in header_lines:
-        k, _, v = line.partition(":")
-        fields[k.strip().lower()] = v.strip()
-    return int(status_line.split()[1]), fields, body
+    status, fields = parse_response_head(head)
+    return status, fields, body
 
 
 # --------------------------------------------------------------------------
