@@ -18,7 +18,7 @@ import Testing
     ) async throws {
         let configure: (inout ServiceConfiguration) -> Void = {
             $0.simulator.trackDuration = .seconds(30)
-            $0.serveFilesOnEventLoop = onEventLoop
+            $0.answerReadsOnEventLoop = onEventLoop
         }
         try await LiveService.run(configure: configure) { client, configuration in
             let submitted = try await client.post("/suno/submit/music", json: #"{"prompt":"long drums"}"#).jsonObject()
@@ -154,7 +154,7 @@ import Testing
     }
 
     @Test(arguments: [true, false]) func bothPathsCountUnderTheRouteTemplate(onEventLoop: Bool) async throws {
-        try await LiveOperatorTests.run(configure: { $0.serveFilesOnEventLoop = onEventLoop }) { client, _ in
+        try await LiveOperatorTests.run(configure: { $0.answerReadsOnEventLoop = onEventLoop }) { client, _ in
             let id = try await LiveOperatorTests.completedMusicTask(client)
             #expect(try await client.get("/files/\(id)/0.wav").status == .ok)
             #expect(try await client.execute(uri: "/files/\(id)/0.wav", method: .head).status == .ok)
@@ -165,18 +165,6 @@ import Testing
             #expect(sample(text, "mediajobs_http_requests_total", ["method": "HEAD", "route": route, "status": "200"]) == 1)
             #expect(sample(text, "mediajobs_http_requests_total", ["method": "GET", "route": route, "status": "404"]) == 1)
             #expect(!text.contains("route=\"/files/\(id)"), "raw paths never become labels")
-        }
-    }
-}
-
-@Suite struct FastPathRequestTests {
-    @Test func takesOnlyPlainFilePaths() {
-        #expect(SendfileHandler.filePath("/files/suno_1/0.wav")! == ("suno_1", "0.wav"))
-        #expect(SendfileHandler.filePath("/files/suno_1/0.wav?download=1")! == ("suno_1", "0.wav"))
-        for uri in ["/files/suno_1", "/files/suno_1/", "/files//0.wav", "/files/suno_1/0.wav/x", "/files/suno_1/%30.wav", "/files/../0.wav",
-            "/files/suno_1/..", "/filesx/a/b", "/v1/tasks/a", "files/a/b"]
-        {
-            #expect(SendfileHandler.filePath(uri) == nil, "\(uri)")
         }
     }
 }

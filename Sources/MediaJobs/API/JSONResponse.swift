@@ -5,20 +5,22 @@ import NIOCore
 
 /// Builds JSON responses with the project's encoder settings.
 enum JSONResponse {
+    static let contentType = "application/json; charset=utf-8"
+
     static func make(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
         // Unsorted keys: sorting costs on every answer, and clients read JSON by key anyway.
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
         let data = try encoder.encode(value)
         var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
+        fields[.contentType] = contentType
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(data: data)))
     }
 
     /// The same for the hand-written answers of the hot paths.
     static func make(_ value: some JSONWritable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
+        fields[.contentType] = contentType
         return Response(status: status, headers: fields, body: .init(byteBuffer: JSONWriter.buffer(value)))
     }
 }

@@ -33,7 +33,12 @@ struct MusicController<Context: AuthenticatedRequestContext> {
     @Sendable func fetch(_ request: Request, context: Context) async throws -> Response {
         let id = try context.parameters.require("id")
         let (task, artifacts) = try await service.findStatus(id, kind: .music, owner: context.owner)
-        return JSONResponse.make(SunoEnvelopeResponse(data: service.representations.suno(task, artifacts: artifacts)))
+        return JSONResponse.make(Self.statusAnswer(task, artifacts: artifacts, service.representations))
+    }
+
+    /// The answer of `fetch`, also written by ``StatusFastPath`` on the event loop.
+    static func statusAnswer(_ task: TaskStatusRecord, artifacts: [TaskArtifact], _ representations: TaskRepresentations) -> SunoEnvelopeResponse<SunoTask> {
+        SunoEnvelopeResponse(data: representations.suno(task, artifacts: artifacts))
     }
 
     @Sendable func fetchBatch(_ request: Request, context: Context) async throws -> Response {

@@ -44,25 +44,6 @@ struct SendfileMarker: Equatable {
     }
 }
 
-/// What ``SendfileHandler`` needs to answer plain `/files` requests itself on the event loop.
-///
-/// Through the router, every request hops from the event loop to a Swift task and back, with
-/// Hummingbird's per-request work in between; for a 1 MB file that was a third of the server's
-/// CPU (BENCHMARKS.md, figure 4). nginx answers on its event loop, and so does this path: the
-/// same gate and response code as ``FilesController``, with a synchronous read of the row.
-struct FilesFastPath: Sendable {
-    /// The artifact row and its task's owner, read synchronously (see ``SQLiteTaskStore/readArtifact(taskID:fileName:)``).
-    var lookup: @Sendable (_ taskID: String, _ fileName: String) throws -> (artifact: TaskArtifact, owner: String?)?
-    var keys: APIKeyRing
-    var storage: ArtifactStorage
-    var metrics: ServiceMetrics
-    /// The `Server` header every answer carries.
-    var serverName: String
-
-    /// The template the router reports for this route, so both paths count under one label.
-    static let route = "/files/{task}/{file}"
-}
-
 /// Sends `/files` bodies with `sendfile(2)` instead of copying the file through user space: NIO
 /// writes a `FileRegion` with `sendfile` on plain TCP sockets.
 ///
@@ -70,10 +51,9 @@ struct FilesFastPath: Sendable {
 /// place where response bodies are `IOData` and so may be file regions; ``Installer`` puts it
 /// there. Two kinds of answers go out through it:
 /// - a marked response from ``FilesController``: the head loses its marker, the file region follows;
-/// - with a ``FilesFastPath``, its own answer to a plain `GET`/`HEAD` of a file (no request of the
-///   connection waiting on the router, keep-alive, no body): it runs the same gate and builds the
-///   same head, then writes it as a marked response. Anything else (errors included) goes to the
-///   router, which answers it the usual way.
+/// - with ``EventLoopRoutes``, their own answers to status reads and plain file requests, when no
+///   request of the connection is waiting on the router (answers leave in request order); a file
+///   answer is written as a marked response. What the routes do not answer goes to the router.
 /// Every other message passes through untouched (one header lookup per head).
 final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
@@ -85,7 +65,7 @@ final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private static let cork = ChannelOptions.Types.SocketOption(level: .tcp, name: .init(rawValue: TCP_CORK))
 
     private let logger: Logger
-    private let fastPath: FilesFastPath?
+    private let routes: EventLoopRoutes?
     /// Set when an error answer replaced a marked response: the body parts the route wrote for the
     /// file (none today) are dropped until its `.end`, which still ends the error answer.
     private var droppingBody = false
@@ -100,9 +80,9 @@ final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var deferredClose: EventLoopPromise<Void>?
     private var closeIsDeferred = false
 
-    init(logger: Logger, fastPath: FilesFastPath?) {
+    init(logger: Logger, routes: EventLoopRoutes?) {
         self.logger = logger
-        self.fastPath = fastPath
+        self.routes = routes
     }
 
     // MARK: Requests
@@ -110,9 +90,10 @@ final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if routedInFlight == 0, let fastPath, let answer = answerHere(head, fastPath) {
+            if routedInFlight == 0, let routes, let answer = routes.answer(head) {
                 swallowingRequest = true
-                write(context: context, data: wrapOutboundOut(.head(answer)), promise: nil)
+                write(context: context, data: wrapOutboundOut(.head(answer.head)), promise: nil)
+                if let body = answer.body { write(context: context, data: wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
                 write(context: context, data: wrapOutboundOut(.end(nil)), promise: nil)
                 context.flush()
                 return
@@ -128,60 +109,6 @@ final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireChannelRead(data)
             }
         }
-    }
-
-    /// The head of the answer to `head`, with the sendfile marker for a GET with bytes to send;
-    /// nil when the router should answer (not a plain file request, or any error).
-    private func answerHere(_ head: HTTPRequestHead, _ fastPath: FilesFastPath) -> HTTPResponseHead? {
-        let started = ContinuousClock.now
-        guard head.method == .GET || head.method == .HEAD, head.version == .http1_1, head.isKeepAlive,
-            !head.headers.contains(name: "content-length"), !head.headers.contains(name: "transfer-encoding"),
-            let (taskID, fileName) = Self.filePath(head.uri)
-        else { return nil }
-        var requester: String?
-        if !fastPath.keys.isOpen {
-            guard let token = BearerToken.parse(head.headers.first(name: "authorization")), let owner = fastPath.keys.owner(presenting: token)
-            else { return nil }
-            requester = owner
-        }
-        // A read of one row by unique index on a local file: microseconds, like the `open` below;
-        // errors (logged by the router's attempt) and every refusal leave the answer to the router.
-        guard let found = try? fastPath.lookup(taskID, fileName),
-            let artifact = try? ArtifactGate.admit(found, requester: requester, path: head.uri),
-            let answer = try? ArtifactResponse(for: artifact, request: FileRequestHeaders(head.headers))
-        else { return nil }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(answer.headers.count + 3)
-        for field in answer.headers { headers.add(name: field.name.rawName, value: field.value) }
-        headers.add(name: "date", value: HTTPDate.format(Date()))
-        headers.add(name: "server", value: fastPath.serverName)
-        if head.method == .GET, let bytes = answer.bytes {
-            let path = fastPath.storage.filePath(taskID: artifact.taskID, fileName: artifact.fileName)
-            headers.add(name: SendfileMarker.headerName, value: SendfileMarker(path: path, first: bytes.lowerBound, last: bytes.upperBound).headerValue)
-        }
-        let status = Int(answer.status.code)
-        fastPath.metrics.httpRequest(method: head.method.rawValue, route: FilesFastPath.route, status: status, duration: ContinuousClock.now - started)
-        return HTTPResponseHead(version: head.version, status: .init(statusCode: status), headers: headers)
-    }
-
-    /// `(task, file)` from `/files/<task>/<file>` (a query is ignored, as the router does); nil for
-    /// anything the router might read differently (percent-escapes, dot segments, more segments).
-    /// Scans bytes: `Substring.contains("%")` goes through Foundation's string search, which made
-    /// this a third of the event loop's own work per request.
-    static func filePath(_ uri: String) -> (String, String)? {
-        var path = uri.utf8[...]
-        if let query = path.firstIndex(of: UInt8(ascii: "?")) { path = path[..<query] }
-        let prefix = "/files/".utf8
-        guard path.starts(with: prefix), !path.contains(UInt8(ascii: "%")) else { return nil }
-        let rest = path.dropFirst(prefix.count)
-        guard let slash = rest.firstIndex(of: UInt8(ascii: "/")) else { return nil }
-        let task = rest[..<slash]
-        let file = rest[rest.index(after: slash)...]
-        func plainSegment(_ segment: Substring.UTF8View) -> Bool {
-            !segment.isEmpty && !segment.contains(UInt8(ascii: "/")) && !segment.elementsEqual(".".utf8) && !segment.elementsEqual("..".utf8)
-        }
-        guard plainSegment(task), plainSegment(file) else { return nil }
-        return (String(Substring(task)), String(Substring(file)))
     }
 
     // MARK: Answers
@@ -312,11 +239,11 @@ extension SendfileHandler {
 
         private let logger: Logger
 
-        private let fastPath: FilesFastPath?
+        private let routes: EventLoopRoutes?
 
-        init(logger: Logger, fastPath: FilesFastPath?) {
+        init(logger: Logger, routes: EventLoopRoutes?) {
             self.logger = logger
-            self.fastPath = fastPath
+            self.routes = routes
         }
 
         func handlerAdded(context: ChannelHandlerContext) {
@@ -324,7 +251,7 @@ extension SendfileHandler {
             do {
                 // After NIO's request decoder (requests arrive parsed) and before Hummingbird's codec.
                 let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
-                try pipeline.addHandler(SendfileHandler(logger: logger, fastPath: fastPath), position: .after(decoder))
+                try pipeline.addHandler(SendfileHandler(logger: logger, routes: routes), position: .after(decoder))
             } catch {
                 // Without the handler, marked responses would go out without their bodies: refuse the connection.
                 logger.error("cannot install the sendfile handler", metadata: ["error": "\(error)"])

@@ -95,7 +95,15 @@ public struct TaskService: Sendable {
 
     /// ``find(_:kind:owner:)`` for status answers: what they show of the task, read without the rest.
     func findStatus(_ id: String, kind: TaskKind, owner: String?) async throws -> (TaskStatusRecord, [TaskArtifact]) {
-        guard let (record, artifacts) = try await store.statusWithArtifacts(id: id), record.kind == kind, Self.visible(owner: record.owner, to: owner) else {
+        try Self.admitStatus(try await store.statusWithArtifacts(id: id), id: id, kind: kind, owner: owner)
+    }
+
+    /// The rule of ``findStatus(_:kind:owner:)`` applied to what a read found, shared with the
+    /// status reads answered on the event loop (``StatusFastPath``).
+    static func admitStatus(
+        _ found: (TaskStatusRecord, [TaskArtifact])?, id: String, kind: TaskKind, owner: String?
+    ) throws -> (TaskStatusRecord, [TaskArtifact]) {
+        guard let (record, artifacts) = found, record.kind == kind, visible(owner: record.owner, to: owner) else {
             throw APIError.taskNotFound(id)
         }
         return (record, artifacts)

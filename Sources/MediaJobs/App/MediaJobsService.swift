@@ -100,17 +100,19 @@ public enum MediaJobsService {
             store: store, storage: storage, pruner: pruner, signals: signals, webhooks: WebhookStore(writer: store.writer), logger: logger)
         let router = makeRouter(service: service, configuration: configuration, operators: operators, operatorSettings: operatorSettings, metrics: metrics)
         let serverName = "MediaJobs"
-        let fileStore = store
-        let filesFastPath =
-            configuration.serveFilesOnEventLoop
-            ? FilesFastPath(
-                lookup: { try fileStore.readArtifact(taskID: $0, fileName: $1) }, keys: APIKeyRing(keys: configuration.apiKeys.map(\.value)),
-                storage: storage, metrics: metrics, serverName: serverName)
+        let readStore = store
+        let eventLoopRoutes =
+            configuration.answerReadsOnEventLoop
+            ? EventLoopRoutes(
+                keys: APIKeyRing(keys: configuration.apiKeys.map(\.value)), metrics: metrics, serverName: serverName,
+                status: StatusFastPath(lookup: { try readStore.readStatus(id: $0) }, representations: service.representations),
+                files: FilesFastPath(lookup: { try readStore.readArtifact(taskID: $0, fileName: $1) }, storage: storage))
             : nil
         return Application(
             router: router,
-            // `/files` bodies go out with sendfile(2); the handler has to sit inside the HTTP/1 pipeline.
-            server: .http1(configuration: .init(additionalChannelHandlers: [SendfileHandler.Installer(logger: logger, fastPath: filesFastPath)])),
+            // `/files` bodies go out with sendfile(2), and hot reads are answered on the event loop:
+            // the handler has to sit inside the HTTP/1 pipeline.
+            server: .http1(configuration: .init(additionalChannelHandlers: [SendfileHandler.Installer(logger: logger, routes: eventLoopRoutes)])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
             services: services,
             onServerRunning: { channel in

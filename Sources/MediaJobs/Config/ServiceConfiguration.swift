@@ -37,9 +37,10 @@ public struct ServiceConfiguration: Sendable {
     public var webhookPreviousSecrets: [Redacted] = []
     /// Settings of the in-process simulator in demo mode.
     public var simulator = SimulatorSettings()
-    /// Answer plain `/files` requests on the event loop instead of through the router (the same
-    /// answers, less CPU: BENCHMARKS.md, figure 4). Tests turn it off to cover the routed path.
-    public var serveFilesOnEventLoop = true
+    /// Answer status reads and plain `/files` requests on the event loop instead of through the
+    /// router (``EventLoopRoutes``: the same answers, less CPU and latency; BENCHMARKS.md, figures
+    /// 2 and 4). Off, every request goes through the router: tests cover both paths that way.
+    public var answerReadsOnEventLoop = true
 
     public init() {}
 

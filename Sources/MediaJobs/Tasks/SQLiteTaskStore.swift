@@ -61,13 +61,15 @@ public struct SQLiteTaskStore: TaskStore {
     public func statusWithArtifacts(id: String) async throws -> (TaskStatusRecord, [TaskArtifact])? {
         // Synchronous on the calling thread: a point read by primary key takes microseconds, less
         // than a hop to another thread and back. At most one read per thread blocks at a time.
-        if let directReader { return try directReader.status(id: id) }
-        return try readStatus(id: id)
+        try readStatus(id: id)
     }
 
-    /// The same read through GRDB, for databases the status reader cannot open (in memory).
-    private func readStatus(id: String) throws -> (TaskStatusRecord, [TaskArtifact])? {
-        try writer.read { db in
+    /// ``statusWithArtifacts(id:)`` without `async`, for the status reads answered on the event
+    /// loop (``StatusFastPath``): SQLite's C API on a read-only connection for a file database,
+    /// GRDB for an in-memory one.
+    public func readStatus(id: String) throws -> (TaskStatusRecord, [TaskArtifact])? {
+        if let directReader { return try directReader.status(id: id) }
+        return try writer.read { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(TaskStatusRecord.columns) FROM tasks WHERE id = ?"), arguments: [id])
             else { return nil }
             return (try TaskStatusRecord(row: row), try Self.artifacts(of: id, db))
