@@ -73,15 +73,18 @@ struct AdminController<Context: RequestContext> {
 }
 
 /// The body of `POST /admin/v1/prune`: the CLI's options, written the same way (`"30d"`, `"50GB"`).
-struct PruneRequestBody: Decodable {
+struct PruneRequestBody: JSONBodyDecodable {
     var olderThan: String?
     var maxTotalSize: String?
     var kind: String?
     var deleteTasksOlderThan: String?
     var dryRun: Bool?
 
-    enum CodingKeys: String, CodingKey {
-        case olderThan = "older_than", maxTotalSize = "max_total_size", kind
-        case deleteTasksOlderThan = "delete_tasks_older_than", dryRun = "dry_run"
+    init(_ body: JSONBodyFields) throws {
+        olderThan = try body.string("older_than")
+        maxTotalSize = try body.string("max_total_size")
+        kind = try body.string("kind")
+        deleteTasksOlderThan = try body.string("delete_tasks_older_than")
+        dryRun = try body.bool("dry_run")
     }
 }

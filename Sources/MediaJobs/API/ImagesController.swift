@@ -102,7 +102,7 @@ struct ImagesController<Context: AuthenticatedRequestContext> {
     }
 }
 
-struct ImageGenerationRequestBody: Decodable {
+struct ImageGenerationRequestBody: JSONBodyDecodable {
     var model: String?
     var prompt: String?
     var n: Int?
@@ -112,11 +112,15 @@ struct ImageGenerationRequestBody: Decodable {
     var callbackURL: String?
     var metadata: JSONValue?
 
-    enum CodingKeys: String, CodingKey {
-        case model, prompt, n, size, metadata
-        case imageSize = "image_size"
-        case responseFormat = "response_format"
-        case callbackURL = "callback_url"
+    init(_ body: JSONBodyFields) throws {
+        model = try body.string("model")
+        prompt = try body.string("prompt")
+        n = try body.int("n")
+        size = try body.string("size")
+        imageSize = try body.string("image_size")
+        responseFormat = try body.string("response_format")
+        callbackURL = try body.string("callback_url")
+        metadata = body.value("metadata")
     }
 }
 

@@ -6,7 +6,7 @@ import NIOCore
 public struct JSONRequestBody: Sendable {
     /// Largest body accepted, in bytes.
     public var maxBytes: Int
-    /// Deepest nesting accepted; deeper documents are refused before decoding.
+    /// Deepest nesting accepted; deeper documents are refused while parsing, before they can exhaust the stack.
     public var maxDepth: Int = 32
 
     public init(maxBytes: Int) {
@@ -25,79 +25,92 @@ public struct JSONRequestBody: Sendable {
         }
     }
 
-    /// Decodes `buffer` as `T`, translating decoding failures into 400s.
-    public func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
+    /// Reads `buffer` as `T`: a JSON object, or a 400 that says what is wrong with it.
+    func decode<T: JSONBodyDecodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         guard buffer.readableBytes > 0 else { throw APIError.invalidRequest("the request body is empty; send a JSON object", code: "invalid_json") }
-        let data = Data(buffer: buffer)
-        guard Self.nestingDepth(of: data) <= maxDepth else {
-            throw APIError.invalidRequest("the JSON body is nested deeper than \(maxDepth) levels", code: "invalid_json")
-        }
+        let parsed: JSONValue
         do {
-            return try JSONDecoder().decode(type, from: data)
-        } catch let error as DecodingError {
-            throw Self.translate(error)
+            parsed = try JSONParser.parse(buffer, maxDepth: maxDepth)
+        } catch .tooDeep {
+            throw APIError.invalidRequest("the JSON body is nested deeper than \(maxDepth) levels", code: "invalid_json")
+        } catch .syntax(let offset) {
+            throw APIError.invalidRequest("the request body is not valid JSON (at byte \(offset))", code: "invalid_json")
         }
+        guard case .object(let fields) = parsed else {
+            throw APIError.invalidRequest("the request body must be a JSON object", code: "invalid_json")
+        }
+        return try T(JSONBodyFields(fields))
     }
 
     /// Collects and decodes in one go.
-    public func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+    func decode<T: JSONBodyDecodable>(_ type: T.Type, from request: Request) async throws -> T {
         try decode(type, from: try await collect(request))
     }
+}
 
-    static func translate(_ error: DecodingError) -> APIError {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case .typeMismatch(let expected, let context) where !context.codingPath.isEmpty:
-            let field = path(context)
-            return .invalidValue(field, "'\(field)' must be \(typeName(expected))")
-        case .valueNotFound(let expected, let context) where !context.codingPath.isEmpty:
-            let field = path(context)
-            return .invalidValue(field, "'\(field)' must be \(typeName(expected)), not null")
-        case .keyNotFound(let key, _):
-            return .missing(key.stringValue)
-        case .dataCorrupted(let context) where !context.codingPath.isEmpty:
-            let field = path(context)
-            return .invalidValue(field, "'\(field)' has an invalid value")
-        case .typeMismatch, .valueNotFound:
-            return .invalidRequest("the request body must be a JSON object", code: "invalid_json")
-        default:
-            return .invalidRequest("the request body is not valid JSON", code: "invalid_json")
+/// A request body read from its JSON object field by field (``JSONBodyFields``).
+protocol JSONBodyDecodable {
+    init(_ body: JSONBodyFields) throws
+}
+
+/// The fields of a request body's object, read with the error a client gets for a wrong type
+/// (`'n' must be an integer`). A field that is absent or `null` reads as nil; fields no one asks
+/// for are ignored.
+struct JSONBodyFields {
+    private let values: [String: JSONValue]
+
+    init(_ values: [String: JSONValue]) {
+        self.values = values
+    }
+
+    func string(_ key: String) throws -> String? {
+        switch values[key] {
+        case nil, .null?: nil
+        case .string(let text)?: text
+        default: throw Self.wrongType(key, "a string")
         }
     }
 
-    private static func typeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Bool.Type: "a boolean"
-        case is Int.Type, is Int64.Type: "an integer"
-        case is Double.Type: "a number"
-        case is [String].Type: "an array of strings"
-        default: String(describing: type).hasPrefix("Dictionary") ? "an object" : "a valid value"
+    func bool(_ key: String) throws -> Bool? {
+        switch values[key] {
+        case nil, .null?: nil
+        case .bool(let flag)?: flag
+        default: throw Self.wrongType(key, "a boolean")
         }
     }
 
-    /// The deepest `[`/`{` nesting outside strings: a cheap pre-check against stack-exhausting documents.
-    static func nestingDepth(of data: Data) -> Int {
-        var depth = 0
-        var deepest = 0
-        var inString = false
-        var escaped = false
-        for byte in data {
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                deepest = max(deepest, depth)
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
-            }
+    /// A whole number (`2` or `2.0`) that fits an `Int`.
+    func int(_ key: String) throws -> Int? {
+        switch values[key] {
+        case nil, .null?: return nil
+        case .number(let number)?:
+            guard number.rounded() == number, let whole = Int(exactly: number) else { throw Self.wrongType(key, "an integer") }
+            return whole
+        default: throw Self.wrongType(key, "an integer")
         }
-        return deepest
+    }
+
+    func strings(_ key: String) throws -> [String]? {
+        switch values[key] {
+        case nil, .null?: return nil
+        case .array(let elements)?:
+            return try elements.map { element in
+                guard case .string(let text) = element else { throw Self.wrongType(key, "an array of strings") }
+                return text
+            }
+        default: throw Self.wrongType(key, "an array of strings")
+        }
+    }
+
+    /// Any JSON value, as the client sent it (`metadata`).
+    func value(_ key: String) -> JSONValue? {
+        switch values[key] {
+        case nil, .null?: nil
+        case let value?: value
+        }
+    }
+
+    private static func wrongType(_ key: String, _ expected: String) -> APIError {
+        .invalidValue(key, "'\(key)' must be \(expected)")
     }
 }

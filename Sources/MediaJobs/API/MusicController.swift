@@ -52,7 +52,7 @@ struct MusicController<Context: AuthenticatedRequestContext> {
     }
 }
 
-struct MusicSubmitBody: Decodable {
+struct MusicSubmitBody: JSONBodyDecodable {
     var prompt: String?
     var style: String?
     var title: String?
@@ -61,13 +61,21 @@ struct MusicSubmitBody: Decodable {
     var callbackURL: String?
     var metadata: JSONValue?
 
-    enum CodingKeys: String, CodingKey {
-        case prompt, style, title, lyrics, metadata
-        case makeInstrumental = "make_instrumental"
-        case callbackURL = "callback_url"
+    init(_ body: JSONBodyFields) throws {
+        prompt = try body.string("prompt")
+        style = try body.string("style")
+        title = try body.string("title")
+        lyrics = try body.string("lyrics")
+        makeInstrumental = try body.bool("make_instrumental")
+        callbackURL = try body.string("callback_url")
+        metadata = body.value("metadata")
     }
 }
 
-struct BatchFetchBody: Decodable {
+struct BatchFetchBody: JSONBodyDecodable {
     var ids: [String]?
+
+    init(_ body: JSONBodyFields) throws {
+        ids = try body.strings("ids")
+    }
 }

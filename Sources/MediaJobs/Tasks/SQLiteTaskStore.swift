@@ -214,14 +214,22 @@ public struct SQLiteTaskStore: TaskStore {
     /// Inserts a task row from ``MediaTask/databaseArguments()``, which callers encode before the
     /// write: the JSON work then runs in parallel instead of on the single writer queue.
     private static func insertRow(_ arguments: StatementArguments, _ db: Database) throws {
-        try db.cachedStatement(
+        let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
                     upstream_outputs, progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at,
                     lease_owner, lease_expires_at, created_at, updated_at, finished_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: arguments)
+                """)
+        // Bound without GRDB's per-execution check of the values against the placeholders (and,
+        // for this many, twenty nested temporary-binding closures): ~2 % of a submit's CPU. The
+        // values come from `databaseArguments()`, written for this column list; debug builds
+        // (the tests) still check the count.
+        #if DEBUG
+        try statement.validateArguments(arguments)
+        #endif
+        statement.setUncheckedArguments(arguments)
+        try statement.execute()
     }
 
     public func claim(_ status: TaskStatus, owner: String, lease: Duration, limit: Int, now: Date) async throws -> [MediaTask] {
