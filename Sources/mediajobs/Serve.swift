@@ -57,7 +57,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env: MEDIAJOBS_LOG_LEVEL] (default: info)") var logLevel: String?
     @Option(help: "text, or json for one JSON object per line (log shippers). [env: MEDIAJOBS_LOG_FORMAT] (default: text)") var logFormat: String?
     @Option(help: "Bearer key that unlocks /admin/*; without it the admin API answers 404. [env: MEDIAJOBS_ADMIN_KEY]") var adminKey: String?
-    @Flag(help: "Answer every request through the router, also the status reads and file requests otherwise answered on the event loop (for comparisons and debugging). [env: MEDIAJOBS_ROUTE_ALL_REQUESTS=1]")
+    @Flag(help: "Answer every request through the router, also the status reads, file requests and music submits otherwise answered on the event loop (for comparisons and debugging). [env: MEDIAJOBS_ROUTE_ALL_REQUESTS=1]")
     var routeAllRequests = false
     @Option(help: "Automatic retention: prune files stored longer ago than this, e.g. 30d. [env: MEDIAJOBS_RETENTION_MAX_AGE]")
     var retentionMaxAge: String?
@@ -121,7 +121,7 @@ struct Serve: AsyncParsableCommand {
         configuration.simulator.failureRate = try Setting.rate(simulatorFailureRate, "MEDIAJOBS_SIMULATOR_FAILURE_RATE", option: "--simulator-failure-rate")
         configuration.pipeline.shutdownGrace = try Setting.duration(shutdownGrace, "MEDIAJOBS_SHUTDOWN_GRACE", option: "--shutdown-grace", default: configuration.pipeline.shutdownGrace)
         configuration.webhooks.shutdownGrace = configuration.pipeline.shutdownGrace
-        configuration.answerReadsOnEventLoop = !Setting.flag(routeAllRequests, "MEDIAJOBS_ROUTE_ALL_REQUESTS")
+        configuration.answerHotRoutesOnEventLoop = !Setting.flag(routeAllRequests, "MEDIAJOBS_ROUTE_ALL_REQUESTS")
         let webhookURLs = webhookURL.isEmpty ? Setting.list("MEDIAJOBS_WEBHOOK_URLS") : webhookURL
         configuration.webhooks.endpoints = try webhookURLs.map { text in
             guard let endpoint = WebhookEndpoint(parsing: text) else {

@@ -18,7 +18,7 @@ import Testing
     ) async throws {
         let configure: (inout ServiceConfiguration) -> Void = {
             $0.simulator.trackDuration = .seconds(30)
-            $0.answerReadsOnEventLoop = onEventLoop
+            $0.answerHotRoutesOnEventLoop = onEventLoop
         }
         try await LiveService.run(configure: configure) { client, configuration in
             let submitted = try await client.post("/suno/submit/music", json: #"{"prompt":"long drums"}"#).jsonObject()
@@ -154,7 +154,7 @@ import Testing
     }
 
     @Test(arguments: [true, false]) func bothPathsCountUnderTheRouteTemplate(onEventLoop: Bool) async throws {
-        try await LiveOperatorTests.run(configure: { $0.answerReadsOnEventLoop = onEventLoop }) { client, _ in
+        try await LiveOperatorTests.run(configure: { $0.answerHotRoutesOnEventLoop = onEventLoop }) { client, _ in
             let id = try await LiveOperatorTests.completedMusicTask(client)
             #expect(try await client.get("/files/\(id)/0.wav").status == .ok)
             #expect(try await client.execute(uri: "/files/\(id)/0.wav", method: .head).status == .ok)

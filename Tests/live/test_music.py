@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import wave
 
 import pytest
@@ -205,3 +206,35 @@ def test_file_bytes_on_a_raw_keep_alive_connection(stack, music):
     assert s4 == 200 and again == whole
     assert s5 == 200 and b'"ok"' in health, health
     assert leftover == b""
+
+
+def test_pipelined_submits_answer_in_order(stack):
+    """Submits answered on the event loop wait for their commit while later requests of the same
+    connection are already read: every answer still comes back in request order, a refused body
+    (answered by the router) and a large one (too big for the event loop) included."""
+    import socket
+
+    host, port = stack.base.removeprefix("http://").split(":")
+
+    def post(body: bytes) -> bytes:
+        return (f"POST /suno/submit/music HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+    large = b'{"prompt":"wide"' + b" " * 70_000 + b"}"
+    sent = [post(b'{"prompt":"first"}'), post(b'{"prompt":"second"}'), post(b'{"prompt":123}'), post(large),
+            post(b'{"prompt":"last"}'), f"GET /healthz HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()]
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(b"".join(sent))
+        leftover = b""
+        answers = []
+        for _ in sent:
+            status, fields, body, leftover = _read_response(sock, leftover)
+            answers.append((status, fields, json.loads(body)))
+    assert [status for status, _, _ in answers] == [200, 200, 400, 200, 200, 200], answers
+    ids = [answers[i][2]["data"]["task_id"] for i in (0, 1, 3, 4)]
+    assert len(set(ids)) == 4, ids
+    assert answers[2][2]["code"] == 400 and answers[2][2]["error"]["param"] == "prompt", answers[2]
+    assert answers[5][2] == {"status": "ok"}
+    assert leftover == b""
+    prompts = [stack.get(f"/v1/tasks/{tid}").json()["request"]["prompt"] for tid in ids]
+    assert prompts == ["first", "second", "wide", "last"], prompts

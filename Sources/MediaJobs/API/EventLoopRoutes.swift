@@ -1,20 +1,26 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 
-/// The hot read routes ``SendfileHandler`` answers itself, on the event loop: `GET /suno/fetch/{id}`
-/// (what polling clients call most) and plain `GET`/`HEAD /files/{task}/{file}`.
+/// The hot routes ``SendfileHandler`` answers itself, on the event loop: `GET /suno/fetch/{id}`
+/// (what polling clients call most), plain `GET`/`HEAD /files/{task}/{file}`, and plain
+/// `POST /suno/submit/music`.
 ///
 /// Through the router, every request hops from the event loop to a Swift task and back, with
-/// Hummingbird's per-request work (router, middleware chain, response writer) in between: for a
-/// status read that was two fifths of the server's CPU per request, for a 1 MB file a third
-/// (BENCHMARKS.md, figures 2 and 4). nginx answers on its event loop, and so do these routes: a
-/// synchronous point read of the store (microseconds, see ``SQLiteDirectReader``), then the same
-/// checks and the same bytes as the routed handlers, whose code they share.
+/// Hummingbird's per-request work (async request and response streams, router, middleware chain)
+/// in between: for a status read that was two fifths of the server's CPU per request, for a 1 MB
+/// file a third, for a submit half (BENCHMARKS.md, figures 1, 2 and 4). nginx answers on its event
+/// loop, and so do these routes: a synchronous point read of the store (microseconds, see
+/// ``SQLiteDirectReader``), or for a submit the body's checks and a place in the next group commit
+/// (``AcceptBatcher``) whose completion writes the answer; the same checks and the same bytes as
+/// the routed handlers, whose code they share.
 ///
-/// They answer successes only. Anything else (another method or HTTP version, a path the router
-/// might read differently, a missing or refused key, an unknown task, any error) returns nil and
-/// goes to the router, which answers it the usual way, error envelope included.
+/// Reads are answered here when they succeed; a submit once its body passed every check (a store
+/// refusal after that, such as the per-key limit, is answered here with the usual envelope).
+/// Anything else (another method or HTTP version, a path the router might read differently, a
+/// missing or refused key, an unknown task, an invalid body, any error before the commit) goes to
+/// the router, which answers it the usual way, error envelope included.
 struct EventLoopRoutes: Sendable {
     var keys: APIKeyRing
     var metrics: ServiceMetrics
@@ -22,6 +28,7 @@ struct EventLoopRoutes: Sendable {
     var serverName: String
     var status: StatusFastPath
     var files: FilesFastPath
+    var submit: SubmitFastPath
 
     /// A whole answer: the head, and the body when it is not a file (a file goes out as a
     /// ``SendfileMarker`` in the head).
@@ -56,15 +63,53 @@ struct EventLoopRoutes: Sendable {
         } else {
             return nil
         }
-        guard var answer else { return nil }
-        answer.headers.add(name: "date", value: HTTPDate.format(Date()))
-        answer.headers.add(name: "server", value: serverName)
+        return answer.map { finish($0, head, route: route, started: started) }
+    }
+
+    /// The whole answer: `Date` and `Server` added, the request counted under its route template.
+    private func finish(_ answer: RouteAnswer, _ head: HTTPRequestHead, route: String, started: ContinuousClock.Instant) -> Answer {
+        var headers = answer.headers
+        headers.add(name: "date", value: HTTPDate.format(Date()))
+        headers.add(name: "server", value: serverName)
         metrics.httpRequest(method: head.method.rawValue, route: route, status: Int(answer.status.code), duration: ContinuousClock.now - started)
-        return Answer(head: HTTPResponseHead(version: head.version, status: answer.status, headers: answer.headers), body: answer.body)
+        return Answer(head: HTTPResponseHead(version: head.version, status: answer.status, headers: headers), body: answer.body)
+    }
+
+    // MARK: Submits
+
+    /// A submit whose body is being collected, to be answered here if it passes every check.
+    struct PendingSubmit {
+        var head: HTTPRequestHead
+        var requester: Requester
+        var started: ContinuousClock.Instant
+        var body: ByteBuffer?
+    }
+
+    /// A submit that may be answered here once its body has arrived; nil when the router should take it.
+    func submitCandidate(_ head: HTTPRequestHead) -> PendingSubmit? {
+        let started = ContinuousClock.now
+        guard head.method == .POST, head.version == .http1_1, head.isKeepAlive, SubmitFastPath.isSubmitPath(head.uri),
+            let length = head.headers.first(name: "content-length").flatMap(Int.init), (1...min(SubmitFastPath.maxBodyBytes, submit.body.maxBytes)).contains(length),
+            // Chunked bodies, `Expect: 100-continue` and idempotent replays keep to the router.
+            !head.headers.contains(name: "transfer-encoding"), !head.headers.contains(name: "expect"),
+            !head.headers.contains(name: "idempotency-key"),
+            let requester = requester(head)
+        else { return nil }
+        return PendingSubmit(head: head, requester: requester, started: started)
+    }
+
+    /// Checks the collected body and stores the task; `completion` gets the answer (on the
+    /// batcher's task). False, with nothing stored, when the router should answer instead.
+    func commit(_ pending: PendingSubmit, completion: @escaping @Sendable (Answer) -> Void) -> Bool {
+        guard let body = pending.body, let task = submit.task(from: body, owner: pending.requester.owner) else { return false }
+        submit.store(task, owner: pending.requester.owner) { answer in
+            completion(finish(answer, pending.head, route: SubmitFastPath.route, started: pending.started))
+        }
+        return true
     }
 
     /// Who asks, as ``APIKeyAuthMiddleware`` decides it.
-    struct Requester {
+    struct Requester: Sendable {
         /// The key's owner id; nil when the server runs without keys.
         var owner: String?
     }
@@ -108,12 +153,7 @@ struct StatusFastPath: Sendable {
     func answer(id: String, requester: String?) -> EventLoopRoutes.RouteAnswer? {
         guard let found = try? lookup(id), let (record, artifacts) = try? TaskService.admitStatus(found, id: id, kind: .music, owner: requester)
         else { return nil }
-        let body = JSONWriter.buffer(MusicController<MediaJobsRequestContext>.statusAnswer(record, artifacts: artifacts, representations))
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(4)
-        headers.add(name: "content-type", value: JSONResponse.contentType)
-        headers.add(name: "content-length", value: String(body.readableBytes))
-        return .init(status: .ok, headers: headers, body: body)
+        return .json(.ok, JSONWriter.buffer(MusicController<MediaJobsRequestContext>.statusAnswer(record, artifacts: artifacts, representations)))
     }
 }
 
@@ -143,5 +183,70 @@ struct FilesFastPath: Sendable {
             headers.add(name: SendfileMarker.headerName, value: SendfileMarker(path: path, first: bytes.lowerBound, last: bytes.upperBound).headerValue)
         }
         return .init(status: .init(statusCode: Int(answer.status.code)), headers: headers, body: nil)
+    }
+}
+
+/// `POST /suno/submit/music` on the event loop: the body checks, the stored task and the answer of
+/// ``MusicController``'s `submit`.
+struct SubmitFastPath: Sendable {
+    static let route = "/suno/submit/music"
+    /// Largest body read and parsed here; bigger ones (up to `--max-body-size`) go to the router,
+    /// so no event loop spends long on one request.
+    static let maxBodyBytes = 64 * 1024
+
+    var service: TaskService
+    var body: JSONRequestBody
+    /// ``SQLiteTaskStore/accept(_:idempotency:maxActivePerOwner:now:completion:)``.
+    var accept: @Sendable (_ task: MediaTask, _ maxActivePerOwner: Int?, _ completion: @escaping @Sendable (Result<AcceptOutcome, any Error>) -> Void) -> Void
+    var logger: Logger
+
+    /// The route's path, a query ignored (as the router does).
+    static func isSubmitPath(_ uri: String) -> Bool {
+        var path = uri.utf8[...]
+        if let query = path.firstIndex(of: UInt8(ascii: "?")) { path = path[..<query] }
+        return path.elementsEqual(route.utf8)
+    }
+
+    /// The task `body` asks for, when it passes every check that needs no I/O; nil otherwise
+    /// (also for a `callback_url`, whose check looks up its host): the router then answers.
+    func task(from body: ByteBuffer, owner: String?) -> MediaTask? {
+        guard let input = try? self.body.decode(MusicSubmitBody.self, from: body), input.callbackURL == nil,
+            let music = try? MusicController<MediaJobsRequestContext>.musicRequest(input, service),
+            let (task, _) = try? service.prepare(.music(music), extras: input.extras, owner: owner, idempotencyKey: nil)
+        else { return nil }
+        return task
+    }
+
+    /// Stores `task` in the next group commit; `completion` gets the answer, a refusal's included.
+    func store(_ task: MediaTask, owner: String?, completion: @escaping @Sendable (EventLoopRoutes.RouteAnswer) -> Void) {
+        accept(task, service.activeLimit(for: owner)) { result in
+            switch result {
+            case .success(let outcome):
+                service.accepted(outcome)
+                completion(.json(.ok, JSONWriter.buffer(MusicController<MediaJobsRequestContext>.submitAnswer(outcome.task))))
+            case .failure(let error):
+                let refusal: APIError
+                if let known = TaskService.refusal(error) as? APIError {
+                    refusal = known
+                } else {
+                    logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(Self.route)"])
+                    refusal = .internalError
+                }
+                var answer = EventLoopRoutes.RouteAnswer.json(.init(statusCode: Int(refusal.status.code)), refusal.body(sunoStyle: true))
+                for field in refusal.headers { answer.headers.add(name: field.name.rawName, value: field.value) }
+                completion(answer)
+            }
+        }
+    }
+}
+
+extension EventLoopRoutes.RouteAnswer {
+    /// A JSON answer with its length.
+    static func json(_ status: HTTPResponseStatus, _ body: ByteBuffer) -> Self {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(5)
+        headers.add(name: "content-type", value: JSONResponse.contentType)
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        return .init(status: status, headers: headers, body: body)
     }
 }

@@ -17,17 +17,25 @@ struct MusicController<Context: AuthenticatedRequestContext> {
 
     @Sendable func submit(_ request: Request, context: Context) async throws -> Response {
         let input = try await body.decode(MusicSubmitBody.self, from: request)
+        let outcome = try await service.accept(
+            .music(try Self.musicRequest(input, service)), extras: input.extras, owner: context.owner, idempotencyKey: request.headers[.idempotencyKey])
+        return JSONResponse.make(Self.submitAnswer(outcome.task), headers: outcome.replayHeaders)
+    }
+
+    /// The music task a submit body asks for, validated; also used by ``SubmitFastPath``.
+    static func musicRequest(_ input: MusicSubmitBody, _ service: TaskService) throws -> MusicRequest {
         let limits = service.limits
-        let music = MusicRequest(
+        return MusicRequest(
             prompt: try service.text(input.prompt, field: "prompt", required: true, maxLength: limits.maxPromptLength) ?? "",
             style: try service.text(input.style, field: "style", maxLength: limits.maxShortFieldLength),
             title: try service.text(input.title, field: "title", maxLength: limits.maxShortFieldLength),
             lyrics: try service.text(input.lyrics, field: "lyrics", maxLength: limits.maxLyricsLength),
             makeInstrumental: input.makeInstrumental ?? false)
-        let outcome = try await service.accept(
-            .music(music), extras: SubmissionExtras(callbackURL: input.callbackURL, metadata: input.metadata), owner: context.owner,
-            idempotencyKey: request.headers[.idempotencyKey])
-        return JSONResponse.make(SunoEnvelopeResponse(data: SunoSubmitted(taskID: outcome.task.id)), headers: outcome.replayHeaders)
+    }
+
+    /// The answer of `submit`, also written by ``SubmitFastPath`` on the event loop.
+    static func submitAnswer(_ task: MediaTask) -> SunoEnvelopeResponse<SunoSubmitted> {
+        SunoEnvelopeResponse(data: SunoSubmitted(taskID: task.id))
     }
 
     @Sendable func fetch(_ request: Request, context: Context) async throws -> Response {
@@ -70,6 +78,8 @@ struct MusicSubmitBody: JSONBodyDecodable {
         callbackURL = try body.string("callback_url")
         metadata = body.value("metadata")
     }
+
+    var extras: SubmissionExtras { SubmissionExtras(callbackURL: callbackURL, metadata: metadata) }
 }
 
 struct BatchFetchBody: JSONBodyDecodable {

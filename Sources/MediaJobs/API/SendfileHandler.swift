@@ -74,8 +74,19 @@ final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var routedInFlight = 0
     /// Set from the head of a request answered here to its `.end`: its parts go no further.
     private var swallowingRequest = false
+    /// Set while this handler writes an answer of its own (not one coming down from the router).
+    private var writingOwnAnswer = false
+    /// A submit whose body is being read here, to be answered here if it passes every check.
+    private var collecting: EventLoopRoutes.PendingSubmit?
+    /// Set while a submit read here waits for its commit. Meanwhile no more bytes are read from
+    /// the socket, and requests already decoded wait in `held`: answers leave in request order.
+    private var awaitingCommit = false
+    private var held: [HTTPServerRequestPart] = []
+    /// A `read` asked for while a commit was awaited, passed on once it is done.
+    private var readPending = false
     /// File regions not yet sent, and a close asked for meanwhile (Hummingbird closes a connection
-    /// at shutdown once the answer's `.end` has passed, which is before the file has been sent).
+    /// at shutdown once the answer's `.end` has passed, which is before the file has been sent; and
+    /// idle-looking connections while a submit waits for its commit).
     private var regionsInFlight = 0
     private var deferredClose: EventLoopPromise<Void>?
     private var closeIsDeferred = false
@@ -88,26 +99,109 @@ final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Requests
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        guard !awaitingCommit else {
+            held.append(part)
+            return
+        }
+        handle(part, context: context)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
-            if routedInFlight == 0, let routes, let answer = routes.answer(head) {
-                swallowingRequest = true
-                write(context: context, data: wrapOutboundOut(.head(answer.head)), promise: nil)
-                if let body = answer.body { write(context: context, data: wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-                write(context: context, data: wrapOutboundOut(.end(nil)), promise: nil)
-                context.flush()
-                return
+            if routedInFlight == 0, let routes {
+                if let answer = routes.answer(head) {
+                    swallowingRequest = true
+                    writeAnswer(answer, context: context, promise: nil)
+                    return
+                }
+                if let pending = routes.submitCandidate(head) {
+                    collecting = pending
+                    return
+                }
             }
             routedInFlight += 1
-            context.fireChannelRead(data)
-        case .body:
-            if !swallowingRequest { context.fireChannelRead(data) }
-        case .end:
-            if swallowingRequest {
+            context.fireChannelRead(wrapInboundOut(part))
+        case .body(var bytes):
+            if var pending = collecting {
+                collecting = nil
+                if pending.body == nil { pending.body = bytes } else { pending.body?.writeBuffer(&bytes) }
+                collecting = pending
+            } else if !swallowingRequest {
+                context.fireChannelRead(wrapInboundOut(part))
+            }
+        case .end(let trailers):
+            if let pending = collecting {
+                collecting = nil
+                commit(pending, trailers: trailers, context: context)
+            } else if swallowingRequest {
                 swallowingRequest = false
             } else {
-                context.fireChannelRead(data)
+                context.fireChannelRead(wrapInboundOut(part))
             }
+        }
+    }
+
+    /// Hands a collected submit to the store; the answer is written when the commit is done. A
+    /// submit that fails a check goes to the router as it came, which answers it with the error.
+    private func commit(_ pending: EventLoopRoutes.PendingSubmit, trailers: HTTPHeaders?, context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+        awaitingCommit = true
+        let started =
+            routes?.commit(pending) { answer in
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.finishCommit(answer, context: context)
+                }
+            } ?? false
+        guard !started else { return }
+        awaitingCommit = false
+        routedInFlight += 1
+        context.fireChannelRead(wrapInboundOut(.head(pending.head)))
+        if let body = pending.body { context.fireChannelRead(wrapInboundOut(.body(body))) }
+        context.fireChannelRead(wrapInboundOut(.end(trailers)))
+    }
+
+    /// Writes a submit's answer, then reads on: the requests held meanwhile, in order, then the socket.
+    private func finishCommit(_ answer: EventLoopRoutes.Answer, context: ChannelHandlerContext) {
+        awaitingCommit = false
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { _ in self.closeIfDeferred(context: context) }
+        writeAnswer(answer, context: context, promise: written)
+        let waiting = held
+        held = []
+        for (index, part) in waiting.enumerated() {
+            // A held request may be a submit of its own: what follows it waits again.
+            guard !awaitingCommit else {
+                held.append(contentsOf: waiting[index...])
+                break
+            }
+            handle(part, context: context)
+        }
+        if !awaitingCommit, readPending {
+            readPending = false
+            context.read()
+        }
+    }
+
+    private func writeAnswer(_ answer: EventLoopRoutes.Answer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        writingOwnAnswer = true
+        defer { writingOwnAnswer = false }
+        write(context: context, data: wrapOutboundOut(.head(answer.head)), promise: nil)
+        if let body = answer.body { write(context: context, data: wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        write(context: context, data: wrapOutboundOut(.end(nil)), promise: promise)
+        context.flush()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // No more bytes off the socket while a submit waits for its commit (what is read already
+        // waits in `held`), so a client pipelining requests cannot make this handler buffer them.
+        if awaitingCommit {
+            readPending = true
+        } else {
+            context.read()
         }
     }
 
@@ -138,11 +232,7 @@ final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     try? options?.setOption(Self.cork, value: 0)
                     try? region.fileHandle.close()
                     self.regionsInFlight -= 1
-                    if self.regionsInFlight == 0, self.closeIsDeferred {
-                        self.closeIsDeferred = false
-                        context.close(mode: .all, promise: self.deferredClose)
-                        self.deferredClose = nil
-                    }
+                    self.closeIfDeferred(context: context)
                 }
                 context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: sent)
             case .failure(let error):
@@ -157,23 +247,30 @@ final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case .end:
             droppingBody = false
-            // Ends coming down from the router finish routed requests; the event loop's own answers
-            // are written while `swallowingRequest` is set and were never counted.
-            if !swallowingRequest, routedInFlight > 0 { routedInFlight -= 1 }
+            // Ends coming down from the router finish routed requests; this handler's own answers
+            // were never counted.
+            if !writingOwnAnswer, routedInFlight > 0 { routedInFlight -= 1 }
             context.write(data, promise: promise)
         }
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        guard mode == .all, regionsInFlight > 0 else {
+        guard mode == .all, regionsInFlight > 0 || awaitingCommit else {
             context.close(mode: mode, promise: promise)
             return
         }
-        // Let the file finish first; the close follows the last region's completion.
+        // Let the file, or the answer to a stored submit, go out first; the close follows.
         closeIsDeferred = true
         if let promise {
             if let deferredClose { deferredClose.futureResult.cascade(to: promise) } else { deferredClose = promise }
         }
+    }
+
+    private func closeIfDeferred(context: ChannelHandlerContext) {
+        guard closeIsDeferred, regionsInFlight == 0, !awaitingCommit else { return }
+        closeIsDeferred = false
+        context.close(mode: .all, promise: deferredClose)
+        deferredClose = nil
     }
 
     /// Opens the marked file and checks it still holds the whole range.

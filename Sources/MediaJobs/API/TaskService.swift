@@ -39,6 +39,19 @@ public struct TaskService: Sendable {
                 throw APIError.invalidValue("callback_url", "'callback_url' is not usable: \(error.description)")
             }
         }
+        let (task, claim) = try prepare(request, extras: extras, owner: owner, idempotencyKey: idempotencyKey)
+        do {
+            let outcome = try await store.accept(task, idempotency: claim, maxActivePerOwner: activeLimit(for: owner), now: Date())
+            accepted(outcome)
+            return outcome
+        } catch {
+            throw Self.refusal(error)
+        }
+    }
+
+    /// The checks of ``accept(_:extras:owner:idempotencyKey:)`` that need no I/O (all but the
+    /// `callback_url` look-up), and the task to store.
+    func prepare(_ request: TaskRequest, extras: SubmissionExtras, owner: String?, idempotencyKey: String?) throws -> (MediaTask, IdempotencyClaim?) {
         if let metadata = extras.metadata {
             guard case .object = metadata else { throw APIError.invalidValue("metadata", "'metadata' must be an object") }
             let size = (try? JSONCoding.string(metadata).utf8.count) ?? Int.max
@@ -54,20 +67,34 @@ public struct TaskService: Sendable {
             claim = IdempotencyClaim(owner: owner, key: key, fingerprint: try Self.fingerprint(request, extras))
         }
         let task = MediaTask(request: request, metadata: extras.metadata, callbackURL: extras.callbackURL, owner: owner, deadline: taskTimeout)
-        do {
-            let outcome = try await store.accept(task, idempotency: claim, maxActivePerOwner: owner == nil ? nil : limits.maxActiveTasksPerKey, now: Date())
-            if case .created = outcome { signals.submit.signal() }
-            return outcome
-        } catch TaskStoreError.idempotencyKeyReused {
-            throw APIError(
+        return (task, claim)
+    }
+
+    /// Most tasks `owner` may have in flight (no cap when the server runs without keys).
+    func activeLimit(for owner: String?) -> Int? {
+        owner == nil ? nil : limits.maxActiveTasksPerKey
+    }
+
+    /// After the store took a submit: a new task wakes the submit worker.
+    func accepted(_ outcome: AcceptOutcome) {
+        if case .created = outcome { signals.submit.signal() }
+    }
+
+    /// The client's error for a store's refusal of a submit; other errors pass unchanged.
+    static func refusal(_ error: any Error) -> any Error {
+        switch error {
+        case TaskStoreError.idempotencyKeyReused:
+            return APIError(
                 status: .unprocessableContent, kind: .invalidRequest, code: "idempotency_key_reused",
                 message: "this Idempotency-Key was already used with a different request", param: "Idempotency-Key")
-        } catch TaskStoreError.tooManyActiveTasks(let limit) {
-            var error = APIError(
+        case TaskStoreError.tooManyActiveTasks(let limit):
+            var refusal = APIError(
                 status: .tooManyRequests, kind: .rateLimit, code: "too_many_active_tasks",
                 message: "this API key already has \(limit) tasks in flight; wait for some to finish")
-            error.headers[.retryAfter] = "10"
-            throw error
+            refusal.headers[.retryAfter] = "10"
+            return refusal
+        default:
+            return error
         }
     }
 

@@ -100,13 +100,16 @@ public enum MediaJobsService {
             store: store, storage: storage, pruner: pruner, signals: signals, webhooks: WebhookStore(writer: store.writer), logger: logger)
         let router = makeRouter(service: service, configuration: configuration, operators: operators, operatorSettings: operatorSettings, metrics: metrics)
         let serverName = "MediaJobs"
-        let readStore = store
+        let fastStore = store
         let eventLoopRoutes =
-            configuration.answerReadsOnEventLoop
+            configuration.answerHotRoutesOnEventLoop
             ? EventLoopRoutes(
                 keys: APIKeyRing(keys: configuration.apiKeys.map(\.value)), metrics: metrics, serverName: serverName,
-                status: StatusFastPath(lookup: { try readStore.readStatus(id: $0) }, representations: service.representations),
-                files: FilesFastPath(lookup: { try readStore.readArtifact(taskID: $0, fileName: $1) }, storage: storage))
+                status: StatusFastPath(lookup: { try fastStore.readStatus(id: $0) }, representations: service.representations),
+                files: FilesFastPath(lookup: { try fastStore.readArtifact(taskID: $0, fileName: $1) }, storage: storage),
+                submit: SubmitFastPath(
+                    service: service, body: requestBody(configuration),
+                    accept: { fastStore.accept($0, idempotency: nil, maxActivePerOwner: $1, now: Date(), completion: $2) }, logger: logger))
             : nil
         return Application(
             router: router,
@@ -183,7 +186,7 @@ public enum MediaJobsService {
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: APIKeyAuthMiddleware(keys: APIKeyRing(keys: configuration.apiKeys.map(\.value))))
-        let body = JSONRequestBody(maxBytes: Int(clamping: configuration.maxBodySize.bytes))
+        let body = requestBody(configuration)
         HealthController(store: service.store, storage: service.storage, minimumFreeBytes: configuration.minimumFreeSpace.bytes).addRoutes(to: router)
         MusicController(service: service, body: body).addRoutes(to: router.group("suno"))
         ImagesController(service: service, body: body, syncWait: configuration.imageWait).addRoutes(to: router.group("v1/images"))
@@ -191,6 +194,11 @@ public enum MediaJobsService {
         FilesController(service: service).addRoutes(to: router)
         addOperatorRoutes(to: router, operators: operators, settings: operatorSettings, metrics: metrics, body: body)
         return router
+    }
+
+    /// How request bodies are read, on every route.
+    static func requestBody(_ configuration: ServiceConfiguration) -> JSONRequestBody {
+        JSONRequestBody(maxBytes: Int(clamping: configuration.maxBodySize.bytes))
     }
 
     /// The built-in simulator on an ephemeral loopback port, for running with no provider and no key.

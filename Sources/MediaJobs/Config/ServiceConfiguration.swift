@@ -37,10 +37,11 @@ public struct ServiceConfiguration: Sendable {
     public var webhookPreviousSecrets: [Redacted] = []
     /// Settings of the in-process simulator in demo mode.
     public var simulator = SimulatorSettings()
-    /// Answer status reads and plain `/files` requests on the event loop instead of through the
-    /// router (``EventLoopRoutes``: the same answers, less CPU and latency; BENCHMARKS.md, figures
-    /// 2 and 4). Off, every request goes through the router: tests cover both paths that way.
-    public var answerReadsOnEventLoop = true
+    /// Answer status reads, plain `/files` requests and plain music submits on the event loop
+    /// instead of through the router (``EventLoopRoutes``: the same answers, less CPU and latency;
+    /// BENCHMARKS.md, figures 1, 2 and 4). Off, every request goes through the router: tests cover
+    /// both paths that way.
+    public var answerHotRoutesOnEventLoop = true
 
     public init() {}
 

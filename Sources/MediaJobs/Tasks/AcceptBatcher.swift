@@ -14,7 +14,8 @@ import Synchronization
 /// executor to every submit.
 final class AcceptBatcher: Sendable {
     typealias Work = @Sendable (Database) throws -> AcceptOutcome
-    private typealias Waiter = (work: Work, continuation: CheckedContinuation<AcceptOutcome, any Error>)
+    typealias Completion = @Sendable (Result<AcceptOutcome, any Error>) -> Void
+    private typealias Waiter = (work: Work, completion: Completion)
 
     private struct State {
         var pending: [Waiter] = []
@@ -31,15 +32,22 @@ final class AcceptBatcher: Sendable {
     /// Runs `work` in the next group commit and returns its outcome once that commit is durable.
     func submit(_ work: @escaping Work) async throws -> AcceptOutcome {
         try await withCheckedThrowingContinuation { continuation in
-            let startFlush = state.withLock { state in
-                state.pending.append((work, continuation))
-                guard !state.flushing else { return false }
-                state.flushing = true
-                return true
-            }
-            if startFlush {
-                Task { await self.flush() }
-            }
+            submit(work) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// ``submit(_:)`` with a completion handler, called once the commit is durable (on the
+    /// batcher's task): for callers outside Swift concurrency, the submits answered on NIO's
+    /// event loop (``SubmitFastPath``).
+    func submit(_ work: @escaping Work, completion: @escaping Completion) {
+        let startFlush = state.withLock { state in
+            state.pending.append((work, completion))
+            guard !state.flushing else { return false }
+            state.flushing = true
+            return true
+        }
+        if startFlush {
+            Task { await self.flush() }
         }
     }
 
@@ -54,7 +62,7 @@ final class AcceptBatcher: Sendable {
             guard !batch.isEmpty else { return }
             let results = await run(batch.map(\.work))
             for (waiter, result) in zip(batch, results) {
-                waiter.continuation.resume(with: result)
+                waiter.completion(result)
             }
         }
     }

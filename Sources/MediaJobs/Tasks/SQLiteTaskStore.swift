@@ -181,8 +181,24 @@ public struct SQLiteTaskStore: TaskStore {
     }
 
     public func accept(_ task: MediaTask, idempotency: IdempotencyClaim?, maxActivePerOwner: Int?, now: Date) async throws -> AcceptOutcome {
-        let arguments = try task.databaseArguments()
-        return try await acceptBatcher.submit { db in
+        try await withCheckedThrowingContinuation { continuation in
+            accept(task, idempotency: idempotency, maxActivePerOwner: maxActivePerOwner, now: now) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// ``accept(_:idempotency:maxActivePerOwner:now:)`` with a completion handler, called once the
+    /// task is durable or refused, for the submits answered on NIO's event loop (``SubmitFastPath``).
+    public func accept(
+        _ task: MediaTask, idempotency: IdempotencyClaim?, maxActivePerOwner: Int?, now: Date,
+        completion: @escaping @Sendable (Result<AcceptOutcome, any Error>) -> Void
+    ) {
+        let arguments: StatementArguments
+        do {
+            arguments = try task.databaseArguments()
+        } catch {
+            return completion(.failure(error))
+        }
+        acceptBatcher.submit({ db in
             if let claim = idempotency {
                 try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [now.adding(.zero - claim.lifetime).millis])
                 if let row = try Row.fetchOne(
@@ -208,7 +224,7 @@ public struct SQLiteTaskStore: TaskStore {
                     arguments: [claim.owner, claim.key, claim.fingerprint, task.id, now.millis])
             }
             return .created(task)
-        }
+        }, completion: completion)
     }
 
     /// Inserts a task row from ``MediaTask/databaseArguments()``, which callers encode before the
