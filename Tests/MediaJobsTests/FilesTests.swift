@@ -188,4 +188,12 @@ import Testing
         let now = Date()
         #expect(HTTPDate.parse(HTTPDate.format(now))?.timeIntervalSince1970 == now.timeIntervalSince1970.rounded(.down))
     }
+
+    @Test func theCurrentDateIsTheClockSecond() throws {
+        let before = Date().timeIntervalSince1970.rounded(.down)
+        let stamped = try #require(HTTPDate.parse(HTTPDate.now())).timeIntervalSince1970
+        let after = Date().timeIntervalSince1970.rounded(.down)
+        #expect(stamped >= before && stamped <= after)
+        #expect(HTTPDate.now() == HTTPDate.now() || Date().timeIntervalSince1970.rounded(.down) > after)
+    }
 }

@@ -69,7 +69,7 @@ struct EventLoopRoutes: Sendable {
     /// The whole answer: `Date` and `Server` added, the request counted under its route template.
     private func finish(_ answer: RouteAnswer, _ head: HTTPRequestHead, route: String, started: ContinuousClock.Instant) -> Answer {
         var headers = answer.headers
-        headers.add(name: "date", value: HTTPDate.format(Date()))
+        headers.add(name: "date", value: HTTPDate.now())
         headers.add(name: "server", value: serverName)
         metrics.httpRequest(method: head.method.rawValue, route: route, status: Int(answer.status.code), duration: ContinuousClock.now - started)
         return Answer(head: HTTPResponseHead(version: head.version, status: answer.status, headers: headers), body: answer.body)

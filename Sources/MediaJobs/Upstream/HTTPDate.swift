@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -26,6 +27,18 @@ enum HTTPDate {
         let month = months[Int(parts.tm_mon)]
         return "\(weekday), \(twoDigits(parts.tm_mday)) \(month) \(parts.tm_year + 1900) \(twoDigits(parts.tm_hour)):\(twoDigits(parts.tm_min)):\(twoDigits(parts.tm_sec)) GMT"
     }
+
+    /// The `Date` header of an answer written now: formatted once per second, as Hummingbird
+    /// does for the routed answers (formatting it per request was 1 % of a status read's CPU).
+    static func now() -> String {
+        let second = Int64(Date().timeIntervalSince1970.rounded(.down))
+        if let cached = current.withLock({ $0.second == second ? $0.text : nil }) { return cached }
+        let text = format(Date(timeIntervalSince1970: TimeInterval(second)))
+        current.withLock { $0 = (second, text) }
+        return text
+    }
+
+    private static let current = Mutex<(second: Int64, text: String)>((-1, ""))
 
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
