@@ -23,14 +23,7 @@ import Testing
             _ = try await client.poll("/suno/fetch/\(id)", headers: Self.keyA) { value($0, "data.status") as? String == "completed" }
 
             let answer = try await client.get("/suno/fetch/\(id)", headers: Self.keyA)
-            #expect(answer.status == .ok)
-            #expect(answer.headers[.contentType] == "application/json; charset=utf-8")
-            #expect(answer.headers[.contentLength] == String(answer.body.readableBytes))
-            #expect(answer.headers[.server] == "MediaJobs")
-            #expect(answer.headers[.date]?.hasSuffix(" GMT") == true)
-            let json = try answer.jsonObject()
-            #expect(Set(json.keys) == ["code", "message", "data"])
-            #expect(json["code"] as? Int == 200)
+            let json = try sunoAnswer(answer)
             let data = try #require(json["data"] as? [String: Any])
             #expect(Set(data.keys) == ["task_id", "status", "progress", "fail_reason", "created_at", "finished_at", "tracks"])
             #expect(data["task_id"] as? String == id)
@@ -92,14 +85,7 @@ import Testing
     @Test(arguments: [true, false]) func storesTheTaskAndAnswersTheSameWay(onEventLoop: Bool) async throws {
         try await LiveOperatorTests.run(configure: { $0.answerHotRoutesOnEventLoop = onEventLoop }) { client, _ in
             let body = #"{"prompt":"rain","style":"lo-fi","title":"Rain","lyrics":"la","make_instrumental":true,"metadata":{"user":7}}"#
-            let answer = try await client.post("/suno/submit/music", json: body)
-            #expect(answer.status == .ok)
-            #expect(answer.headers[.contentType] == "application/json; charset=utf-8")
-            #expect(answer.headers[.contentLength] == String(answer.body.readableBytes))
-            #expect(answer.headers[.server] == "MediaJobs")
-            #expect(answer.headers[.date]?.hasSuffix(" GMT") == true)
-            let json = try answer.jsonObject()
-            #expect(Set(json.keys) == ["code", "message", "data"])
+            let json = try sunoAnswer(try await client.post("/suno/submit/music", json: body))
             let id = try #require(value(json, "data.task_id") as? String)
             #expect((json["data"] as? [String: Any])?.count == 1)
             #expect(TaskID.kind(of: id) == .music)
@@ -181,6 +167,19 @@ import Testing
             #expect(try await client.post("/suno/submit/music", json: #"{"prompt":"small"}"#).status == .ok)
         }
     }
+}
+
+/// Checks what every successful Suno answer carries, whichever path wrote it, and returns its JSON.
+func sunoAnswer(_ answer: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+    #expect(answer.status == .ok, sourceLocation: sourceLocation)
+    #expect(answer.headers[.contentType] == "application/json; charset=utf-8", sourceLocation: sourceLocation)
+    #expect(answer.headers[.contentLength] == String(answer.body.readableBytes), sourceLocation: sourceLocation)
+    #expect(answer.headers[.server] == "MediaJobs", sourceLocation: sourceLocation)
+    #expect(answer.headers[.date]?.hasSuffix(" GMT") == true, sourceLocation: sourceLocation)
+    let json = try answer.jsonObject()
+    #expect(Set(json.keys) == ["code", "message", "data"], sourceLocation: sourceLocation)
+    #expect(json["code"] as? Int == 200, sourceLocation: sourceLocation)
+    return json
 }
 
 @Suite struct EventLoopRoutePathTests {
