@@ -238,3 +238,26 @@ def test_pipelined_submits_answer_in_order(stack):
     assert leftover == b""
     prompts = [stack.get(f"/v1/tasks/{tid}").json()["request"]["prompt"] for tid in ids]
     assert prompts == ["first", "second", "wide", "last"], prompts
+
+
+def test_a_submit_whose_client_leaves_is_still_stored(stack):
+    """The client closes its connection right after sending a submit, before the commit is done:
+    the task is stored anyway and runs, and the server keeps serving."""
+    import socket
+    import time
+    import uuid
+
+    host, port = stack.base.removeprefix("http://").split(":")
+    prompt = f"left early {uuid.uuid4()}"
+    body = json.dumps({"prompt": prompt}).encode()
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall((f"POST /suno/submit/music HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+                      f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+    deadline = time.monotonic() + 20
+    found = []
+    while time.monotonic() < deadline and not found:
+        page = stack.get("/v1/tasks?limit=100").json()["data"]
+        found = [t for t in page if t["request"].get("prompt") == prompt]
+        time.sleep(0.1)
+    assert len(found) == 1, "the submit was lost"
+    assert stack.get("/healthz").status_code == 200

@@ -90,6 +90,8 @@ final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var regionsInFlight = 0
     private var deferredClose: EventLoopPromise<Void>?
     private var closeIsDeferred = false
+    /// Set once the channel is gone: a commit that completes later has no one to answer.
+    private var removed = false
 
     init(logger: Logger, routes: EventLoopRoutes?) {
         self.logger = logger
@@ -167,6 +169,8 @@ final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Writes a submit's answer, then reads on: the requests held meanwhile, in order, then the socket.
     private func finishCommit(_ answer: EventLoopRoutes.Answer, context: ChannelHandlerContext) {
         awaitingCommit = false
+        // The client left while the commit ran: the task is stored all the same (as through the router).
+        guard !removed else { return }
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenComplete { _ in self.closeIfDeferred(context: context) }
         writeAnswer(answer, context: context, promise: written)
@@ -193,6 +197,11 @@ final class SendfileHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let body = answer.body { write(context: context, data: wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         write(context: context, data: wrapOutboundOut(.end(nil)), promise: promise)
         context.flush()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        removed = true
+        held = []
     }
 
     func read(context: ChannelHandlerContext) {
