@@ -37,7 +37,9 @@ def test_failing_upstream(stack_factory):
 
 
 def test_flaky_upstream_is_retried(stack_factory):
-    st = stack_factory("flaky", latency="500ms", failure_rate=0, error_rate=0.5)
+    # 30 % of provider calls answer 503. At 50 %, six failures in a row on one step (1 in 64 per
+    # step, with ~20 steps here) pushed a task past the wait below by backoff alone (1+2+…+32 s).
+    st = stack_factory("flaky", latency="500ms", failure_rate=0, error_rate=0.3)
     music = [st.submit_music(prompt=f"through the storm {i}") for i in range(2)]
     image = st.submit_image_async(n=2, size="256x256")["id"]
     for tid in music + [image]:
@@ -49,3 +51,4 @@ def test_flaky_upstream_is_retried(stack_factory):
             assert len(body) == a["bytes"] and sha256(body) == a["sha256"], a
             if t["kind"] == "image":
                 assert png_size(body) == (256, 256)
+    assert "step failed; retrying" in st.server.log_text, "no provider error was retried"
