@@ -1,6 +1,7 @@
 import Foundation
 
-/// Everything `mediajobs serve` can be told (DESIGN.md §10); the CLI fills it from flags and `MEDIAJOBS_*`.
+/// Everything `mediajobs serve` can be told; the CLI fills it from flags and `MEDIAJOBS_*`
+/// variables (README, "Configuration"), and ``validate()`` checks it.
 public struct ServiceConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
@@ -37,6 +38,8 @@ public struct ServiceConfiguration: Sendable {
     public var webhookPreviousSecrets: [Redacted] = []
     /// Settings of the in-process simulator in demo mode.
     public var simulator = SimulatorSettings()
+    /// The admin key and the automatic retention policy.
+    public var operators = OperatorSettings()
     /// Answer status reads, plain `/files` requests and plain music submits on the event loop
     /// instead of through the router (``EventLoopRoutes``: the same answers, less CPU and latency;
     /// BENCHMARKS.md, figures 1, 2 and 4). Off, every request goes through the router: tests cover
