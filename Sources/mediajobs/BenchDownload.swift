@@ -25,7 +25,7 @@ struct BenchDownload: AsyncParsableCommand {
         try storage.prepare()
 
         // The same client `serve` uses.
-        let httpClient = MediaJobsService.makeHTTPClient(configuration: ServiceConfiguration())
+        let httpClient = HTTPClients.make(configuration: ServiceConfiguration(), retryConnectionEstablishment: true)
 
         let downloader = ArtifactDownloader(
             httpClient: httpClient, storage: storage,

@@ -70,12 +70,11 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try bootstrapLogging(level: logLevel, format: logFormat)
-        let operators = try makeOperatorSettings()
         // The one process-wide metrics factory: anything that speaks swift-metrics lands on the same /metrics page.
         let metrics = ServiceMetrics(registry: PrometheusCollectorRegistry())
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
         let configuration = try makeConfiguration()
-        let app = try await MediaJobsService.makeApplication(configuration: configuration, operators: operators, metrics: metrics, logger: logger)
+        let app = try await buildApplication(configuration: configuration, metrics: metrics, logger: logger)
         try await app.runService()
     }
 
@@ -137,6 +136,7 @@ struct Serve: AsyncParsableCommand {
         ) { DurationList.parse($0).flatMap { $0.isEmpty ? nil : $0 } }
         configuration.webhooks.timeout = try Setting.duration(webhookTimeout, "MEDIAJOBS_WEBHOOK_TIMEOUT", option: "--webhook-timeout", default: configuration.webhooks.timeout)
         configuration.webhooks.concurrency = try Setting.parse(webhookConcurrency, "MEDIAJOBS_WEBHOOK_CONCURRENCY", option: "--webhook-concurrency", default: configuration.webhooks.concurrency) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
+        configuration.operators = try makeOperatorSettings()
         return configuration
     }
 

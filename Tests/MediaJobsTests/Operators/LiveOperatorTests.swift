@@ -22,12 +22,13 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mediajobs-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         var configuration = LiveService.configuration(dataDirectory: directory)
+        configuration.operators = operators
         configure(&configuration)
         var logger = Logger(label: "mediajobs-test")
         logger.logLevel = .warning
         // A registry per test: nothing here touches the process-global MetricsSystem.
         let metrics = ServiceMetrics(registry: PrometheusCollectorRegistry())
-        let app = try await MediaJobsService.makeApplication(configuration: configuration, operators: operators, metrics: metrics, logger: logger)
+        let app = try await buildApplication(configuration: configuration, metrics: metrics, logger: logger)
         try await app.test(.live) { client in try await body(client, metrics) }
     }
 

@@ -103,14 +103,14 @@ import Testing
     @Test func openServerRefusesNonLoopbackAddresses() async throws {
         var configuration = LiveService.configuration(dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("open-\(UUID().uuidString)"))
         configuration.host = "0.0.0.0"
-        #expect(throws: StartupError.self) { try MediaJobsService.checkExposure(configuration, logger: Logger(label: "test")) }
+        #expect(throws: StartupError.self) { try configuration.validate() }
         configuration.insecureOpen = true
-        try MediaJobsService.checkExposure(configuration, logger: Logger(label: "test"))
+        try configuration.validate()
         configuration.insecureOpen = false
         configuration.apiKeys = [Redacted("k")]
-        try MediaJobsService.checkExposure(configuration, logger: Logger(label: "test"))
+        try configuration.validate()
         configuration.apiKeys = []
         configuration.host = "::1"
-        try MediaJobsService.checkExposure(configuration, logger: Logger(label: "test"))
+        try configuration.validate()
     }
 }

@@ -64,7 +64,7 @@ import Testing
         let storage = ArtifactStorage(dataDirectory: directory, publicBaseURL: "http://test")
         try storage.prepare()
         let app = Application(router: hostileServer(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        let client = MediaJobsService.makeHTTPClient(configuration: ServiceConfiguration())
+        let client = HTTPClients.make(configuration: ServiceConfiguration(), retryConnectionEstablishment: true)
         try await app.test(.live) { testClient in
             let downloader = ArtifactDownloader(
                 httpClient: client, storage: storage, urlGuard: OutboundURLGuard(trustedHosts: ["127.0.0.1"]),

@@ -38,7 +38,7 @@ enum LiveService {
         configure(&configuration)
         var logger = Logger(label: "mediajobs-test")
         logger.logLevel = .warning
-        let app = try await MediaJobsService.makeApplication(configuration: configuration, logger: logger)
+        let app = try await buildApplication(configuration: configuration, logger: logger)
         let frozen = configuration
         try await app.test(.live) { client in try await body(client, frozen) }
     }

@@ -1,0 +1,206 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The application `mediajobs serve` runs; tests call it directly.
+///
+/// Read top to bottom, one named step each: configuration, stores, artifact storage, start-up
+/// recovery, upstream, workers, router, event-loop routes. Everything with a `run()` ends up in
+/// the application's one `ServiceGroup`.
+public func buildApplication(
+    configuration: ServiceConfiguration,
+    metrics: ServiceMetrics = ServiceMetrics(),
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    try configuration.validate()
+    Assembly.logExposure(configuration, logger: logger)
+
+    let storage = try Assembly.artifactStorage(configuration)
+    let webhookSignal = WorkSignal()
+    let stores = try Assembly.stores(configuration, storage: storage, webhookSignal: webhookSignal)
+    try await StartupRecovery(stores: stores, storage: storage, logger: logger).run()
+
+    let clients = HTTPClients(configuration: configuration)
+    let upstream = try Assembly.upstream(configuration, client: clients.upstream, metrics: metrics, logger: logger)
+    let workers = try await Assembly.workers(
+        configuration, stores: stores, storage: storage, upstream: upstream, clients: clients, webhookSignal: webhookSignal,
+        metrics: metrics, logger: logger)
+
+    let router = Assembly.router(configuration, tasks: workers.tasks, operators: workers.operators, metrics: metrics)
+    let hotRoutes = Assembly.eventLoopRoutes(configuration, stores: stores, tasks: workers.tasks, storage: storage, metrics: metrics, logger: logger)
+
+    let services: [any Service] = [SharedResources(httpClients: clients.all, singleNode: stores.singleNodeLock)] + upstream.services + workers.services
+    return Application(
+        router: router,
+        // `/files` bodies go out with sendfile(2), and hot reads are answered on the event loop:
+        // the handler has to sit inside the HTTP/1 pipeline.
+        server: .http1(configuration: .init(additionalChannelHandlers: [SendfileHandler.Installer(logger: logger, routes: hotRoutes)])),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: Assembly.serverName),
+        services: services,
+        onServerRunning: { channel in
+            logger.info("MediaJobs listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "public.url": "\(storage.publicBaseURL)"])
+            await onServerRunning(channel)
+        },
+        logger: logger)
+}
+
+/// The steps of ``buildApplication(configuration:metrics:logger:onServerRunning:)``.
+enum Assembly {
+    /// The `Server` header of every answer, routed or not.
+    static let serverName = "MediaJobs"
+
+    /// Says at start-up who can reach the API (``ServiceConfiguration/validate()`` already refused what is not allowed).
+    static func logExposure(_ configuration: ServiceConfiguration, logger: Logger) {
+        if !configuration.apiKeys.isEmpty {
+            logger.info("API keys required on client routes", metadata: ["keys": "\(configuration.apiKeys.count)"])
+        } else if configuration.listensOnLoopbackOnly {
+            logger.notice("no API keys configured: the API is open to anyone who can reach \(configuration.host) (loopback only)")
+        } else {
+            logger.warning("no API keys configured and --insecure-open given: the API is open to anyone who can reach \(configuration.host)")
+        }
+    }
+
+    /// Where artifacts are kept: the local data directory.
+    static func artifactStorage(_ configuration: ServiceConfiguration) throws -> ArtifactStorage {
+        let storage = ArtifactStorage(dataDirectory: configuration.dataDirectory, publicBaseURL: configuration.effectivePublicURL)
+        try storage.prepare()
+        return storage
+    }
+
+    /// The stores: one SQLite database in the data directory, held by this process alone.
+    static func stores(_ configuration: ServiceConfiguration, storage: ArtifactStorage, webhookSignal: WorkSignal) throws -> Stores {
+        let lock = try DataDirectoryLock(directory: storage.dataDirectory)
+        var store = try SQLiteTaskStore.open(path: storage.databasePath)
+        store.terminalHook = WebhookOutbox(endpoints: configuration.webhooks.endpoints, storage: storage, signal: webhookSignal).terminalHook
+        return Stores(tasks: store, webhooks: WebhookStore(writer: store.writer), sqlite: store, singleNodeLock: lock)
+    }
+
+    /// The provider: the configured one, or the built-in simulator in-process (demo mode).
+    static func upstream(_ configuration: ServiceConfiguration, client: HTTPClient, metrics: ServiceMetrics, logger: Logger) throws -> Upstream {
+        let base = LateValue<String>()
+        var services: [any Service] = []
+        let trustedHost: String
+        if let (url, host) = try configuration.upstreamBaseURL() {
+            base.set(url)
+            trustedHost = host
+            logger.info("upstream configured", metadata: ["upstream.url": "\(url)"])
+        } else {
+            trustedHost = "127.0.0.1"
+            services.append(DemoSimulator.service(configuration.simulator, address: base, logger: logger))
+        }
+        let client = ApiTopMixClient(
+            configuration: .init(
+                baseURL: base, apiKey: configuration.upstreamKey?.value, callTimeout: configuration.upstreamTimeout,
+                maxConcurrentCalls: configuration.upstreamConcurrency),
+            httpClient: client, logger: logger)
+        return Upstream(client: MeteredUpstreamClient(client, metrics: metrics), trustedHost: trustedHost, services: services)
+    }
+
+    /// The task pipeline's stage workers, the webhook dispatcher and automatic retention, and the
+    /// façades the routes use.
+    static func workers(
+        _ configuration: ServiceConfiguration, stores: Stores, storage: ArtifactStorage, upstream: Upstream, clients: HTTPClients,
+        webhookSignal: WorkSignal, metrics: ServiceMetrics, logger: Logger
+    ) async throws -> Workers {
+        let addressPolicy = AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks, allowedCIDRs: configuration.allowedCIDRs)
+        // Webhook targets get no trusted hosts: the provider's host being trusted for downloads
+        // must not let a client aim callbacks at it.
+        let webhookGuard = OutboundURLGuard(policy: addressPolicy)
+        for endpoint in configuration.webhooks.endpoints {
+            do {
+                try await webhookGuard.check(endpoint.url)
+            } catch {
+                throw StartupError.configuration("--webhook-url \(endpoint.url): \(error.description)")
+            }
+        }
+        let leaseOwner = "mediajobs-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        let signer = try WebhookSigning.signer(configuration: configuration, storage: storage, logger: logger)
+        var services: [any Service] = [
+            WebhookDispatcher(
+                store: stores.webhooks, httpClient: clients.webhooks, signer: signer, urlGuard: webhookGuard,
+                settings: configuration.webhooks, signal: webhookSignal, leaseOwner: leaseOwner, metrics: metrics, logger: logger)
+        ]
+
+        let downloader = ArtifactDownloader(
+            httpClient: clients.upstream, storage: storage,
+            urlGuard: OutboundURLGuard(policy: addressPolicy, trustedHosts: [upstream.trustedHost]),
+            limits: .init(maxBytes: configuration.maxArtifactSize.bytes, timeout: configuration.downloadTimeout), metrics: metrics)
+        let signals = StageSignals()
+        let events = TaskEvents()
+        let settings = configuration.pipeline
+        let pipeline = TaskPipeline(
+            store: stores.tasks, upstream: upstream.client, downloader: downloader, settings: settings, events: events, signals: signals,
+            leaseOwner: leaseOwner, logger: logger)
+        services.append(StageWorker(status: .queued, pipeline: pipeline, concurrency: settings.submitConcurrency, logger: logger))
+        services.append(StageWorker(status: .processing, pipeline: pipeline, concurrency: settings.pollConcurrency, logger: logger))
+        services.append(StageWorker(status: .downloading, pipeline: pipeline, concurrency: settings.downloadConcurrency, logger: logger))
+
+        let pruner = Pruner(store: stores.sqlite, storage: storage, logger: logger)
+        if let retention = retentionService(configuration.operators, pruner: pruner, metrics: metrics, logger: logger) {
+            services.append(retention)
+        }
+        let tasks = TaskService(
+            store: stores.tasks, storage: storage, signals: signals, events: events, limits: configuration.submission, urlGuard: webhookGuard,
+            taskTimeout: settings.taskTimeout)
+        let operators = OperatorService(store: stores.sqlite, storage: storage, pruner: pruner, signals: signals, webhooks: stores.webhooks, logger: logger)
+        return Workers(services: services, tasks: tasks, operators: operators)
+    }
+
+    /// The automatic retention service, when a policy is set.
+    static func retentionService(_ settings: OperatorSettings, pruner: Pruner, metrics: ServiceMetrics, logger: Logger) -> (any Service)? {
+        guard let policy = settings.retention, !policy.isEmpty else { return nil }
+        var retentionLogger = logger
+        retentionLogger[metadataKey: "component"] = "retention"
+        return RetentionService(
+            pruner: pruner, policy: policy, interval: settings.retentionInterval, metrics: metrics, clock: ContinuousClock(), logger: retentionLogger)
+    }
+
+    /// How request bodies are read, on every route.
+    static func requestBody(_ configuration: ServiceConfiguration) -> JSONRequestBody {
+        JSONRequestBody(maxBytes: Int(clamping: configuration.maxBodySize.bytes))
+    }
+
+    /// The routes answered on the event loop (``EventLoopRoutes``), unless every request is to go through the router.
+    static func eventLoopRoutes(
+        _ configuration: ServiceConfiguration, stores: Stores, tasks: TaskService, storage: ArtifactStorage, metrics: ServiceMetrics, logger: Logger
+    ) -> EventLoopRoutes? {
+        guard configuration.answerHotRoutesOnEventLoop else { return nil }
+        let store = stores.sqlite
+        return EventLoopRoutes(
+            keys: APIKeyRing(keys: configuration.apiKeys.map(\.value)), metrics: metrics, serverName: serverName,
+            status: StatusFastPath(lookup: { try store.readStatus(id: $0) }, representations: tasks.representations),
+            files: FilesFastPath(lookup: { try store.readArtifact(taskID: $0, fileName: $1) }, storage: storage),
+            submit: SubmitFastPath(
+                service: tasks, body: requestBody(configuration),
+                accept: { store.accept($0, idempotency: nil, maxActivePerOwner: $1, now: Date(), completion: $2) }, logger: logger))
+    }
+}
+
+/// What the stores step opened.
+struct Stores: Sendable {
+    var tasks: any TaskStore
+    var webhooks: WebhookStore
+    var sqlite: SQLiteTaskStore
+    /// Held for the life of the process: recovery at start assumes no other server uses the database.
+    var singleNodeLock: DataDirectoryLock
+}
+
+/// What the upstream step built.
+struct Upstream: Sendable {
+    var client: any UpstreamClient
+    /// Artifact URLs on this host are fetched even when it is a private address: it is the provider's.
+    var trustedHost: String
+    /// The in-process simulator in demo mode.
+    var services: [any Service]
+}
+
+/// What the workers step built.
+struct Workers: Sendable {
+    var services: [any Service]
+    var tasks: TaskService
+    var operators: OperatorService
+}

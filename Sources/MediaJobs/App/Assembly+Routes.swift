@@ -1,0 +1,28 @@
+import Hummingbird
+
+extension Assembly {
+    /// Every public route, behind the error envelope: client routes behind the API key, `GET /metrics`
+    /// and the health checks open, `/admin/v1/*` behind the admin key.
+    static func router(
+        _ configuration: ServiceConfiguration, tasks: TaskService, operators: OperatorService, metrics: ServiceMetrics
+    ) -> Router<MediaJobsRequestContext> {
+        let router = Router(context: MediaJobsRequestContext.self)
+        router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
+        router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: APIKeyAuthMiddleware(keys: APIKeyRing(keys: configuration.apiKeys.map(\.value))))
+        let body = requestBody(configuration)
+        HealthController(store: tasks.store, storage: tasks.storage, minimumFreeBytes: configuration.minimumFreeSpace.bytes).addRoutes(to: router)
+        MusicController(service: tasks, body: body).addRoutes(to: router.group("suno"))
+        ImagesController(service: tasks, body: body, syncWait: configuration.imageWait).addRoutes(to: router.group("v1/images"))
+        TasksController(service: tasks).addRoutes(to: router.group("v1"))
+        FilesController(service: tasks).addRoutes(to: router)
+
+        MetricsController(store: operators.store, metrics: metrics).addRoutes(to: router)
+        let admin = router.group("admin/v1").add(middleware: AdminAuthMiddleware(adminKey: configuration.operators.adminKey))
+        AdminController(operators: operators, metrics: metrics, body: body).addRoutes(to: admin)
+        if let webhooks = operators.webhooks {
+            WebhooksAdminController(webhooks: webhooks).addRoutes(to: admin)
+        }
+        return router
+    }
+}

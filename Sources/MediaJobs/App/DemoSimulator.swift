@@ -1,0 +1,25 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The built-in simulator on an ephemeral loopback port, for running with no provider and no key.
+enum DemoSimulator {
+    /// The simulator's server; `address` gets its base URL once it listens.
+    static func service(_ settings: SimulatorSettings, address: LateValue<String>, logger: Logger) -> some Service {
+        var simulatorLogger = logger
+        simulatorLogger[metadataKey: "component"] = "simulator"
+        simulatorLogger.logLevel = max(logger.logLevel, .notice)
+        logger.notice(
+            "no --upstream-url given: demo mode, using the built-in upstream simulator (no key, no network)",
+            metadata: ["simulator.latency": "\(settings.latency.humanReadable)", "simulator.failure_rate": "\(settings.failureRate)"])
+        return Application(
+            router: UpstreamSimulator(settings: settings).router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "MediaJobs-Simulator"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                address.set("http://127.0.0.1:\(port)")
+                logger.notice("built-in upstream simulator listening", metadata: ["simulator.url": "http://127.0.0.1:\(port)"])
+            },
+            logger: simulatorLogger)
+    }
+}

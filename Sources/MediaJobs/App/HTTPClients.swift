@@ -1,0 +1,29 @@
+import AsyncHTTPClient
+
+/// The outbound HTTP clients: one for the provider and downloads, one for webhooks.
+///
+/// Neither follows redirects: the downloader follows them itself, re-checking every hop, and
+/// webhooks must not follow them.
+public struct HTTPClients: Sendable {
+    let upstream: HTTPClient
+    /// Webhooks have their own retry schedule: a refused connection must fail the attempt at once
+    /// instead of being retried inside the client until its connect timeout.
+    let webhooks: HTTPClient
+
+    init(configuration: ServiceConfiguration) {
+        upstream = Self.make(configuration: configuration, retryConnectionEstablishment: true)
+        webhooks = Self.make(configuration: configuration, retryConnectionEstablishment: false)
+    }
+
+    var all: [HTTPClient] { [upstream, webhooks] }
+
+    /// A client as `serve` configures it (also for `mediajobs bench-download`); whoever makes one shuts it down.
+    public static func make(configuration: ServiceConfiguration, retryConnectionEstablishment: Bool) -> HTTPClient {
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool.retryConnectionEstablishment = retryConnectionEstablishment
+        clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(30))
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, configuration.upstreamConcurrency)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+    }
+}
