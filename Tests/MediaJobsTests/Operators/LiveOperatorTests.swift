@@ -13,23 +13,18 @@ import Testing
     static let adminKey = "admin-test-key"
     static let admin: HTTPFields = [.authorization: "Bearer \(adminKey)"]
 
-    /// Like ``LiveService/run(configure:_:)``, with operator settings and the service's own metrics registry.
+    /// ``LiveService/run(metrics:configure:_:)`` with operator settings, handing the test the service's metrics.
     static func run(
         operators: OperatorSettings = OperatorSettings(adminKey: adminKey),
         configure: (inout ServiceConfiguration) -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol, ServiceMetrics) async throws -> Void
     ) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mediajobs-test-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var configuration = LiveService.configuration(dataDirectory: directory)
-        configuration.operators = operators
-        configure(&configuration)
-        var logger = Logger(label: "mediajobs-test")
-        logger.logLevel = .warning
         // A registry per test: nothing here touches the process-global MetricsSystem.
         let metrics = ServiceMetrics(registry: PrometheusCollectorRegistry())
-        let app = try await buildApplication(configuration: configuration, metrics: metrics, logger: logger)
-        try await app.test(.live) { client in try await body(client, metrics) }
+        try await LiveService.run(metrics: metrics, configure: { configuration in
+            configuration.operators = operators
+            configure(&configuration)
+        }) { client, _ in try await body(client, metrics) }
     }
 
     static func completedMusicTask(_ client: any TestClientProtocol) async throws -> String {

@@ -28,7 +28,10 @@ enum LiveService {
         return configuration
     }
 
+    /// The one harness of the live Swift tests: a fresh data directory, the configuration above
+    /// changed by `configure`, the service built as `serve` builds it, and `body` as its client.
     static func run(
+        metrics: ServiceMetrics = ServiceMetrics(),
         configure: (inout ServiceConfiguration) -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol, ServiceConfiguration) async throws -> Void
     ) async throws {
@@ -38,7 +41,7 @@ enum LiveService {
         configure(&configuration)
         var logger = Logger(label: "mediajobs-test")
         logger.logLevel = .warning
-        let app = try await buildApplication(configuration: configuration, logger: logger)
+        let app = try await buildApplication(configuration: configuration, metrics: metrics, logger: logger)
         let frozen = configuration
         try await app.test(.live) { client in try await body(client, frozen) }
     }
