@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""MediaJobs benchmark suite (issue 6, DESIGN.md §11). Run it through `bench/run`.
+"""MediaJobs benchmark suite (the targets in BENCHMARKS.md). Run it through `bench/run`.
 
 Every figure is a ratio to a reference measured in the same run on the same machine: the
 machines are shared and noisy, so absolute numbers only give context. Everything listens on

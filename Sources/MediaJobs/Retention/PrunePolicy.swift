@@ -1,6 +1,6 @@
 import Foundation
 
-/// What a prune should achieve (DESIGN.md §9): the same options for `mediajobs prune`,
+/// What a prune should achieve (README, "Operating MediaJobs"): the same options for `mediajobs prune`,
 /// `POST /admin/v1/prune` and the automatic policy of `serve`.
 public struct PrunePolicy: Sendable, Equatable {
     /// Artifacts stored longer ago than this are removed.

@@ -3,7 +3,7 @@ import Foundation
 /// Generates task ids: `<prefix>_` + 10 characters of millisecond time + 20 random characters.
 ///
 /// Crockford base32 keeps ids URL-safe and lexically time-sortable, so the id doubles as the
-/// paging cursor; the 100 random bits make ids unguessable (DESIGN.md §4 asks for ≥ 96).
+/// paging cursor; the 100 random bits make ids unguessable (at least 96 are wanted).
 public enum TaskID {
     private static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
 

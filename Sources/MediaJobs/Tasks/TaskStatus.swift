@@ -1,4 +1,4 @@
-/// The lifecycle of a task (DESIGN.md §4).
+/// The lifecycle of a task (docs/architecture.md, "The flow of one task").
 ///
 /// ```
 /// queued ──► processing ──► downloading ──► completed

@@ -1,7 +1,7 @@
 /// Exponential backoff with full jitter: `base · 2^(attempt-1)`, capped, then drawn uniformly from its upper half.
 ///
 /// Jitter spreads retries of many tasks that failed together, so they do not hit the provider
-/// again in one burst (DESIGN.md §6: from 1 s, doubling, capped at 60 s).
+/// again in one burst (from 1 s, doubling, capped at 60 s).
 public struct RetryBackoff: Sendable, Equatable {
     public var base: Duration
     public var cap: Duration
