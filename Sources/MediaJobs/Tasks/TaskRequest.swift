@@ -20,7 +20,7 @@ public enum TaskRequest: Sendable, Equatable {
     }
 }
 
-/// A Suno-style music request (README, "API"; the provider's "Submit Music Generation")..
+/// A Suno-style music request (README, "API"; the provider's "Submit Music Generation").
 public struct MusicRequest: Sendable, Equatable, Codable {
     public var prompt: String
     public var style: String?
