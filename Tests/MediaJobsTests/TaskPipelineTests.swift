@@ -34,7 +34,7 @@ final class ScriptedUpstream: UpstreamClient {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
 
     init() throws {
-        store = try SQLiteTaskStore.inMemory()
+        store = try SQLiteStore.inMemory(outbox: .testing).tasks
     }
 
     func pipeline(_ upstream: ScriptedUpstream, maxAttempts: Int = 3) -> TaskPipeline {

@@ -11,9 +11,7 @@ extension MediaJobsService {
         MetricsController(store: operators.store, metrics: metrics).addRoutes(to: router)
         let admin = router.group("admin/v1").add(middleware: AdminAuthMiddleware(adminKey: settings.adminKey))
         AdminController(operators: operators, metrics: metrics, body: body).addRoutes(to: admin)
-        if let webhooks = operators.webhooks {
-            WebhooksAdminController(webhooks: webhooks).addRoutes(to: admin)
-        }
+        WebhooksAdminController(webhooks: operators.webhooks).addRoutes(to: admin)
     }
 
     /// The automatic retention service, when a policy is set.

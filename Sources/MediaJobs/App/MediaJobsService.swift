@@ -18,11 +18,14 @@ public enum MediaJobsService {
         try checkExposure(configuration, logger: logger)
         let storage = ArtifactStorage(dataDirectory: configuration.dataDirectory, publicBaseURL: configuration.effectivePublicURL)
         try storage.prepare()
-        let lock = try DataDirectoryLock(directory: storage.dataDirectory)
-        var store = try SQLiteTaskStore.open(path: storage.databasePath)
+        let webhookSignal = WorkSignal()
+        // The store writes a task's webhook event in the transaction that ends it, then wakes the dispatcher.
+        let outbox = WebhookOutbox.taskEvents(
+            endpoints: configuration.webhooks.endpoints, representations: TaskRepresentations(storage: storage), wake: { webhookSignal.signal() })
+        let database = try SQLiteStore.openForServing(dataDirectory: storage.dataDirectory, outbox: outbox)
+        let store = database.tasks
         let leftovers = storage.removeLeftoverTemporaryFiles()
-        let unfinished = try await store.recoverAfterRestart(now: Date())
-        try await WebhookStore(writer: store.writer).recoverAfterRestart()
+        let unfinished = try await database.recoverSingleNodeAfterRestart(now: Date())
         logger.info(
             "data directory ready",
             metadata: ["data.dir": "\(storage.dataDirectory.path)", "tasks.unfinished": "\(unfinished)", "temp.removed": "\(leftovers)"])
@@ -37,7 +40,7 @@ public enum MediaJobsService {
         // once instead of being retried inside the client until its connect timeout.
         let webhookClient = makeHTTPClient(configuration: configuration, retryConnectionEstablishment: false)
 
-        var services: [any Service] = [SharedResources(httpClients: [httpClient, webhookClient], lock: lock)]
+        var services: [any Service] = [SharedResources(httpClients: [httpClient, webhookClient])]
         let upstreamBase = LateValue<String>()
         var trustedHosts: Set<String> = []
         if let upstreamURL = configuration.upstreamURL {
@@ -58,7 +61,6 @@ public enum MediaJobsService {
         // must not let a client aim callbacks at it.
         let webhookGuard = OutboundURLGuard(policy: addressPolicy)
         let leaseOwner = "mediajobs-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let webhookSignal = WorkSignal()
         let signer = try await webhookSigner(configuration: configuration, storage: storage, logger: logger)
         for endpoint in configuration.webhooks.endpoints {
             do {
@@ -67,10 +69,9 @@ public enum MediaJobsService {
                 throw StartupError.configuration("--webhook-url \(endpoint.url): \(error.description)")
             }
         }
-        store.terminalHook = WebhookOutbox(endpoints: configuration.webhooks.endpoints, storage: storage, signal: webhookSignal).terminalHook
         services.append(
             WebhookDispatcher(
-                store: WebhookStore(writer: store.writer), httpClient: webhookClient, signer: signer, urlGuard: webhookGuard,
+                store: database.webhooks, httpClient: webhookClient, signer: signer, urlGuard: webhookGuard,
                 settings: configuration.webhooks, signal: webhookSignal, leaseOwner: leaseOwner, metrics: metrics, logger: logger))
         let upstream = ApiTopMixClient(
             configuration: .init(
@@ -97,19 +98,17 @@ public enum MediaJobsService {
             store: store, storage: storage, signals: signals, events: events, limits: configuration.submission, urlGuard: webhookGuard,
             taskTimeout: settings.taskTimeout)
         let operators = OperatorService(
-            store: store, storage: storage, pruner: pruner, signals: signals, webhooks: WebhookStore(writer: store.writer), logger: logger)
+            store: store, storage: storage, pruner: pruner, signals: signals, webhooks: database.webhooks, logger: logger)
         let router = makeRouter(service: service, configuration: configuration, operators: operators, operatorSettings: operatorSettings, metrics: metrics)
         let serverName = "MediaJobs"
-        let fastStore = store
+        let fastStore: any EventLoopStoreAccess = store
         let eventLoopRoutes =
             configuration.answerHotRoutesOnEventLoop
             ? EventLoopRoutes(
                 keys: APIKeyRing(keys: configuration.apiKeys.map(\.value)), metrics: metrics, serverName: serverName,
-                status: StatusFastPath(lookup: { try fastStore.readStatus(id: $0) }, representations: service.representations),
-                files: FilesFastPath(lookup: { try fastStore.readArtifact(taskID: $0, fileName: $1) }, storage: storage),
-                submit: SubmitFastPath(
-                    service: service, body: requestBody(configuration),
-                    accept: { fastStore.accept($0, idempotency: nil, maxActivePerOwner: $1, now: Date(), completion: $2) }, logger: logger))
+                status: StatusFastPath(store: fastStore, representations: service.representations),
+                files: FilesFastPath(store: fastStore, storage: storage),
+                submit: SubmitFastPath(service: service, body: requestBody(configuration), store: fastStore, logger: logger))
             : nil
         return Application(
             router: router,
@@ -221,16 +220,14 @@ public enum MediaJobsService {
     }
 }
 
-/// Owns what outlives the workers: the HTTP clients (shut down last) and the data directory lock.
+/// Owns what outlives the workers: the HTTP clients, shut down last.
 struct SharedResources: Service, CustomStringConvertible {
     let httpClients: [HTTPClient]
-    let lock: DataDirectoryLock
 
     var description: String { "SharedResources" }
 
     func run() async throws {
         try? await gracefulShutdown()
         for client in httpClients { try await client.shutdown() }
-        withExtendedLifetime(lock) {}
     }
 }
