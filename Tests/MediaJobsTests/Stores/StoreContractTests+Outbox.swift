@@ -25,7 +25,8 @@ extension StoreContractTests {
             // The payload was rendered from the ended task and its artifacts, inside the transaction.
             let jobs = try await store.webhooks.claim(owner: "d", lease: .seconds(30), limit: 10, now: store.now)
             #expect(jobs.count == 2)
-            let body = try #require(try JSONSerialization.jsonObject(with: Data(try #require(jobs.first).payload)) as? [String: Any])
+            let job = try #require(jobs.first)
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(job.payload)) as? [String: Any])
             #expect(body["task"] as? String == task.id)
             #expect(body["status"] as? String == "completed")
             #expect(body["artifacts"] as? Int == 2)

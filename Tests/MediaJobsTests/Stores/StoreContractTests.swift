@@ -135,12 +135,12 @@ import Testing
         let outputs = [UpstreamOutput(url: "http://upstream.test/a.wav", title: "A", duration: 1.5, style: "lo-fi", imageURL: "http://upstream.test/a.png")]
         let moved = try await store.tasks.advance(
             taskID: task.id, from: .queued, owner: "w",
-            change: TaskChange(path: [.processing], upstreamID: "up-1", upstreamOutputs: outputs, progress: 5, nextAttemptAt: store.now.addingTimeInterval(2), attempts: 1, pollCount: 2),
+            change: TaskChange(path: [.processing], upstreamID: "up-1", upstreamOutputs: outputs, progress: 5, nextAttemptAt: store.now.addingTimeInterval(-2), attempts: 1, pollCount: 2),
             now: store.now.addingTimeInterval(1))
         #expect(moved.status == .processing)
         #expect(moved.upstreamID == "up-1" && moved.upstreamOutputs == outputs && moved.progress == 5)
         #expect(moved.attempts == 1 && moved.pollCount == 2)
-        #expect(moved.nextAttemptAt == store.now.addingTimeInterval(2))
+        #expect(moved.nextAttemptAt == store.now.addingTimeInterval(-2))
         #expect(moved.updatedAt == store.now.addingTimeInterval(1))
         #expect(moved.leaseOwner == nil && moved.leaseExpiresAt == nil && moved.finishedAt == nil)
         #expect(try await store.tasks.task(id: task.id) == moved)
