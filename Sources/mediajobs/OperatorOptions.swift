@@ -31,9 +31,8 @@ struct OperatorOptions: ParsableArguments {
 
 extension OperatorOptions {
     /// The webhook deliveries of the data directory.
-    func openWebhooks() async throws -> WebhookStore {
-        guard let webhooks = try await open().webhooks else { throw CommandFailure("this data directory has no webhook outbox") }
-        return webhooks
+    func openWebhooks() async throws -> any WebhookDeliveryStore {
+        try await open().webhooks
     }
 }
 

@@ -12,8 +12,8 @@ import NIOHTTP1
 /// in between: for a status read that was two fifths of the server's CPU per request, for a 1 MB
 /// file a third, for a submit half (BENCHMARKS.md, figures 1, 2 and 4). nginx answers on its event
 /// loop, and so do these routes: a synchronous point read of the store (microseconds, see
-/// ``SQLiteDirectReader``), or for a submit the body's checks and a place in the next group commit
-/// (``AcceptBatcher``) whose completion writes the answer; the same checks and the same bytes as
+/// ``EventLoopStoreAccess``), or for a submit the body's checks and a place in the store's next
+/// group commit whose completion writes the answer; the same checks and the same bytes as
 /// the routed handlers, whose code they share.
 ///
 /// Reads are answered here when they succeed; a submit once its body passed every check (a store
@@ -146,12 +146,12 @@ struct StatusFastPath: Sendable {
     /// The template the router reports for this route, so both paths count under one label.
     static let route = "/suno/fetch/{id}"
 
-    /// A task's status and artifacts, read synchronously (see ``SQLiteTaskStore/readStatus(id:)``).
-    var lookup: @Sendable (_ id: String) throws -> (TaskStatusRecord, [TaskArtifact])?
+    /// Reads a task's status and artifacts synchronously (``EventLoopStoreAccess/readStatus(id:)``).
+    var store: any EventLoopStoreAccess
     var representations: TaskRepresentations
 
     func answer(id: String, requester: String?) -> EventLoopRoutes.RouteAnswer? {
-        guard let found = try? lookup(id), let (record, artifacts) = try? TaskService.admitStatus(found, id: id, kind: .music, owner: requester)
+        guard let found = try? store.readStatus(id: id), let (record, artifacts) = try? TaskService.admitStatus(found, id: id, kind: .music, owner: requester)
         else { return nil }
         return .json(.ok, JSONWriter.buffer(MusicController<MediaJobsRequestContext>.statusAnswer(record, artifacts: artifacts, representations)))
     }
@@ -164,14 +164,14 @@ struct FilesFastPath: Sendable {
     /// The template the router reports for this route, so both paths count under one label.
     static let route = "/files/{task}/{file}"
 
-    /// The artifact row and its task's owner, read synchronously (see ``SQLiteTaskStore/readArtifact(taskID:fileName:)``).
-    var lookup: @Sendable (_ taskID: String, _ fileName: String) throws -> (artifact: TaskArtifact, owner: String?)?
+    /// Reads the artifact row and its task's owner synchronously (``EventLoopStoreAccess/readArtifact(taskID:fileName:)``).
+    var store: any EventLoopStoreAccess
     var storage: ArtifactStorage
 
     /// The head of the answer, with the sendfile marker for a `GET` with bytes to send.
     func answer(_ head: HTTPRequestHead, taskID: String, fileName: String, requester: String?) -> EventLoopRoutes.RouteAnswer? {
         // Every refusal (404, 410, 416) and every error (logged by the router's attempt) is left to the router.
-        guard let found = try? lookup(taskID, fileName),
+        guard let found = try? store.readArtifact(taskID: taskID, fileName: fileName),
             let artifact = try? ArtifactGate.admit(found, requester: requester, path: head.uri),
             let answer = try? ArtifactResponse(for: artifact, request: FileRequestHeaders(head.headers))
         else { return nil }
@@ -196,8 +196,8 @@ struct SubmitFastPath: Sendable {
 
     var service: TaskService
     var body: JSONRequestBody
-    /// ``SQLiteTaskStore/accept(_:idempotency:maxActivePerOwner:now:completion:)``.
-    var accept: @Sendable (_ task: MediaTask, _ maxActivePerOwner: Int?, _ completion: @escaping @Sendable (Result<AcceptOutcome, any Error>) -> Void) -> Void
+    /// Stores submits in the next group commit (``EventLoopStoreAccess/accept(_:idempotency:maxActivePerOwner:now:completion:)``).
+    var store: any EventLoopStoreAccess
     var logger: Logger
 
     /// The route's path, a query ignored (as the router does).
@@ -219,7 +219,7 @@ struct SubmitFastPath: Sendable {
 
     /// Stores `task` in the next group commit; `completion` gets the answer, a refusal's included.
     func store(_ task: MediaTask, owner: String?, completion: @escaping @Sendable (EventLoopRoutes.RouteAnswer) -> Void) {
-        accept(task, service.activeLimit(for: owner)) { result in
+        self.store.accept(task, idempotency: nil, maxActivePerOwner: service.activeLimit(for: owner), now: Date()) { result in
             switch result {
             case .success(let outcome):
                 service.accepted(outcome)

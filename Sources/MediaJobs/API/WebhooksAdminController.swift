@@ -4,7 +4,7 @@ import Hummingbird
 /// Webhook deliveries for operators under `/admin/v1` (behind the admin key), the same operations
 /// as `mediajobs webhooks list|redeliver`.
 struct WebhooksAdminController<Context: RequestContext> {
-    let webhooks: WebhookStore
+    let webhooks: any WebhookDeliveryStore
 
     static var maxLimit: Int { 1_000 }
 

@@ -33,7 +33,7 @@ public func buildApplication(
     let router = Assembly.router(configuration, tasks: workers.tasks, operators: workers.operators, metrics: metrics)
     let hotRoutes = Assembly.eventLoopRoutes(configuration, stores: stores, tasks: workers.tasks, storage: storage, metrics: metrics, logger: logger)
 
-    let services: [any Service] = [SharedResources(httpClients: clients.all, singleNode: stores.singleNodeLock)] + upstream.services + workers.services
+    let services: [any Service] = [SharedResources(httpClients: clients.all)] + upstream.services + workers.services
     return Application(
         router: router,
         // `/files` bodies go out with sendfile(2), and hot reads are answered on the event loop:
@@ -71,12 +71,14 @@ enum Assembly {
         return storage
     }
 
-    /// The stores: one SQLite database in the data directory, held by this process alone.
+    /// The stores: one SQLite database in the data directory, held by this process alone (the
+    /// data-directory lock is taken here). The store writes a task's webhook event in the
+    /// transaction that ends it, then wakes the dispatcher.
     static func stores(_ configuration: ServiceConfiguration, storage: ArtifactStorage, webhookSignal: WorkSignal) throws -> Stores {
-        let lock = try DataDirectoryLock(directory: storage.dataDirectory)
-        var store = try SQLiteTaskStore.open(path: storage.databasePath)
-        store.terminalHook = WebhookOutbox(endpoints: configuration.webhooks.endpoints, storage: storage, signal: webhookSignal).terminalHook
-        return Stores(tasks: store, webhooks: WebhookStore(writer: store.writer), sqlite: store, singleNodeLock: lock)
+        let outbox = WebhookOutbox.taskEvents(
+            endpoints: configuration.webhooks.endpoints, representations: TaskRepresentations(storage: storage), wake: { webhookSignal.signal() })
+        let database = try SQLiteStore.openForServing(dataDirectory: storage.dataDirectory, outbox: outbox)
+        return Stores(tasks: database.tasks, webhooks: database.webhooks, eventLoop: database.tasks, singleNode: database)
     }
 
     /// The provider: the configured one, or the built-in simulator in-process (demo mode).
@@ -139,14 +141,14 @@ enum Assembly {
         services.append(StageWorker(status: .processing, pipeline: pipeline, concurrency: settings.pollConcurrency, logger: logger))
         services.append(StageWorker(status: .downloading, pipeline: pipeline, concurrency: settings.downloadConcurrency, logger: logger))
 
-        let pruner = Pruner(store: stores.sqlite, storage: storage, logger: logger)
+        let pruner = Pruner(store: stores.tasks, storage: storage, logger: logger)
         if let retention = retentionService(configuration.operators, pruner: pruner, metrics: metrics, logger: logger) {
             services.append(retention)
         }
         let tasks = TaskService(
             store: stores.tasks, storage: storage, signals: signals, events: events, limits: configuration.submission, urlGuard: webhookGuard,
             taskTimeout: settings.taskTimeout)
-        let operators = OperatorService(store: stores.sqlite, storage: storage, pruner: pruner, signals: signals, webhooks: stores.webhooks, logger: logger)
+        let operators = OperatorService(store: stores.tasks, storage: storage, pruner: pruner, signals: signals, webhooks: stores.webhooks, logger: logger)
         return Workers(services: services, tasks: tasks, operators: operators)
     }
 
@@ -169,24 +171,23 @@ enum Assembly {
         _ configuration: ServiceConfiguration, stores: Stores, tasks: TaskService, storage: ArtifactStorage, metrics: ServiceMetrics, logger: Logger
     ) -> EventLoopRoutes? {
         guard configuration.answerHotRoutesOnEventLoop else { return nil }
-        let store = stores.sqlite
         return EventLoopRoutes(
             keys: APIKeyRing(keys: configuration.apiKeys.map(\.value)), metrics: metrics, serverName: serverName,
-            status: StatusFastPath(lookup: { try store.readStatus(id: $0) }, representations: tasks.representations),
-            files: FilesFastPath(lookup: { try store.readArtifact(taskID: $0, fileName: $1) }, storage: storage),
-            submit: SubmitFastPath(
-                service: tasks, body: requestBody(configuration),
-                accept: { store.accept($0, idempotency: nil, maxActivePerOwner: $1, now: Date(), completion: $2) }, logger: logger))
+            status: StatusFastPath(store: stores.eventLoop, representations: tasks.representations),
+            files: FilesFastPath(store: stores.eventLoop, storage: storage),
+            submit: SubmitFastPath(service: tasks, body: requestBody(configuration), store: stores.eventLoop, logger: logger))
     }
 }
 
 /// What the stores step opened.
 struct Stores: Sendable {
-    var tasks: any TaskStore
-    var webhooks: WebhookStore
-    var sqlite: SQLiteTaskStore
-    /// Held for the life of the process: recovery at start assumes no other server uses the database.
-    var singleNodeLock: DataDirectoryLock
+    /// Tasks and artifacts, operator statistics and retry, retention.
+    var tasks: any OperatorTaskStore
+    var webhooks: any WebhookDeliveryStore
+    /// The store as the event-loop routes reach it.
+    var eventLoop: any EventLoopStoreAccess
+    /// The single-node SQLite database, for the recovery only a single node may do at start.
+    var singleNode: SQLiteStore
 }
 
 /// What the upstream step built.

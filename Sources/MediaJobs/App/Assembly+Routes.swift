@@ -20,9 +20,7 @@ extension Assembly {
         MetricsController(store: operators.store, metrics: metrics).addRoutes(to: router)
         let admin = router.group("admin/v1").add(middleware: AdminAuthMiddleware(adminKey: configuration.operators.adminKey))
         AdminController(operators: operators, metrics: metrics, body: body).addRoutes(to: admin)
-        if let webhooks = operators.webhooks {
-            WebhooksAdminController(webhooks: webhooks).addRoutes(to: admin)
-        }
+        WebhooksAdminController(webhooks: operators.webhooks).addRoutes(to: admin)
         return router
     }
 }

@@ -11,13 +11,12 @@ struct StartupRecovery {
 
     func run() async throws {
         let leftovers = storage.removeLeftoverTemporaryFiles()
-        // Single node: the data directory lock proves no other server holds any lease.
-        let unfinished = try await stores.sqlite.recoverAfterRestart(now: Date())
-        try await stores.webhooks.recoverAfterRestart()
+        // Single node: the data-directory lock proves no other server holds any lease.
+        let unfinished = try await stores.singleNode.recoverSingleNodeAfterRestart(now: Date())
         logger.info(
             "data directory ready",
             metadata: ["data.dir": "\(storage.dataDirectory.path)", "tasks.unfinished": "\(unfinished)", "temp.removed": "\(leftovers)"])
-        let interrupted = try await Pruner(store: stores.sqlite, storage: storage, logger: logger).finishFileRemovals()
+        let interrupted = try await Pruner(store: stores.tasks, storage: storage, logger: logger).finishFileRemovals()
         if interrupted.processed > 0 {
             logger.notice("finished the file removals of an interrupted prune", metadata: ["files.deleted": "\(interrupted.deleted)"])
         }

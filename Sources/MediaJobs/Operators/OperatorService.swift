@@ -16,11 +16,11 @@ public struct OperatorService: Sendable {
     let signals: StageSignals?
     let logger: Logger
 
-    /// The webhook outbox of the same database, when it is SQLite.
-    public let webhooks: WebhookStore?
+    /// The webhook deliveries of the same database.
+    public let webhooks: any WebhookDeliveryStore
 
     public init(
-        store: any OperatorTaskStore, storage: ArtifactStorage, pruner: Pruner, signals: StageSignals? = nil, webhooks: WebhookStore? = nil,
+        store: any OperatorTaskStore, storage: ArtifactStorage, pruner: Pruner, signals: StageSignals? = nil, webhooks: any WebhookDeliveryStore,
         logger: Logger
     ) {
         self.webhooks = webhooks
@@ -31,21 +31,23 @@ public struct OperatorService: Sendable {
         self.logger = logger
     }
 
-    /// Opens an existing data directory for the CLI; a running server may use it at the same time.
+    /// Opens an existing data directory for the CLI; a running server may use it at the same time
+    /// (so the data-directory lock is not taken).
     ///
     /// `publicURL` is the base of the file URLs printed in task objects (the server's `--public-url`).
-    /// Opens an existing data directory. Tasks an operator ends (cancel) get their webhook events
-    /// like any other: to their `callback_url` and to `webhookEndpoints`; a running server's
-    /// dispatcher sends them.
+    /// Tasks an operator ends (cancel) get their webhook events like any other: to their
+    /// `callback_url` and to `webhookEndpoints`; a running server's dispatcher sends them.
     public static func open(dataDirectory: URL, publicURL: String, webhookEndpoints: [WebhookEndpoint] = [], logger: Logger) throws -> OperatorService {
         let storage = ArtifactStorage(dataDirectory: dataDirectory, publicBaseURL: publicURL)
-        guard FileManager.default.fileExists(atPath: storage.databasePath) else {
-            throw OperatorError.noDatabase(storage.databasePath)
+        let path = SQLiteStore.databasePath(in: storage.dataDirectory)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw OperatorError.noDatabase(path)
         }
-        var store = try SQLiteTaskStore.open(path: storage.databasePath)
-        store.terminalHook = WebhookOutbox(endpoints: webhookEndpoints, storage: storage, signal: WorkSignal()).terminalHook
+        // No dispatcher runs here to wake: a running server finds new events at its next idle tick.
+        let outbox = WebhookOutbox.taskEvents(endpoints: webhookEndpoints, representations: TaskRepresentations(storage: storage), wake: {})
+        let database = try SQLiteStore.openBesideServer(dataDirectory: storage.dataDirectory, outbox: outbox)
         return OperatorService(
-            store: store, storage: storage, pruner: Pruner(store: store, storage: storage, logger: logger), webhooks: WebhookStore(writer: store.writer),
+            store: database.tasks, storage: storage, pruner: Pruner(store: database.tasks, storage: storage, logger: logger), webhooks: database.webhooks,
             logger: logger)
     }
 

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// Every state change is a compare-and-set on the task's current status (and, for workers,
 /// their lease), so two workers can never both move one task. SQLite implements it for a
-/// single node; a PostgreSQL store for several instances conforms to the same protocol.
+/// single node (``SQLiteTaskStore``); a store for several instances conforms to the same
+/// protocol and passes the same contract tests (Tests/MediaJobsTests/Stores/).
 public protocol TaskStore: Sendable {
     /// Stores a new task; it becomes claimable at its `nextAttemptAt`.
     func insert(_ task: MediaTask) async throws
@@ -46,7 +47,8 @@ public protocol TaskStore: Sendable {
     /// Applies `change` to a task that `owner` holds in `status`, and releases the lease.
     ///
     /// Throws ``TaskStoreError/leaseLost(_:)`` when the task moved on or the lease went to
-    /// someone else meanwhile: the caller's work is then stale and must be dropped.
+    /// someone else meanwhile: the caller's work is then stale and must be dropped. A terminal
+    /// change writes the task's webhook event in the same transaction (``WebhookOutbox``).
     @discardableResult
     func advance(taskID: String, from status: TaskStatus, owner: String, change: TaskChange, now: Date) async throws -> MediaTask
 
@@ -60,11 +62,10 @@ public protocol TaskStore: Sendable {
     func saveArtifact(_ artifact: TaskArtifact, owner: String) async throws
 
     /// Cancels a queued or processing task.
+    ///
+    /// Writes the task's webhook event in the same transaction, like a terminal ``advance(taskID:from:owner:change:now:)``.
+    /// Throws ``TaskStoreError/notFound(_:)``, or ``TaskStoreError/conflict(id:status:)`` in any other state.
     func cancel(taskID: String, now: Date) async throws -> MediaTask
-
-    /// After a restart of the only instance: releases every lease and makes processing tasks due
-    /// so they are re-polled at once. Returns how many unfinished tasks there are.
-    func recoverAfterRestart(now: Date) async throws -> Int
 
     /// A cheap round trip, for readiness checks.
     func ping() async throws

@@ -55,10 +55,15 @@ public struct WebhookDelivery: Sendable, Equatable, Encodable {
 }
 
 /// What the dispatcher needs to send one delivery.
-struct WebhookJob: Sendable {
-    var delivery: WebhookDelivery
+public struct WebhookJob: Sendable, Equatable {
+    public var delivery: WebhookDelivery
     /// The event body, fixed when the task ended.
-    var payload: [UInt8]
+    public var payload: [UInt8]
+
+    public init(delivery: WebhookDelivery, payload: [UInt8]) {
+        self.delivery = delivery
+        self.payload = payload
+    }
 }
 
 /// Which deliveries an operator wants to see.

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// 2xx is delivered; 410 disables the endpoint; anything else (redirects included: they are not
 /// followed) is retried after the next wait of the schedule, or the delivery is dead-lettered.
 public struct WebhookDispatcher: Service, CustomStringConvertible {
-    let store: WebhookStore
+    let store: any WebhookDeliveryStore
     let httpClient: HTTPClient
     let signer: WebhookSigner
     let urlGuard: OutboundURLGuard
@@ -20,7 +20,7 @@ public struct WebhookDispatcher: Service, CustomStringConvertible {
     let logger: Logger
 
     public init(
-        store: WebhookStore, httpClient: HTTPClient, signer: WebhookSigner, urlGuard: OutboundURLGuard, settings: WebhookSettings,
+        store: any WebhookDeliveryStore, httpClient: HTTPClient, signer: WebhookSigner, urlGuard: OutboundURLGuard, settings: WebhookSettings,
         signal: WorkSignal, leaseOwner: String, metrics: ServiceMetrics? = nil, logger: Logger
     ) {
         self.metrics = metrics

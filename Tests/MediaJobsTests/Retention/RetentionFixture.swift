@@ -15,7 +15,7 @@ final class RetentionFixture: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mediajobs-retention-\(UUID().uuidString)")
         storage = ArtifactStorage(dataDirectory: directory, publicBaseURL: "http://mediajobs.test")
         try storage.prepare()
-        store = try SQLiteTaskStore.inMemory()
+        store = try SQLiteStore.inMemory(outbox: .testing).tasks
     }
 
     deinit {

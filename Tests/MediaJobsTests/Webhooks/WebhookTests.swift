@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 
 @testable import MediaJobs
@@ -52,98 +51,5 @@ import Testing
         #expect(!some.accepts(.completed) && some.accepts(.failed) && some.accepts(.canceled))
         #expect(WebhookEndpoint(parsing: "https://a.example/hook#task.exploded") == nil)
         #expect(WebhookEndpoint(parsing: "") == nil)
-    }
-}
-
-/// The outbox: events are written with the terminal update, and only then.
-@Suite struct WebhookOutboxTests {
-    let now = Date()
-
-    func makeStore(endpoints: [WebhookEndpoint] = []) throws -> (SQLiteTaskStore, WebhookStore) {
-        var store = try SQLiteTaskStore.inMemory()
-        let storage = ArtifactStorage(dataDirectory: FileManager.default.temporaryDirectory, publicBaseURL: "http://files.test")
-        store.terminalHook = WebhookOutbox(endpoints: endpoints, storage: storage, signal: WorkSignal()).terminalHook
-        return (store, WebhookStore(writer: store.writer))
-    }
-
-    func finishedTask(_ store: SQLiteTaskStore, callback: String?, fail: Bool = false) async throws -> MediaTask {
-        var task = MediaTask(request: .music(MusicRequest(prompt: "x")), deadline: .seconds(60))
-        task.callbackURL = callback
-        try await store.insert(task)
-        _ = try await store.claim(.queued, owner: "w", lease: .seconds(30), limit: 1, now: Date())
-        if fail {
-            return try await store.advance(taskID: task.id, from: .queued, owner: "w", change: .fail("boom"), now: Date())
-        }
-        try await store.advance(taskID: task.id, from: .queued, owner: "w", change: TaskChange(path: [.processing, .downloading]), now: Date())
-        _ = try await store.claim(.downloading, owner: "w", lease: .seconds(30), limit: 1, now: Date())
-        return try await store.advance(taskID: task.id, from: .downloading, owner: "w", change: TaskChange(path: [.completed]), now: Date())
-    }
-
-    @Test func terminalTaskWritesOneEventPerEndpoint() async throws {
-        let (store, webhooks) = try makeStore(endpoints: [WebhookEndpoint(url: "https://global.example/a"), WebhookEndpoint(url: "https://global.example/f", events: [.failed])])
-        let task = try await finishedTask(store, callback: "https://client.example/cb")
-        let rows = try await webhooks.list(.all)
-        #expect(Set(rows.map(\.endpointURL)) == ["https://client.example/cb", "https://global.example/a"])
-        #expect(Set(rows.map(\.eventID)).count == 1)
-        #expect(rows.allSatisfy { $0.status == .pending && $0.taskID == task.id && $0.eventType == "task.completed" })
-
-        let jobs = try await webhooks.claim(owner: "d", lease: .seconds(30), limit: 10, now: Date())
-        let body = try JSONSerialization.jsonObject(with: Data(try #require(jobs.first).payload)) as? [String: Any]
-        #expect(body?["type"] as? String == "task.completed")
-        #expect((body?["data"] as? [String: Any])?["id"] as? String == task.id)
-        #expect((body?["data"] as? [String: Any])?["status"] as? String == "completed")
-    }
-
-    @Test func nonTerminalChangesWriteNothing() async throws {
-        let (store, webhooks) = try makeStore(endpoints: [WebhookEndpoint(url: "https://global.example/a")])
-        let task = MediaTask(request: .music(MusicRequest(prompt: "x")), deadline: .seconds(60))
-        try await store.insert(task)
-        _ = try await store.claim(.queued, owner: "w", lease: .seconds(30), limit: 1, now: Date())
-        try await store.advance(taskID: task.id, from: .queued, owner: "w", change: TaskChange(path: [.processing], upstreamID: "u"), now: Date())
-        #expect(try await webhooks.list(.all).isEmpty)
-        _ = try await store.cancel(taskID: task.id, now: Date())
-        #expect(try await webhooks.list(.all).map(\.eventType) == ["task.canceled"])
-    }
-
-    @Test func aFailingOutboxRollsTheTerminalUpdateBack() async throws {
-        var store = try SQLiteTaskStore.inMemory()
-        store.terminalHook = { _, _ in throw CancellationError() }
-        let task = MediaTask(request: .music(MusicRequest(prompt: "x")), deadline: .seconds(60))
-        try await store.insert(task)
-        _ = try await store.claim(.queued, owner: "w", lease: .seconds(30), limit: 1, now: Date())
-        await #expect(throws: CancellationError.self) {
-            try await store.advance(taskID: task.id, from: .queued, owner: "w", change: .fail("x"), now: Date())
-        }
-        #expect(try await store.task(id: task.id)?.status == .queued)
-    }
-
-    @Test func attemptsRetryThenDeadLetterThenRedeliver() async throws {
-        let (store, webhooks) = try makeStore()
-        _ = try await finishedTask(store, callback: "https://client.example/cb", fail: true)
-        var job = try #require(try await webhooks.claim(owner: "d", lease: .seconds(30), limit: 1, now: Date()).first)
-        #expect(job.delivery.eventType == "task.failed")
-        #expect(try await webhooks.claim(owner: "other", lease: .seconds(30), limit: 1, now: Date()).isEmpty)
-        try await webhooks.record(.retry(status: 500, error: "500", next: Date().addingTimeInterval(60)), deliveryID: job.delivery.id, owner: "d", now: Date())
-        #expect(try await webhooks.list(.failed).count == 1)
-        #expect(try await webhooks.claim(owner: "d", lease: .seconds(30), limit: 1, now: Date()).isEmpty)
-        job = try #require(try await webhooks.claim(owner: "d", lease: .seconds(30), limit: 1, now: Date().addingTimeInterval(61)).first)
-        try await webhooks.record(.dead(status: nil, error: "refused"), deliveryID: job.delivery.id, owner: "d", now: Date())
-        let dead = try #require(try await webhooks.list(.dead).first)
-        #expect(dead.attempts == 2 && dead.lastError == "refused")
-        #expect(try await webhooks.redeliverAllDead() == 1)
-        let again = try #require(try await webhooks.claim(owner: "d", lease: .seconds(30), limit: 1, now: Date()).first)
-        #expect(again.delivery.eventID == dead.eventID)
-        try await webhooks.record(.delivered(status: 204), deliveryID: again.delivery.id, owner: "d", now: Date())
-        #expect(try await webhooks.counts()[.delivered] == 1)
-    }
-
-    @Test func goneEndpointIsDisabledForLaterEvents() async throws {
-        let (store, webhooks) = try makeStore()
-        _ = try await finishedTask(store, callback: "https://gone.example/cb")
-        let job = try #require(try await webhooks.claim(owner: "d", lease: .seconds(30), limit: 1, now: Date()).first)
-        try await webhooks.record(.endpointGone(url: "https://gone.example/cb"), deliveryID: job.delivery.id, owner: "d", now: Date())
-        #expect(try await webhooks.list(.disabled).count == 1)
-        _ = try await finishedTask(store, callback: "https://gone.example/cb")
-        #expect(try await webhooks.list(.pending).isEmpty)
     }
 }

@@ -12,7 +12,7 @@ import Testing
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-\(UUID().uuidString)")
 
     init() throws {
-        store = try SQLiteTaskStore.inMemory()
+        store = try SQLiteStore.inMemory(outbox: .testing).tasks
     }
 
     func pipeline(_ upstream: ScriptedUpstream, maxAttempts: Int = 3) -> TaskPipeline {

@@ -113,13 +113,3 @@ struct StoredValueError: Error, CustomStringConvertible {
     var type: String
     var description: String { "unknown \(type) '\(value)' in the database" }
 }
-
-extension Date {
-    /// Milliseconds since 1970, the database's time unit.
-    public var millis: Int64 { Int64((timeIntervalSince1970 * 1000).rounded()) }
-
-    /// The date `millis` milliseconds after 1970.
-    public init(millis: Int64) {
-        self.init(timeIntervalSince1970: TimeInterval(millis) / 1000)
-    }
-}

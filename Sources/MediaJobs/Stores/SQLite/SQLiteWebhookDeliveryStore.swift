@@ -1,51 +1,17 @@
 import Foundation
 import GRDB
 
-/// The webhook outbox and delivery state, in the task database.
-public struct WebhookStore: Sendable {
-    let writer: any DatabaseWriter
+/// The webhook deliveries of a ``SQLiteStore`` (the events are written by ``SQLiteTaskStore``
+/// when a task ends).
+public struct SQLiteWebhookDeliveryStore: WebhookDeliveryStore {
+    /// The open database.
+    let database: SQLiteStore
 
-    public init(writer: any DatabaseWriter) {
-        self.writer = writer
-    }
-
-    // MARK: Outbox (inside the transaction that ends a task)
-
-    /// Writes the event for a task that just ended and one delivery per interested endpoint.
-    ///
-    /// Runs in the same transaction as the terminal update, so an event exists exactly for the
-    /// tasks that ended, whatever crashes afterwards.
-    static func recordEvent(
-        _ db: Database, task: MediaTask, endpoints: [WebhookEndpoint], payload: (MediaTask, [TaskArtifact]) throws -> Data, now: Date
-    ) throws {
-        guard let type = WebhookEventType(terminal: task.status) else { return }
-        var targets = endpoints.filter { $0.accepts(type) }.map(\.url)
-        if let callback = task.callbackURL { targets.insert(callback, at: 0) }
-        let disabled = Set(try String.fetchAll(db, sql: "SELECT endpoint_url FROM webhook_disabled_endpoints"))
-        targets = targets.reduce(into: []) { unique, url in
-            if !unique.contains(url), !disabled.contains(url) { unique.append(url) }
-        }
-        guard !targets.isEmpty else { return }
-        let artifacts = try SQLiteTaskStore.artifacts(of: task.id, db)
-        let eventID = "msg_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let body = String(decoding: try payload(task, artifacts), as: UTF8.self)
-        try db.execute(
-            sql: "INSERT INTO webhook_events (id, task_id, type, payload, created_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [eventID, task.id, type.rawValue, body, now.millis])
-        for url in targets {
-            try db.execute(
-                sql: """
-                    INSERT INTO webhook_deliveries (event_id, task_id, endpoint_url, status, attempts, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, 'pending', 0, ?, ?)
-                    """,
-                arguments: [eventID, task.id, url, now.millis, now.millis])
-        }
-    }
+    var writer: any DatabaseWriter { database.writer }
 
     // MARK: Dispatcher
 
-    /// Leases up to `limit` due deliveries to `owner`.
-    func claim(owner: String, lease: Duration, limit: Int, now: Date) async throws -> [WebhookJob] {
+    public func claim(owner: String, lease: Duration, limit: Int, now: Date) async throws -> [WebhookJob] {
         guard limit > 0 else { return [] }
         return try await writer.write { db in
             let ids = try Int64.fetchAll(
@@ -67,16 +33,14 @@ public struct WebhookStore: Sendable {
         }
     }
 
-    /// The earliest next attempt among unleased pending deliveries.
-    func nextDue() async throws -> Date? {
+    public func nextDue() async throws -> Date? {
         try await writer.read { db in
             try Int64.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending' AND lease_owner IS NULL")
                 .map(Date.init(millis:))
         }
     }
 
-    /// Records the outcome of an attempt made under `owner`'s lease.
-    func record(_ outcome: WebhookAttemptOutcome, deliveryID: Int64, owner: String, now: Date) async throws {
+    public func record(_ outcome: WebhookAttemptOutcome, deliveryID: Int64, owner: String, now: Date) async throws {
         try await writer.write { db in
             switch outcome {
             case .delivered(let status):
@@ -119,18 +83,9 @@ public struct WebhookStore: Sendable {
         }
     }
 
-    /// After a restart of the only instance: releases every delivery lease so interrupted
-    /// attempts are made again at once.
-    public func recoverAfterRestart() async throws {
-        try await writer.write { db in
-            try db.execute(sql: "UPDATE webhook_deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL")
-        }
-    }
-
     // MARK: Operators
 
-    /// Deliveries matching `filter`, newest first.
-    public func list(_ filter: WebhookDeliveryFilter, limit: Int = 100) async throws -> [WebhookDelivery] {
+    public func list(_ filter: WebhookDeliveryFilter, limit: Int) async throws -> [WebhookDelivery] {
         let condition: String =
             switch filter {
             case .all: "1"
@@ -143,9 +98,7 @@ public struct WebhookStore: Sendable {
         }
     }
 
-    /// Schedules a dead, disabled or delivered delivery again with a fresh retry schedule; returns it.
-    /// Redelivering re-enables its endpoint if a 410 had disabled it.
-    public func redeliver(id: Int64, now: Date = Date()) async throws -> WebhookDelivery? {
+    public func redeliver(id: Int64, now: Date) async throws -> WebhookDelivery? {
         try await writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "\(Self.selectDeliveries) WHERE d.id = ?", arguments: [id]) else { return nil }
             let delivery = WebhookDelivery(row: row)
@@ -161,8 +114,7 @@ public struct WebhookStore: Sendable {
         }
     }
 
-    /// Schedules every dead delivery again; returns how many.
-    public func redeliverAllDead(now: Date = Date()) async throws -> Int {
+    public func redeliverAllDead(now: Date) async throws -> Int {
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL WHERE status = 'dead'",
@@ -171,7 +123,6 @@ public struct WebhookStore: Sendable {
         }
     }
 
-    /// Deliveries by status, for stats and metrics.
     public func counts() async throws -> [WebhookDelivery.Status: Int] {
         try await writer.read { db in
             var counts: [WebhookDelivery.Status: Int] = [:]
@@ -182,20 +133,14 @@ public struct WebhookStore: Sendable {
         }
     }
 
+    /// Deliveries with their event's type and payload.
     static let selectDeliveries = """
         SELECT d.*, e.type AS event_type, e.payload AS payload FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
         """
 }
 
-/// What one attempt led to.
-enum WebhookAttemptOutcome: Sendable, Equatable {
-    case delivered(status: Int)
-    case retry(status: Int?, error: String, next: Date)
-    case dead(status: Int?, error: String)
-    case endpointGone(url: String)
-}
-
 extension WebhookDelivery {
+    /// Decodes a row of ``SQLiteWebhookDeliveryStore/selectDeliveries``.
     init(row: Row) {
         self.init(
             id: row["id"], eventID: row["event_id"], eventType: row["event_type"], taskID: row["task_id"], endpointURL: row["endpoint_url"],

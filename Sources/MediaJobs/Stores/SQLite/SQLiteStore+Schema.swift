@@ -1,6 +1,6 @@
 import GRDB
 
-extension SQLiteTaskStore {
+extension SQLiteStore {
     /// The schema's history. Shipped migrations never change; new needs get new migrations.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

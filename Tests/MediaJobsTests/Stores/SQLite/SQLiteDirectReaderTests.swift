@@ -4,9 +4,9 @@ import Testing
 
 @testable import MediaJobs
 
-/// Status reads: the SQLite C-API reader of file databases and the GRDB read of in-memory ones
-/// answer the same as the full task read.
-@Suite struct StatusReadTests {
+/// The event-loop reads (``EventLoopStoreAccess``): the SQLite C-API reader of file databases and
+/// the GRDB read of in-memory ones answer the same as the full task read.
+@Suite struct SQLiteDirectReaderTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     func storedTasks(in store: SQLiteTaskStore) async throws -> (finished: MediaTask, queued: MediaTask, artifacts: [TaskArtifact]) {
@@ -50,31 +50,37 @@ import Testing
         #expect(pending.0 == queued.statusRecord)
         #expect(pending.1.isEmpty)
         #expect(try await store.statusWithArtifacts(id: "suno_missing") == nil)
+
+        let file = try #require(try store.readArtifact(taskID: finished.id, fileName: "1.wav"))
+        #expect(file.artifact == artifacts[1] && file.owner == "owner-digest")
+        #expect(try await store.artifact(taskID: finished.id, fileName: "1.wav")?.artifact == artifacts[1])
+        #expect(try store.readArtifact(taskID: finished.id, fileName: "2.wav") == nil)
+        #expect(try store.readStatus(id: finished.id)?.1 == artifacts)
     }
 
     @Test func fileDatabaseReadsThroughTheDirectReader() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("status-read-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteTaskStore.open(path: directory.appendingPathComponent("tasks.sqlite").path)
+        let directory = TemporaryDirectory()
+        let store = try SQLiteStore.openBesideServer(dataDirectory: directory.url, outbox: .testing).tasks
+        #expect(store.database.directReader != nil)
         try await expectSameAnswers(store)
     }
 
     @Test func inMemoryDatabaseReadsThroughGRDB() async throws {
-        try await expectSameAnswers(try SQLiteTaskStore.inMemory())
+        let store = try SQLiteStore.inMemory(outbox: .testing).tasks
+        #expect(store.database.directReader == nil)
+        try await expectSameAnswers(store)
     }
 
     @Test func directReaderSeesCommitsAndSurvivesConcurrentReads() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("status-read-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try SQLiteTaskStore.open(path: directory.appendingPathComponent("tasks.sqlite").path)
+        let directory = TemporaryDirectory()
+        let store = try SQLiteStore.openBesideServer(dataDirectory: directory.url, outbox: .testing).tasks
         let tasks = (0..<20).map { MediaTask(request: .music(MusicRequest(prompt: "p\($0)")), createdAt: now, deadline: .seconds(600)) }
         for task in tasks { try await store.insert(task) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for round in 0..<8 {
                 group.addTask {
-                    for task in tasks.shuffled() {
+                    // Each reader walks the tasks from another starting point.
+                    for task in tasks[(round * 2)...] + tasks[..<(round * 2)] {
                         let record = try #require(try await store.statusWithArtifacts(id: task.id))
                         #expect(record.0.id == task.id, "round \(round)")
                     }

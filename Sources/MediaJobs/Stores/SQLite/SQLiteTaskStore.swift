@@ -1,58 +1,20 @@
 import Foundation
 import GRDB
 
-/// The single-node ``TaskStore``: SQLite through GRDB, a `DatabasePool` (WAL) in production.
-///
-/// Times are stored as integer milliseconds since 1970 so comparisons stay in SQL and indexes.
-public struct SQLiteTaskStore: TaskStore {
-    /// The database; exposed for the other stores that share the file (webhooks, retention).
-    public let writer: any DatabaseWriter
+/// The tasks of a ``SQLiteStore``: the single-node ``TaskStore``, and the synchronous reads and
+/// completion-handler submits of ``EventLoopStoreAccess``.
+public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
+    /// The open database, with its outbox, group commit and direct reader.
+    let database: SQLiteStore
 
-    /// Runs inside the transaction that makes a task terminal (the webhook outbox), so whatever
-    /// it writes commits or rolls back together with the task's end.
-    public typealias TerminalHook = @Sendable (Database, MediaTask) throws -> Void
-    public var terminalHook: TerminalHook?
-
-    /// Shares one commit among concurrent submits.
-    private let acceptBatcher: AcceptBatcher
-    /// Read-only connections for status reads and the `/files` gate (a file database only; an
-    /// in-memory one is read through GRDB).
-    private let directReader: SQLiteDirectReader?
-
-    /// Wraps `writer` and brings its schema up to date.
-    public init(writer: any DatabaseWriter) throws {
-        self.writer = writer
-        self.acceptBatcher = AcceptBatcher(writer: writer)
-        try Self.migrator.migrate(writer)
-        directReader = (writer as? DatabasePool).map { SQLiteDirectReader(path: $0.path) }
-    }
-
-    /// Opens (creating if needed) the database file at `path` in WAL mode.
-    public static func open(path: String) throws -> SQLiteTaskStore {
-        var configuration = Configuration()
-        // A 200 to a submit promises the task survives a crash or power loss: fsync every commit.
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            // Reads map the file instead of a pread(2) per page (3 % of a status read's CPU went to
-            // pread). Mapped pages are the page cache's, shared, not the process's own memory.
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
-        }
-        // CLI commands share the file with a running server; wait for its writes instead of failing.
-        configuration.busyMode = .timeout(10)
-        return try SQLiteTaskStore(writer: DatabasePool(path: path, configuration: configuration))
-    }
-
-    /// An in-memory database, for tests.
-    public static func inMemory() throws -> SQLiteTaskStore {
-        try SQLiteTaskStore(writer: DatabaseQueue())
-    }
+    var writer: any DatabaseWriter { database.writer }
 
     // MARK: Reads
 
     public func taskWithArtifacts(id: String) async throws -> (MediaTask, [TaskArtifact])? {
         try await writer.read { db in
             // Cached statements: compiling `SELECT *` again runs GRDB's authorizer once per column,
-            // which cost a fifth of a status read's CPU (bench/BENCHMARKS.md, figure 2).
+            // which cost a fifth of a status read's CPU (BENCHMARKS.md, figure 2).
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tasks WHERE id = ?"), arguments: [id]) else { return nil }
             return (try MediaTask(row: row), try Self.artifacts(of: id, db))
         }
@@ -68,7 +30,7 @@ public struct SQLiteTaskStore: TaskStore {
     /// loop (``StatusFastPath``): SQLite's C API on a read-only connection for a file database,
     /// GRDB for an in-memory one.
     public func readStatus(id: String) throws -> (TaskStatusRecord, [TaskArtifact])? {
-        if let directReader { return try directReader.status(id: id) }
+        if let directReader = database.directReader { return try directReader.status(id: id) }
         return try writer.read { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(TaskStatusRecord.columns) FROM tasks WHERE id = ?"), arguments: [id])
             else { return nil }
@@ -149,7 +111,7 @@ public struct SQLiteTaskStore: TaskStore {
     /// loop (``FilesFastPath``): SQLite's C API on a read-only connection for a file database,
     /// GRDB for an in-memory one.
     public func readArtifact(taskID: String, fileName: String) throws -> (artifact: TaskArtifact, owner: String?)? {
-        if let directReader { return try directReader.artifact(taskID: taskID, fileName: fileName) }
+        if let directReader = database.directReader { return try directReader.artifact(taskID: taskID, fileName: fileName) }
         return try writer.read { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: SQLiteDirectReader.artifactQuery), arguments: [taskID, fileName]) else { return nil }
             return (TaskArtifact(row: row), row[13])
@@ -198,7 +160,7 @@ public struct SQLiteTaskStore: TaskStore {
         } catch {
             return completion(.failure(error))
         }
-        acceptBatcher.submit({ db in
+        database.acceptBatcher.submit({ db in
             if let claim = idempotency {
                 try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [now.adding(.zero - claim.lifetime).millis])
                 if let row = try Row.fetchOne(
@@ -290,13 +252,15 @@ public struct SQLiteTaskStore: TaskStore {
         arguments += [taskID, status.rawValue, owner]
         let finalArguments = arguments
         let sql = "UPDATE tasks SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ? AND lease_owner = ? RETURNING *"
-        let hook = terminalHook
-        let updated = try await writer.write { db in
-            let updated = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: finalArguments).map(MediaTask.init(row:))
-            if let updated, updated.status.isTerminal { try hook?(db, updated) }
-            return updated
+        let database = database
+        let (updated, wroteEvent) = try await writer.write { db -> (MediaTask?, Bool) in
+            guard let updated = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: finalArguments).map(MediaTask.init(row:)) else {
+                return (nil, false)
+            }
+            return (updated, updated.status.isTerminal ? try database.recordTerminalEvent(of: updated, now: now, db) : false)
         }
         guard let updated else { throw TaskStoreError.leaseLost(taskID) }
+        if wroteEvent { database.outbox.wake() }
         return updated
     }
 
@@ -338,8 +302,8 @@ public struct SQLiteTaskStore: TaskStore {
     }
 
     public func cancel(taskID: String, now: Date) async throws -> MediaTask {
-        let hook = terminalHook
-        return try await writer.write { db in
+        let database = database
+        let (canceled, wroteEvent) = try await writer.write { db -> (MediaTask, Bool) in
             if let row = try Row.fetchOne(
                 db.cachedStatement(sql: """
                     UPDATE tasks SET status = 'canceled', finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
@@ -348,28 +312,15 @@ public struct SQLiteTaskStore: TaskStore {
                 arguments: [now.millis, now.millis, taskID]
             ) {
                 let canceled = try MediaTask(row: row)
-                try hook?(db, canceled)
-                return canceled
+                return (canceled, try database.recordTerminalEvent(of: canceled, now: now, db))
             }
             guard let current = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [taskID]) else {
                 throw TaskStoreError.notFound(taskID)
             }
             throw TaskStoreError.conflict(id: taskID, status: try MediaTask(row: current).status)
         }
-    }
-
-    public func recoverAfterRestart(now: Date) async throws -> Int {
-        try await writer.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL,
-                        next_attempt_at = CASE WHEN status = 'processing' THEN MIN(next_attempt_at, ?) ELSE next_attempt_at END
-                    WHERE status IN ('queued', 'processing', 'downloading')
-                    """,
-                arguments: [now.millis]
-            )
-            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status IN ('queued', 'processing', 'downloading')") ?? 0
-        }
+        if wroteEvent { database.outbox.wake() }
+        return canceled
     }
 
     private static func placeholders(_ count: Int) -> String {

@@ -9,15 +9,13 @@ import Synchronization
 /// Why not GRDB here: a read through `DatabasePool` takes a reader from its pool (building a key
 /// path each time), hops onto the reader's dispatch queue, opens a transaction, checks the schema
 /// version, copies rows into `Row` objects and commits — per read about five times the cost of the
-/// query itself. Measured with `bench/run --only reads`: server CPU per status read 220 µs through
-/// GRDB against 86 µs for the same answer without any read; for a 1 MB file the GRDB read was a
-/// tenth of the server's CPU per request (BENCHMARKS.md, figures 2 and 4). Everything else keeps
-/// using GRDB; these reads never write.
+/// query itself (BENCHMARKS.md, figures 2 and 4). Everything else keeps using GRDB; these reads
+/// never write.
 ///
 /// Each read is one statement, so SQLite's implicit read transaction gives it one consistent
 /// snapshot; the statement is reset before the connection goes back, so no read transaction stays
-/// open to hold back WAL checkpoints. The artifact read also runs on NIO's event loops
-/// (``FilesFastPath``): a WAL reader never waits for writers, only (briefly) for a recovery of the
+/// open to hold back WAL checkpoints. Both reads run on NIO's event loops (through
+/// ``EventLoopStoreAccess``): a WAL reader never waits for writers, only (briefly) for a recovery of the
 /// WAL index.
 final class SQLiteDirectReader: Sendable {
     private let path: String

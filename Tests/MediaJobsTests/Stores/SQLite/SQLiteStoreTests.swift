@@ -1,0 +1,75 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import MediaJobs
+
+/// What only the single-node SQLite store does: start-up recovery that releases every lease, the
+/// data-directory lock, and its schema migrations.
+@Suite struct SQLiteStoreTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func recoveryReleasesEveryLeaseAndRepollsAtOnce() async throws {
+        let database = try SQLiteStore.inMemory(outbox: WebhookOutbox(endpoints: [], renderPayload: { _, _ in Data("{}".utf8) }, wake: {}))
+        let store = database.tasks
+        let polling = MediaTask(request: .music(MusicRequest(prompt: "a")), createdAt: now, deadline: .seconds(600))
+        let queued = MediaTask(request: .music(MusicRequest(prompt: "b")), createdAt: now, deadline: .seconds(600))
+        var hooked = MediaTask(request: .music(MusicRequest(prompt: "c")), createdAt: now, deadline: .seconds(600))
+        hooked.callbackURL = "https://client.example/cb"
+        for task in [polling, queued, hooked] { try await store.insert(task) }
+        _ = try await store.claim(.queued, owner: "w", lease: .seconds(30), limit: 3, now: now)
+        try await store.advance(
+            taskID: polling.id, from: .queued, owner: "w", change: TaskChange(path: [.processing], upstreamID: "u", nextAttemptAt: now.addingTimeInterval(300)), now: now)
+        try await store.advance(taskID: hooked.id, from: .queued, owner: "w", change: .fail("x"), now: now)
+        // The previous process held a poll, a submit and a webhook delivery when it died.
+        _ = try await store.claim(.processing, owner: "dead", lease: .seconds(600), limit: 1, now: now.addingTimeInterval(300))
+        #expect(try await database.webhooks.claim(owner: "dead", lease: .seconds(600), limit: 1, now: now).count == 1)
+
+        let restart = now.addingTimeInterval(301)
+        #expect(try await database.recoverSingleNodeAfterRestart(now: restart) == 2)
+        #expect(try await store.claim(.queued, owner: "new", lease: .seconds(30), limit: 1, now: restart).map(\.id) == [queued.id])
+        #expect(try await store.claim(.processing, owner: "new", lease: .seconds(30), limit: 1, now: restart).map(\.id) == [polling.id])
+        #expect(try await database.webhooks.claim(owner: "new", lease: .seconds(30), limit: 1, now: restart).first?.delivery.taskID == hooked.id)
+    }
+
+    @Test func recoveryMakesAPollDueNowButKeepsAnEarlierTime() async throws {
+        let database = try SQLiteStore.inMemory(outbox: .testing)
+        let task = MediaTask(request: .music(MusicRequest(prompt: "a")), createdAt: now, deadline: .seconds(600))
+        try await database.tasks.insert(task)
+        _ = try await database.tasks.claim(.queued, owner: "w", lease: .seconds(30), limit: 1, now: now)
+        try await database.tasks.advance(
+            taskID: task.id, from: .queued, owner: "w", change: TaskChange(path: [.processing], upstreamID: "u", nextAttemptAt: now.addingTimeInterval(10)),
+            now: now)
+        _ = try await database.recoverSingleNodeAfterRestart(now: now.addingTimeInterval(60))
+        #expect(try await database.tasks.task(id: task.id)?.nextAttemptAt == now.addingTimeInterval(10))
+        _ = try await database.recoverSingleNodeAfterRestart(now: now.addingTimeInterval(5))
+        #expect(try await database.tasks.task(id: task.id)?.nextAttemptAt == now.addingTimeInterval(5))
+    }
+
+    /// `serve` takes the data-directory lock; operator commands open the same database beside it.
+    @Test func onlyOneServerAtATimeButOperatorsBesideIt() throws {
+        let directory = TemporaryDirectory()
+        try {
+            let serving = try SQLiteStore.openForServing(dataDirectory: directory.url, outbox: .testing)
+            #expect(throws: StartupError.self) { try SQLiteStore.openForServing(dataDirectory: directory.url, outbox: .testing) }
+            let beside = try SQLiteStore.openBesideServer(dataDirectory: directory.url, outbox: .testing)
+            #expect(beside.lock == nil)
+            // Any store made from the serving one keeps the lock.
+            let tasks = serving.tasks
+            withExtendedLifetime(tasks) {}
+        }()
+        // Once every store of the first server is gone, another may start.
+        _ = try SQLiteStore.openForServing(dataDirectory: directory.url, outbox: .testing)
+    }
+
+    @Test func migrationsRunOnceAndKeepTheData() async throws {
+        let directory = TemporaryDirectory()
+        let task = MediaTask(request: .music(MusicRequest(prompt: "kept")), createdAt: now, deadline: .seconds(600))
+        try await SQLiteStore.openBesideServer(dataDirectory: directory.url, outbox: .testing).tasks.insert(task)
+        let reopened = try SQLiteStore.openBesideServer(dataDirectory: directory.url, outbox: .testing)
+        #expect(try await reopened.tasks.task(id: task.id) == task)
+        let applied = try await reopened.writer.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
+        #expect(applied == Set(SQLiteStore.migrator.migrations))
+        #expect(try await reopened.writer.read { db in try SQLiteStore.migrator.hasCompletedMigrations(db) })
+    }
+}
