@@ -22,7 +22,7 @@ public func buildApplication(
     let storage = try Assembly.artifactStorage(configuration)
     let webhookSignal = WorkSignal()
     let stores = try Assembly.stores(configuration, storage: storage, webhookSignal: webhookSignal)
-    try await StartupRecovery(stores: stores, storage: storage, logger: logger).run()
+    try await StartupRecovery(stores: stores, storage: storage, dataDirectory: configuration.dataDirectory, logger: logger).run()
 
     let clients = HTTPClients(configuration: configuration)
     let upstream = try Assembly.upstream(configuration, client: clients.upstream, metrics: metrics, logger: logger)
@@ -42,7 +42,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: Assembly.serverName),
         services: services,
         onServerRunning: { channel in
-            logger.info("MediaJobs listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "public.url": "\(storage.publicBaseURL)"])
+            logger.info("MediaJobs listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "public.url": "\(configuration.effectivePublicURL)"])
             await onServerRunning(channel)
         },
         logger: logger)
@@ -65,17 +65,18 @@ enum Assembly {
     }
 
     /// Where artifacts are kept: the local data directory.
-    static func artifactStorage(_ configuration: ServiceConfiguration) throws -> ArtifactStorage {
-        let storage = ArtifactStorage(dataDirectory: configuration.dataDirectory, publicBaseURL: configuration.effectivePublicURL)
+    static func artifactStorage(_ configuration: ServiceConfiguration) throws -> LocalArtifactStore {
+        let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory)
         try storage.prepare()
         return storage
     }
 
     /// The stores: one SQLite database in the data directory, held by this process alone.
-    static func stores(_ configuration: ServiceConfiguration, storage: ArtifactStorage, webhookSignal: WorkSignal) throws -> Stores {
+    static func stores(_ configuration: ServiceConfiguration, storage: LocalArtifactStore, webhookSignal: WorkSignal) throws -> Stores {
         let lock = try DataDirectoryLock(directory: storage.dataDirectory)
         var store = try SQLiteTaskStore.open(path: storage.databasePath)
-        store.terminalHook = WebhookOutbox(endpoints: configuration.webhooks.endpoints, storage: storage, signal: webhookSignal).terminalHook
+        store.terminalHook = WebhookOutbox(
+            endpoints: configuration.webhooks.endpoints, publicURLs: PublicURLs(baseURL: configuration.effectivePublicURL), signal: webhookSignal).terminalHook
         return Stores(tasks: store, webhooks: WebhookStore(writer: store.writer), sqlite: store, singleNodeLock: lock)
     }
 
@@ -103,7 +104,7 @@ enum Assembly {
     /// The task pipeline's stage workers, the webhook dispatcher and automatic retention, and the
     /// façades the routes use.
     static func workers(
-        _ configuration: ServiceConfiguration, stores: Stores, storage: ArtifactStorage, upstream: Upstream, clients: HTTPClients,
+        _ configuration: ServiceConfiguration, stores: Stores, storage: any ArtifactStore, upstream: Upstream, clients: HTTPClients,
         webhookSignal: WorkSignal, metrics: ServiceMetrics, logger: Logger
     ) async throws -> Workers {
         let addressPolicy = AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks, allowedCIDRs: configuration.allowedCIDRs)
@@ -118,7 +119,7 @@ enum Assembly {
             }
         }
         let leaseOwner = "mediajobs-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let signer = try WebhookSigning.signer(configuration: configuration, storage: storage, logger: logger)
+        let signer = try WebhookSigning.signer(configuration: configuration, dataDirectory: configuration.dataDirectory, logger: logger)
         var services: [any Service] = [
             WebhookDispatcher(
                 store: stores.webhooks, httpClient: clients.webhooks, signer: signer, urlGuard: webhookGuard,
@@ -143,10 +144,13 @@ enum Assembly {
         if let retention = retentionService(configuration.operators, pruner: pruner, metrics: metrics, logger: logger) {
             services.append(retention)
         }
+        let publicURLs = PublicURLs(baseURL: configuration.effectivePublicURL)
         let tasks = TaskService(
-            store: stores.tasks, storage: storage, signals: signals, events: events, limits: configuration.submission, urlGuard: webhookGuard,
-            taskTimeout: settings.taskTimeout)
-        let operators = OperatorService(store: stores.sqlite, storage: storage, pruner: pruner, signals: signals, webhooks: stores.webhooks, logger: logger)
+            store: stores.tasks, storage: storage, publicURLs: publicURLs, signals: signals, events: events, limits: configuration.submission,
+            urlGuard: webhookGuard, taskTimeout: settings.taskTimeout)
+        let operators = OperatorService(
+            store: stores.sqlite, publicURLs: publicURLs, dataDirectory: configuration.dataDirectory, pruner: pruner, signals: signals,
+            webhooks: stores.webhooks, logger: logger)
         return Workers(services: services, tasks: tasks, operators: operators)
     }
 
@@ -166,7 +170,7 @@ enum Assembly {
 
     /// The routes answered on the event loop (``EventLoopRoutes``), unless every request is to go through the router.
     static func eventLoopRoutes(
-        _ configuration: ServiceConfiguration, stores: Stores, tasks: TaskService, storage: ArtifactStorage, metrics: ServiceMetrics, logger: Logger
+        _ configuration: ServiceConfiguration, stores: Stores, tasks: TaskService, storage: any ArtifactStore, metrics: ServiceMetrics, logger: Logger
     ) -> EventLoopRoutes? {
         guard configuration.answerHotRoutesOnEventLoop else { return nil }
         let store = stores.sqlite

@@ -10,7 +10,11 @@ public typealias OperatorTaskStore = TaskStore & OperatorStore & RetentionStore
 /// What operators can do, shared by the admin API (in the server) and the CLI (directly on a data directory).
 public struct OperatorService: Sendable {
     public let store: any OperatorTaskStore
-    public let storage: ArtifactStorage
+    /// The links to stored files that task objects carry.
+    public let publicURLs: PublicURLs
+    /// Whose free space the statistics show: the database's, and local artifacts'.
+    public let dataDirectory: URL
+    /// Removes artifact files (retention, retries) through the ``ArtifactStore``.
     public let pruner: Pruner
     /// Wakes the submit worker after a retry, in the server; nil in the CLI (the server finds the task at its next idle tick).
     let signals: StageSignals?
@@ -20,12 +24,13 @@ public struct OperatorService: Sendable {
     public let webhooks: WebhookStore?
 
     public init(
-        store: any OperatorTaskStore, storage: ArtifactStorage, pruner: Pruner, signals: StageSignals? = nil, webhooks: WebhookStore? = nil,
-        logger: Logger
+        store: any OperatorTaskStore, publicURLs: PublicURLs, dataDirectory: URL, pruner: Pruner, signals: StageSignals? = nil,
+        webhooks: WebhookStore? = nil, logger: Logger
     ) {
         self.webhooks = webhooks
         self.store = store
-        self.storage = storage
+        self.publicURLs = publicURLs
+        self.dataDirectory = dataDirectory
         self.pruner = pruner
         self.signals = signals
         self.logger = logger
@@ -38,22 +43,23 @@ public struct OperatorService: Sendable {
     /// like any other: to their `callback_url` and to `webhookEndpoints`; a running server's
     /// dispatcher sends them.
     public static func open(dataDirectory: URL, publicURL: String, webhookEndpoints: [WebhookEndpoint] = [], logger: Logger) throws -> OperatorService {
-        let storage = ArtifactStorage(dataDirectory: dataDirectory, publicBaseURL: publicURL)
+        let storage = LocalArtifactStore(dataDirectory: dataDirectory)
         guard FileManager.default.fileExists(atPath: storage.databasePath) else {
             throw OperatorError.noDatabase(storage.databasePath)
         }
         var store = try SQLiteTaskStore.open(path: storage.databasePath)
-        store.terminalHook = WebhookOutbox(endpoints: webhookEndpoints, storage: storage, signal: WorkSignal()).terminalHook
+        let publicURLs = PublicURLs(baseURL: publicURL)
+        store.terminalHook = WebhookOutbox(endpoints: webhookEndpoints, publicURLs: publicURLs, signal: WorkSignal()).terminalHook
         return OperatorService(
-            store: store, storage: storage, pruner: Pruner(store: store, storage: storage, logger: logger), webhooks: WebhookStore(writer: store.writer),
-            logger: logger)
+            store: store, publicURLs: publicURLs, dataDirectory: storage.dataDirectory, pruner: Pruner(store: store, storage: storage, logger: logger),
+            webhooks: WebhookStore(writer: store.writer), logger: logger)
     }
 
     /// The statistics, with the data directory's free space.
     public func stats(now: Date = Date()) async throws -> OperatorStats {
         var stats = try await store.stats(now: now)
         var info = statvfs()
-        if statvfs(storage.dataDirectory.path, &info) == 0 {
+        if statvfs(dataDirectory.path, &info) == 0 {
             stats.diskFreeBytes = Int64(info.f_bavail) * Int64(info.f_frsize)
         }
         return stats
@@ -89,12 +95,12 @@ public struct OperatorService: Sendable {
 
     /// The task object of `GET /v1/tasks/{id}`, as (pretty-printed) JSON.
     public func json(_ task: MediaTask, artifacts: [TaskArtifact]) throws -> String {
-        try Self.json(TaskRepresentations(storage: storage).task(task, artifacts: artifacts))
+        try Self.json(TaskRepresentations(publicURLs: publicURLs).task(task, artifacts: artifacts))
     }
 
     /// The list object of `GET /v1/tasks`, as (pretty-printed) JSON.
     public func json(_ page: TaskPage, artifacts: [String: [TaskArtifact]]) throws -> String {
-        let representations = TaskRepresentations(storage: storage)
+        let representations = TaskRepresentations(publicURLs: publicURLs)
         let objects = page.tasks.map { representations.task($0, artifacts: artifacts[$0.id] ?? []) }
         return try Self.json(TaskList(data: objects, hasMore: page.hasMore, nextCursor: page.hasMore ? page.tasks.last?.id : nil))
     }

@@ -4,19 +4,20 @@ import GRDB
 /// Builds the terminal hook that writes webhook events into the outbox.
 public struct WebhookOutbox: Sendable {
     let endpoints: [WebhookEndpoint]
-    let storage: ArtifactStorage
+    /// The links to stored files in the task object the events carry.
+    let publicURLs: PublicURLs
     /// Woken after an event is written so the dispatcher sends it at once.
     let signal: WorkSignal
 
-    public init(endpoints: [WebhookEndpoint], storage: ArtifactStorage, signal: WorkSignal) {
+    public init(endpoints: [WebhookEndpoint], publicURLs: PublicURLs, signal: WorkSignal) {
         self.endpoints = endpoints
-        self.storage = storage
+        self.publicURLs = publicURLs
         self.signal = signal
     }
 
     /// The hook to install as ``SQLiteTaskStore/terminalHook``.
     public var terminalHook: SQLiteTaskStore.TerminalHook {
-        let (endpoints, representations, signal) = (endpoints, TaskRepresentations(storage: storage), signal)
+        let (endpoints, representations, signal) = (endpoints, TaskRepresentations(publicURLs: publicURLs), signal)
         return { db, task in
             let now = Date()
             try WebhookStore.recordEvent(db, task: task, endpoints: endpoints, payload: { task, artifacts in

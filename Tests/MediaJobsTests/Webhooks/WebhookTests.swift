@@ -61,8 +61,7 @@ import Testing
 
     func makeStore(endpoints: [WebhookEndpoint] = []) throws -> (SQLiteTaskStore, WebhookStore) {
         var store = try SQLiteTaskStore.inMemory()
-        let storage = ArtifactStorage(dataDirectory: FileManager.default.temporaryDirectory, publicBaseURL: "http://files.test")
-        store.terminalHook = WebhookOutbox(endpoints: endpoints, storage: storage, signal: WorkSignal()).terminalHook
+        store.terminalHook = WebhookOutbox(endpoints: endpoints, publicURLs: PublicURLs(baseURL: "http://files.test"), signal: WorkSignal()).terminalHook
         return (store, WebhookStore(writer: store.writer))
     }
 
