@@ -111,10 +111,10 @@ import Testing
             try await store.store(try Self.stage([1], in: store), taskID: "suno_a", fileName: "0.wav")
             _ = try Self.stage([7, 7], in: store)
             _ = try Self.stage([8], in: store)
-            #expect(try await store.removeLeftoverTemporaryFiles() == 2)
+            #expect(store.removeLeftoverTemporaryFiles() == 2)
             #expect(try Self.temporaryFiles(store).isEmpty)
             #expect(try await store.list(taskID: "suno_a").count == 1, "stored artifacts are not leftovers")
-            #expect(try await store.removeLeftoverTemporaryFiles() == 0)
+            #expect(store.removeLeftoverTemporaryFiles() == 0)
         }
     }
 
@@ -138,7 +138,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["", ".", "..", "a/b", "../media", "x\0y"])
+    @Test(arguments: ["", ".", "..", "a/b", "../media"])
     func refusesNamesOutsideTheStore(_ name: String) async throws {
         try await Self.withStore { store in
             let staged = try Self.stage([1], in: store)
@@ -155,16 +155,28 @@ import Testing
         }
     }
 
+    /// Kept out of the arguments above: test logs would carry the NUL byte.
+    @Test func refusesANameWithANulByte() async throws {
+        try await Self.withStore { store in
+            let staged = try Self.stage([1], in: store)
+            await #expect(throws: ArtifactStoreError.invalidName("0\0.wav")) { try await store.store(staged, taskID: "suno_a", fileName: "0\0.wav") }
+            await #expect(throws: ArtifactStoreError.invalidName("suno\0")) { try await store.deleteTask("suno\0") }
+        }
+    }
+
     @Test func reportsReadiness() async throws {
         try await Self.withStore { store in
             #expect(await store.readiness(minimumFreeBytes: 0) == .ready)
             #expect(await store.readiness(minimumFreeBytes: 0).description == "ok")
-            guard case .lowOnSpace(let free, let needed) = await store.readiness(minimumFreeBytes: .max) else {
-                Issue.record("no file system has that much free space")
+            let short = await store.readiness(minimumFreeBytes: .max)
+            let leftovers = try Self.temporaryFiles(store)
+            #expect(leftovers.isEmpty, "the write probe is removed")
+            guard case .lowOnSpace(let free, let needed) = short else {
+                Issue.record("no file system has that much free space: \(short)")
                 return
             }
             #expect(free >= 0 && needed == .max)
-            #expect(try Self.temporaryFiles(store).isEmpty, "the write probe is removed")
+            #expect(short.description.hasPrefix("low on space ("))
         }
         // Not prepared: nothing can be written (permission bits would not stop root, a missing folder does).
         let missing = LocalArtifactStore(dataDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("never-\(UUID().uuidString)"))
