@@ -158,7 +158,8 @@ struct StatusFastPath: Sendable {
 }
 
 /// Plain `GET`/`HEAD /files/{task}/{file}` on the event loop: ``ArtifactGate`` and
-/// ``ArtifactResponse`` as in ``FilesController``, the bytes sent by ``SendfileHandler``.
+/// ``ArtifactResponse`` as in ``FilesController``, the bytes sent by ``SendfileHandler`` (or a 307
+/// when storage serves them elsewhere).
 struct FilesFastPath: Sendable {
     static let prefix = "/files/"
     /// The template the router reports for this route, so both paths count under one label.
