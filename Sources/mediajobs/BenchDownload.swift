@@ -21,7 +21,7 @@ struct BenchDownload: AsyncParsableCommand {
     func run() async throws {
         guard let maxBytes = ByteCount(parsing: maxArtifactSize) else { throw ValidationError("invalid --max-artifact-size '\(maxArtifactSize)'") }
         guard count >= 1, concurrency >= 1 else { throw ValidationError("--count and --concurrency must be at least 1") }
-        let storage = ArtifactStorage(dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), publicBaseURL: "http://127.0.0.1")
+        let storage = LocalArtifactStore(dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true))
         try storage.prepare()
 
         // The same client `serve` uses.

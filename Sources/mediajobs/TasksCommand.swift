@@ -57,7 +57,7 @@ struct TasksCommand: AsyncParsableCommand {
         func run() async throws {
             let operators = try await options.open()
             guard let (task, artifacts) = try await operators.task(id) else { throw CommandFailure("no task with id '\(id)'") }
-            print(json ? try operators.json(task, artifacts: artifacts) : OperatorText.taskDetails(task, artifacts: artifacts, storage: operators.storage), terminator: json ? "\n" : "")
+            print(json ? try operators.json(task, artifacts: artifacts) : OperatorText.taskDetails(task, artifacts: artifacts, publicURLs: operators.publicURLs), terminator: json ? "\n" : "")
         }
     }
 

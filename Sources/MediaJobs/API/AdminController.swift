@@ -57,7 +57,7 @@ struct AdminController<Context: RequestContext> {
                 status: .conflict, kind: .conflict, code: "task_not_retryable",
                 message: "the task is \(status.rawValue); only failed tasks can be retried")
         }
-        return try JSONResponse.make(TaskRepresentations(storage: operators.storage).task(task, artifacts: []))
+        return try JSONResponse.make(TaskRepresentations(publicURLs: operators.publicURLs).task(task, artifacts: []))
     }
 
     /// A policy error as a `400` naming the JSON field at fault.

@@ -158,7 +158,8 @@ struct StatusFastPath: Sendable {
 }
 
 /// Plain `GET`/`HEAD /files/{task}/{file}` on the event loop: ``ArtifactGate`` and
-/// ``ArtifactResponse`` as in ``FilesController``, the bytes sent by ``SendfileHandler``.
+/// ``ArtifactResponse`` as in ``FilesController``, the bytes sent by ``SendfileHandler`` (or a 307
+/// when storage serves them elsewhere).
 struct FilesFastPath: Sendable {
     static let prefix = "/files/"
     /// The template the router reports for this route, so both paths count under one label.
@@ -166,22 +167,21 @@ struct FilesFastPath: Sendable {
 
     /// Reads the artifact row and its task's owner synchronously (``EventLoopStoreAccess/readArtifact(taskID:fileName:)``).
     var store: any EventLoopStoreAccess
-    var storage: ArtifactStorage
+    /// Where the bytes are (``ArtifactStore/serving(_:)``: synchronous, no I/O).
+    var storage: any ArtifactStore
 
-    /// The head of the answer, with the sendfile marker for a `GET` with bytes to send.
+    /// The head of the answer: for a `GET` with bytes to send, with the sendfile marker, or a 307.
     func answer(_ head: HTTPRequestHead, taskID: String, fileName: String, requester: String?) -> EventLoopRoutes.RouteAnswer? {
         // Every refusal (404, 410, 416) and every error (logged by the router's attempt) is left to the router.
         guard let found = try? store.readArtifact(taskID: taskID, fileName: fileName),
             let artifact = try? ArtifactGate.admit(found, requester: requester, path: head.uri),
-            let answer = try? ArtifactResponse(for: artifact, request: FileRequestHeaders(head.headers))
+            var answer = try? ArtifactResponse(for: artifact, request: FileRequestHeaders(head.headers))
         else { return nil }
+        let marker = head.method == .GET ? answer.sendBody(from: storage, of: artifact) : nil
         var headers = HTTPHeaders()
         headers.reserveCapacity(answer.headers.count + 3)
         for field in answer.headers { headers.add(name: field.name.rawName, value: field.value) }
-        if head.method == .GET, let bytes = answer.bytes {
-            let path = storage.filePath(taskID: artifact.taskID, fileName: artifact.fileName)
-            headers.add(name: SendfileMarker.headerName, value: SendfileMarker(path: path, first: bytes.lowerBound, last: bytes.upperBound).headerValue)
-        }
+        if let marker { headers.add(name: SendfileMarker.headerName, value: marker.headerValue) }
         return .init(status: .init(statusCode: Int(answer.status.code)), headers: headers, body: nil)
     }
 }

@@ -4,11 +4,12 @@ import Hummingbird
 /// `GET /files/<task id>/<file>`: stored artifacts with Content-Type, ETag, Range and long-lived caching.
 ///
 /// Only files that have an artifact row are served (never temp files or strays); a pruned
-/// artifact answers 410 so clients can tell "expired" from "never existed". The route answers
-/// with the head only; ``SendfileHandler`` sends the bytes with `sendfile(2)`, as nginx does,
-/// instead of reading the file into buffers and copying them to the socket. Plain requests
-/// usually never get here: ``SendfileHandler`` answers them on the event loop with the same
-/// ``ArtifactGate`` and ``ArtifactResponse``, and hands everything else to this route.
+/// artifact answers 410 so clients can tell "expired" from "never existed". Where the bytes come
+/// from is the ``ArtifactStore``'s ``ArtifactServing``: for a local file the route answers with the
+/// head only and ``SendfileHandler`` sends the bytes with `sendfile(2)`, as nginx does, instead of
+/// reading the file into buffers and copying them to the socket; for a redirect it answers 307.
+/// Plain requests usually never get here: ``SendfileHandler`` answers them on the event loop with
+/// the same ``ArtifactGate`` and ``ArtifactResponse``, and hands everything else to this route.
 struct FilesController<Context: AuthenticatedRequestContext> {
     let service: TaskService
 
@@ -19,13 +20,16 @@ struct FilesController<Context: AuthenticatedRequestContext> {
 
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
         let artifact = try await ArtifactGate(store: service.store).admit(request, context: context)
-        let answer = try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers))
-        return answer.response(sendingFile: service.storage.filePath(taskID: artifact.taskID, fileName: artifact.fileName))
+        var answer = try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers))
+        let marker = answer.sendBody(from: service.storage, of: artifact)
+        return answer.response(marker: marker)
     }
 
+    /// The row says everything a `HEAD` answer holds; storage is not asked (a redirect's location,
+    /// such as a presigned URL, is good for a `GET` only).
     @Sendable func head(_ request: Request, context: Context) async throws -> Response {
         let artifact = try await ArtifactGate(store: service.store).admit(request, context: context)
-        return try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers)).response(sendingFile: nil)
+        return try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers)).response(marker: nil)
     }
 }
 
@@ -72,15 +76,25 @@ extension FileRequestHeaders {
 }
 
 /// The answer to an admitted `/files` request: 200, 206 or 304 (416 is thrown), built from the
-/// artifact row alone (size, type, hash, time), so no `stat` is needed before the file is opened to be sent.
+/// artifact row alone (size, type, hash, time), so no `stat` is needed before the file is opened
+/// to be sent; a `GET` whose bytes are elsewhere becomes a 307 (``sendBody(from:of:)``).
 struct ArtifactResponse {
     var status: HTTPResponse.Status
     var headers: HTTPFields
-    /// The bytes to send after the head, inclusive; nil when there are none (304, empty file).
+    /// The bytes to send after the head, inclusive; nil when there are none (304, empty file, 307).
     var bytes: ClosedRange<Int64>?
 
     /// Artifact paths never change content, so caches may keep them for a year.
     static let cacheControl = "public, max-age=31536000, immutable"
+    /// A redirect's location is the requester's own and expires (a presigned URL): no shared caching.
+    static let redirectCacheControl = "private"
+
+    /// A 307 to where the bytes are; the client sends its `Range` and conditions there.
+    init(redirectingTo location: String) {
+        status = .temporaryRedirect
+        headers = [.location: location, .cacheControl: Self.redirectCacheControl, .contentLength: "0"]
+        bytes = nil
+    }
 
     init(for artifact: TaskArtifact, request: FileRequestHeaders) throws {
         // The content hash makes a strong validator: equal ETags mean equal bytes, which is what
@@ -123,13 +137,25 @@ struct ArtifactResponse {
         bytes = last >= first ? first...last : nil
     }
 
-    /// The router's response: with a file path, the head carries the marker for ``SendfileHandler``
-    /// to send the bytes; without (HEAD), just the head.
-    func response(sendingFile path: String?) -> Response {
-        var headers = headers
-        if let path, let bytes {
-            headers[SendfileMarker.fieldName] = SendfileMarker(path: path, first: bytes.lowerBound, last: bytes.upperBound).headerValue
+    /// Where a `GET` answer's bytes come from, asked of `storage` only when there are bytes to
+    /// send: a local file gives the marker for ``SendfileHandler`` to send it with (each path puts
+    /// it into its own kind of head), a redirect turns this answer into a 307.
+    mutating func sendBody(from storage: any ArtifactStore, of artifact: TaskArtifact) -> SendfileMarker? {
+        guard let bytes else { return nil }
+        switch storage.serving(artifact) {
+        case .localFile(let path):
+            return SendfileMarker(path: path, first: bytes.lowerBound, last: bytes.upperBound)
+        case .redirect(let location):
+            self = ArtifactResponse(redirectingTo: location)
+            return nil
         }
+    }
+
+    /// The router's response: with a marker, the head carries it for ``SendfileHandler`` to send
+    /// the bytes; without (HEAD, no bytes, a redirect), just the head.
+    func response(marker: SendfileMarker?) -> Response {
+        var headers = headers
+        if let marker { headers[SendfileMarker.fieldName] = marker.headerValue }
         return Response(status: status, headers: headers)
     }
 

@@ -1,13 +1,10 @@
 import Foundation
 import Hummingbird
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `GET /healthz` (the process answers) and `GET /readyz` (it can do its work: database and storage usable).
 struct HealthController<Context: RequestContext> {
     let store: any TaskStore
-    let storage: ArtifactStorage
+    let storage: any ArtifactStore
     /// Below this much free space storage counts as not ready: downloads would fail.
     let minimumFreeBytes: Int64
 
@@ -25,7 +22,7 @@ struct HealthController<Context: RequestContext> {
             context.logger.error("readiness: database unusable", metadata: ["error": "\(error)"])
             checks["database"] = "unavailable"
         }
-        checks["storage"] = storage.writability(minimumFreeBytes: minimumFreeBytes)
+        checks["storage"] = await storage.readiness(minimumFreeBytes: minimumFreeBytes).description
         let ready = checks.values.allSatisfy { $0 == "ok" }
         return try JSONResponse.make(ReadinessBody(status: ready ? "ready" : "not_ready", checks: checks), status: ready ? .ok : .serviceUnavailable)
     }

@@ -38,7 +38,7 @@ struct ImagesController<Context: AuthenticatedRequestContext> {
         switch latest.status {
         case .completed:
             return try JSONResponse.make(
-                OpenAIImagesResponse(created: latest.createdAt.unixSeconds, data: try items(artifacts, format: image.responseFormat)), headers: outcome.replayHeaders)
+                OpenAIImagesResponse(created: latest.createdAt.unixSeconds, data: try await items(artifacts, format: image.responseFormat)), headers: outcome.replayHeaders)
         case .failed, .canceled:
             var error = APIError(
                 status: .internalServerError, kind: .server, code: latest.status == .failed ? "generation_failed" : "task_canceled",
@@ -89,16 +89,17 @@ struct ImagesController<Context: AuthenticatedRequestContext> {
     }
 
     /// OpenAI's `data` entries: our stable URLs, or the stored bytes in base64.
-    private func items(_ artifacts: [TaskArtifact], format: ImageRequest.ResponseFormat) throws -> [ImageURLItem] {
-        try artifacts.map { artifact in
+    private func items(_ artifacts: [TaskArtifact], format: ImageRequest.ResponseFormat) async throws -> [ImageURLItem] {
+        var items: [ImageURLItem] = []
+        for artifact in artifacts {
             switch format {
             case .url:
-                return ImageURLItem(url: service.storage.publicURL(for: artifact))
+                items.append(ImageURLItem(url: service.publicURLs.url(for: artifact)))
             case .b64JSON:
-                let data = try Data(contentsOf: service.storage.fileURL(taskID: artifact.taskID, fileName: artifact.fileName))
-                return ImageURLItem(b64JSON: data.base64EncodedString())
+                items.append(ImageURLItem(b64JSON: try await service.storage.read(artifact).base64EncodedString()))
             }
         }
+        return items
     }
 }
 

@@ -5,7 +5,7 @@ import Foundation
 /// Optional fields are written as `null` rather than left out (``NullEncoded``), so clients can
 /// rely on every key.
 struct TaskRepresentations {
-    let storage: ArtifactStorage
+    let publicURLs: PublicURLs
 
     /// `GET /v1/tasks/{id}`: the full, kind-neutral task object (also the webhook `data`).
     func task(_ task: MediaTask, artifacts: [TaskArtifact]) -> TaskObject {
@@ -18,7 +18,7 @@ struct TaskRepresentations {
 
     func artifact(_ artifact: TaskArtifact) -> ArtifactObject {
         ArtifactObject(
-            index: artifact.index, url: artifact.prunedAt == nil ? storage.publicURL(for: artifact) : nil,
+            index: artifact.index, url: artifact.prunedAt == nil ? publicURLs.url(for: artifact) : nil,
             contentType: artifact.contentType, bytes: artifact.bytes, sha256: artifact.sha256, expired: artifact.prunedAt != nil,
             title: artifact.title, duration: artifact.duration, style: artifact.style)
     }

@@ -5,7 +5,9 @@ import Logging
 /// What the HTTP controllers share: accepting tasks, finding them, and presenting them.
 public struct TaskService: Sendable {
     public let store: any TaskStore
-    public let storage: ArtifactStorage
+    public let storage: any ArtifactStore
+    /// The links to stored files that task objects carry.
+    public let publicURLs: PublicURLs
     public let signals: StageSignals
     public let events: TaskEvents
     public let limits: SubmissionLimits
@@ -15,11 +17,12 @@ public struct TaskService: Sendable {
     public let taskTimeout: Duration
 
     public init(
-        store: any TaskStore, storage: ArtifactStorage, signals: StageSignals, events: TaskEvents, limits: SubmissionLimits,
-        urlGuard: OutboundURLGuard, taskTimeout: Duration
+        store: any TaskStore, storage: any ArtifactStore, publicURLs: PublicURLs, signals: StageSignals, events: TaskEvents,
+        limits: SubmissionLimits, urlGuard: OutboundURLGuard, taskTimeout: Duration
     ) {
         self.store = store
         self.storage = storage
+        self.publicURLs = publicURLs
         self.signals = signals
         self.events = events
         self.limits = limits
@@ -27,7 +30,7 @@ public struct TaskService: Sendable {
         self.taskTimeout = taskTimeout
     }
 
-    var representations: TaskRepresentations { TaskRepresentations(storage: storage) }
+    var representations: TaskRepresentations { TaskRepresentations(publicURLs: publicURLs) }
 
     /// Validates the fields every submit endpoint shares, stores the task (or finds the one its
     /// idempotency key names), and wakes the submit worker.

@@ -21,8 +21,8 @@ public func buildApplication(
 
     let storage = try Assembly.artifactStorage(configuration)
     let webhookSignal = WorkSignal()
-    let stores = try Assembly.stores(configuration, storage: storage, webhookSignal: webhookSignal)
-    try await StartupRecovery(stores: stores, storage: storage, logger: logger).run()
+    let stores = try Assembly.stores(configuration, webhookSignal: webhookSignal)
+    try await StartupRecovery(stores: stores, storage: storage, dataDirectory: configuration.dataDirectory, logger: logger).run()
 
     let clients = HTTPClients(configuration: configuration)
     let upstream = try Assembly.upstream(configuration, client: clients.upstream, metrics: metrics, logger: logger)
@@ -42,7 +42,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: Assembly.serverName),
         services: services,
         onServerRunning: { channel in
-            logger.info("MediaJobs listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "public.url": "\(storage.publicBaseURL)"])
+            logger.info("MediaJobs listening", metadata: ["address": "\(channel.localAddress?.description ?? "?")", "public.url": "\(configuration.effectivePublicURL)"])
             await onServerRunning(channel)
         },
         logger: logger)
@@ -65,8 +65,8 @@ enum Assembly {
     }
 
     /// Where artifacts are kept: the local data directory.
-    static func artifactStorage(_ configuration: ServiceConfiguration) throws -> ArtifactStorage {
-        let storage = ArtifactStorage(dataDirectory: configuration.dataDirectory, publicBaseURL: configuration.effectivePublicURL)
+    static func artifactStorage(_ configuration: ServiceConfiguration) throws -> LocalArtifactStore {
+        let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory)
         try storage.prepare()
         return storage
     }
@@ -74,10 +74,11 @@ enum Assembly {
     /// The stores: one SQLite database in the data directory, held by this process alone (the
     /// data-directory lock is taken here). The store writes a task's webhook event in the
     /// transaction that ends it, then wakes the dispatcher.
-    static func stores(_ configuration: ServiceConfiguration, storage: ArtifactStorage, webhookSignal: WorkSignal) throws -> Stores {
+    static func stores(_ configuration: ServiceConfiguration, webhookSignal: WorkSignal) throws -> Stores {
         let outbox = WebhookOutbox.taskEvents(
-            endpoints: configuration.webhooks.endpoints, representations: TaskRepresentations(storage: storage), wake: { webhookSignal.signal() })
-        let database = try SQLiteStore.openForServing(dataDirectory: storage.dataDirectory, outbox: outbox)
+            endpoints: configuration.webhooks.endpoints, representations: TaskRepresentations(publicURLs: PublicURLs(baseURL: configuration.effectivePublicURL)),
+            wake: { webhookSignal.signal() })
+        let database = try SQLiteStore.openForServing(dataDirectory: configuration.dataDirectory, outbox: outbox)
         return Stores(tasks: database.tasks, webhooks: database.webhooks, eventLoop: database.tasks, singleNode: database)
     }
 
@@ -105,7 +106,7 @@ enum Assembly {
     /// The task pipeline's stage workers, the webhook dispatcher and automatic retention, and the
     /// façades the routes use.
     static func workers(
-        _ configuration: ServiceConfiguration, stores: Stores, storage: ArtifactStorage, upstream: Upstream, clients: HTTPClients,
+        _ configuration: ServiceConfiguration, stores: Stores, storage: any ArtifactStore, upstream: Upstream, clients: HTTPClients,
         webhookSignal: WorkSignal, metrics: ServiceMetrics, logger: Logger
     ) async throws -> Workers {
         let addressPolicy = AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks, allowedCIDRs: configuration.allowedCIDRs)
@@ -120,7 +121,7 @@ enum Assembly {
             }
         }
         let leaseOwner = "mediajobs-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let signer = try WebhookSigning.signer(configuration: configuration, storage: storage, logger: logger)
+        let signer = try WebhookSigning.signer(configuration: configuration, dataDirectory: configuration.dataDirectory, logger: logger)
         var services: [any Service] = [
             WebhookDispatcher(
                 store: stores.webhooks, httpClient: clients.webhooks, signer: signer, urlGuard: webhookGuard,
@@ -145,10 +146,13 @@ enum Assembly {
         if let retention = retentionService(configuration.operators, pruner: pruner, metrics: metrics, logger: logger) {
             services.append(retention)
         }
+        let publicURLs = PublicURLs(baseURL: configuration.effectivePublicURL)
         let tasks = TaskService(
-            store: stores.tasks, storage: storage, signals: signals, events: events, limits: configuration.submission, urlGuard: webhookGuard,
-            taskTimeout: settings.taskTimeout)
-        let operators = OperatorService(store: stores.tasks, storage: storage, pruner: pruner, signals: signals, webhooks: stores.webhooks, logger: logger)
+            store: stores.tasks, storage: storage, publicURLs: publicURLs, signals: signals, events: events, limits: configuration.submission,
+            urlGuard: webhookGuard, taskTimeout: settings.taskTimeout)
+        let operators = OperatorService(
+            store: stores.tasks, publicURLs: publicURLs, dataDirectory: configuration.dataDirectory, pruner: pruner, signals: signals,
+            webhooks: stores.webhooks, logger: logger)
         return Workers(services: services, tasks: tasks, operators: operators)
     }
 
@@ -168,7 +172,7 @@ enum Assembly {
 
     /// The routes answered on the event loop (``EventLoopRoutes``), unless every request is to go through the router.
     static func eventLoopRoutes(
-        _ configuration: ServiceConfiguration, stores: Stores, tasks: TaskService, storage: ArtifactStorage, metrics: ServiceMetrics, logger: Logger
+        _ configuration: ServiceConfiguration, stores: Stores, tasks: TaskService, storage: any ArtifactStore, metrics: ServiceMetrics, logger: Logger
     ) -> EventLoopRoutes? {
         guard configuration.answerHotRoutesOnEventLoop else { return nil }
         return EventLoopRoutes(

@@ -6,16 +6,17 @@ import Logging
 /// interrupted prunes finished.
 struct StartupRecovery {
     let stores: Stores
-    let storage: ArtifactStorage
+    let storage: any ArtifactStore
+    let dataDirectory: URL
     let logger: Logger
 
     func run() async throws {
-        let leftovers = storage.removeLeftoverTemporaryFiles()
+        let leftovers = try await storage.removeLeftoverTemporaryFiles()
         // Single node: the data-directory lock proves no other server holds any lease.
         let unfinished = try await stores.singleNode.recoverSingleNodeAfterRestart(now: Date())
         logger.info(
             "data directory ready",
-            metadata: ["data.dir": "\(storage.dataDirectory.path)", "tasks.unfinished": "\(unfinished)", "temp.removed": "\(leftovers)"])
+            metadata: ["data.dir": "\(dataDirectory.path)", "tasks.unfinished": "\(unfinished)", "temp.removed": "\(leftovers)"])
         let interrupted = try await Pruner(store: stores.tasks, storage: storage, logger: logger).finishFileRemovals()
         if interrupted.processed > 0 {
             logger.notice("finished the file removals of an interrupted prune", metadata: ["files.deleted": "\(interrupted.deleted)"])

@@ -5,10 +5,10 @@ import Logging
 enum WebhookSigning {
     /// The configured secrets, or, when none is configured, one generated once and kept in the data
     /// directory (single node: every instance of a shared database must be given the secret instead).
-    static func signer(configuration: ServiceConfiguration, storage: ArtifactStorage, logger: Logger) throws -> WebhookSigner {
+    static func signer(configuration: ServiceConfiguration, dataDirectory: URL, logger: Logger) throws -> WebhookSigner {
         var secrets = try configuration.webhookSecrets()
         if configuration.webhookSecret == nil {
-            let file = storage.dataDirectory.appendingPathComponent("webhook-secret")
+            let file = dataDirectory.appendingPathComponent("webhook-secret")
             let (secret, created) = try WebhookSecret.loadOrCreate(at: file)
             if created {
                 // Printed this once so the operator can hand it to webhook consumers; it stays in the file.

@@ -10,7 +10,11 @@ public typealias OperatorTaskStore = TaskStore & OperatorStore & RetentionStore
 /// What operators can do, shared by the admin API (in the server) and the CLI (directly on a data directory).
 public struct OperatorService: Sendable {
     public let store: any OperatorTaskStore
-    public let storage: ArtifactStorage
+    /// The links to stored files that task objects carry.
+    public let publicURLs: PublicURLs
+    /// Whose free space the statistics show: the database's, and local artifacts'.
+    public let dataDirectory: URL
+    /// Removes artifact files (retention, retries) through the ``ArtifactStore``.
     public let pruner: Pruner
     /// Wakes the submit worker after a retry, in the server; nil in the CLI (the server finds the task at its next idle tick).
     let signals: StageSignals?
@@ -20,12 +24,13 @@ public struct OperatorService: Sendable {
     public let webhooks: any WebhookDeliveryStore
 
     public init(
-        store: any OperatorTaskStore, storage: ArtifactStorage, pruner: Pruner, signals: StageSignals? = nil, webhooks: any WebhookDeliveryStore,
-        logger: Logger
+        store: any OperatorTaskStore, publicURLs: PublicURLs, dataDirectory: URL, pruner: Pruner, signals: StageSignals? = nil,
+        webhooks: any WebhookDeliveryStore, logger: Logger
     ) {
         self.webhooks = webhooks
         self.store = store
-        self.storage = storage
+        self.publicURLs = publicURLs
+        self.dataDirectory = dataDirectory
         self.pruner = pruner
         self.signals = signals
         self.logger = logger
@@ -38,24 +43,25 @@ public struct OperatorService: Sendable {
     /// Tasks an operator ends (cancel) get their webhook events like any other: to their
     /// `callback_url` and to `webhookEndpoints`; a running server's dispatcher sends them.
     public static func open(dataDirectory: URL, publicURL: String, webhookEndpoints: [WebhookEndpoint] = [], logger: Logger) throws -> OperatorService {
-        let storage = ArtifactStorage(dataDirectory: dataDirectory, publicBaseURL: publicURL)
+        let storage = LocalArtifactStore(dataDirectory: dataDirectory)
         let path = SQLiteStore.databasePath(in: storage.dataDirectory)
         guard FileManager.default.fileExists(atPath: path) else {
             throw OperatorError.noDatabase(path)
         }
+        let publicURLs = PublicURLs(baseURL: publicURL)
         // No dispatcher runs here to wake: a running server finds new events at its next idle tick.
-        let outbox = WebhookOutbox.taskEvents(endpoints: webhookEndpoints, representations: TaskRepresentations(storage: storage), wake: {})
+        let outbox = WebhookOutbox.taskEvents(endpoints: webhookEndpoints, representations: TaskRepresentations(publicURLs: publicURLs), wake: {})
         let database = try SQLiteStore.openBesideServer(dataDirectory: storage.dataDirectory, outbox: outbox)
         return OperatorService(
-            store: database.tasks, storage: storage, pruner: Pruner(store: database.tasks, storage: storage, logger: logger), webhooks: database.webhooks,
-            logger: logger)
+            store: database.tasks, publicURLs: publicURLs, dataDirectory: storage.dataDirectory,
+            pruner: Pruner(store: database.tasks, storage: storage, logger: logger), webhooks: database.webhooks, logger: logger)
     }
 
     /// The statistics, with the data directory's free space.
     public func stats(now: Date = Date()) async throws -> OperatorStats {
         var stats = try await store.stats(now: now)
         var info = statvfs()
-        if statvfs(storage.dataDirectory.path, &info) == 0 {
+        if statvfs(dataDirectory.path, &info) == 0 {
             stats.diskFreeBytes = Int64(info.f_bavail) * Int64(info.f_frsize)
         }
         return stats
@@ -91,12 +97,12 @@ public struct OperatorService: Sendable {
 
     /// The task object of `GET /v1/tasks/{id}`, as (pretty-printed) JSON.
     public func json(_ task: MediaTask, artifacts: [TaskArtifact]) throws -> String {
-        try Self.json(TaskRepresentations(storage: storage).task(task, artifacts: artifacts))
+        try Self.json(TaskRepresentations(publicURLs: publicURLs).task(task, artifacts: artifacts))
     }
 
     /// The list object of `GET /v1/tasks`, as (pretty-printed) JSON.
     public func json(_ page: TaskPage, artifacts: [String: [TaskArtifact]]) throws -> String {
-        let representations = TaskRepresentations(storage: storage)
+        let representations = TaskRepresentations(publicURLs: publicURLs)
         let objects = page.tasks.map { representations.task($0, artifacts: artifacts[$0.id] ?? []) }
         return try Self.json(TaskList(data: objects, hasMore: page.hasMore, nextCursor: page.hasMore ? page.tasks.last?.id : nil))
     }

@@ -18,7 +18,7 @@ public enum OperatorText {
     }
 
     /// `mediajobs tasks show`: every field of one task and its files.
-    public static func taskDetails(_ task: MediaTask, artifacts: [TaskArtifact], storage: ArtifactStorage, now: Date = Date()) -> String {
+    public static func taskDetails(_ task: MediaTask, artifacts: [TaskArtifact], publicURLs: PublicURLs, now: Date = Date()) -> String {
         var fields: [(String, String)] = [
             ("id", task.id), ("kind", task.kind.rawValue), ("status", "\(task.status.rawValue) (\(task.progress)%)"), ("model", task.model),
             ("created", "\(timestamp(task.createdAt)) (\(age(task.createdAt, now: now)) ago)"), ("updated", timestamp(task.updatedAt)),
@@ -45,7 +45,7 @@ public enum OperatorText {
             let rows = artifacts.map { artifact in
                 [
                     "\(artifact.index)", artifact.contentType, ByteCount(bytes: artifact.bytes).description, String(artifact.sha256.prefix(12)),
-                    artifact.prunedAt.map { "expired \(timestamp($0))" } ?? storage.publicURL(for: artifact),
+                    artifact.prunedAt.map { "expired \(timestamp($0))" } ?? publicURLs.url(for: artifact),
                 ]
             }
             out += table(header: ["  #", "TYPE", "SIZE", "SHA256", "URL"], rows: rows.map { ["  " + $0[0]] + $0.dropFirst() })

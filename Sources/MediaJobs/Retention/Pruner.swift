@@ -1,8 +1,5 @@
 import Foundation
 import Logging
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Applies a ``PrunePolicy``: the one implementation behind `mediajobs prune`, `POST /admin/v1/prune`
 /// and the automatic retention of `serve`.
@@ -17,14 +14,14 @@ import Glibc
 /// files the next prune or server start removes.
 public struct Pruner: Sendable {
     let store: any RetentionStore
-    let storage: ArtifactStorage
+    let storage: any ArtifactStore
     let logger: Logger
     /// Rows per transaction: large enough to be quick, small enough not to hold the write lock for long.
     public var batchSize = 500
     /// For crash tests only: sleeps after each batch commits and before its files go, so a test can kill the process in between.
     public var pauseBeforeRemovingFiles: Duration?
 
-    public init(store: any RetentionStore, storage: ArtifactStorage, logger: Logger) {
+    public init(store: any RetentionStore, storage: any ArtifactStore, logger: Logger) {
         self.store = store
         self.storage = storage
         self.logger = logger
@@ -102,7 +99,7 @@ public struct Pruner: Sendable {
             guard let last = removals.last else { return totals }
             var done: [Int64] = []
             for removal in removals {
-                switch remove(removal) {
+                switch await remove(removal) {
                 case .deleted:
                     totals.deleted += 1
                     done.append(removal.id)
@@ -134,41 +131,21 @@ public struct Pruner: Sendable {
         case failed(String)
     }
 
-    /// Deletes one recorded file or task folder, never anything outside the media directory.
-    private func remove(_ removal: FileRemoval) -> RemovalOutcome {
+    /// Deletes one recorded file or a deleted task's files; the store refuses any name that would
+    /// reach outside it.
+    private func remove(_ removal: FileRemoval) async -> RemovalOutcome {
         guard !removal.restored else { return .kept }
-        guard Self.isPlainName(removal.taskID), removal.fileName.map(Self.isPlainName) ?? true else {
-            return .failed("refusing a path outside the media directory")
+        do throws(ArtifactStoreError) {
+            let deletion =
+                if let fileName = removal.fileName {
+                    try await storage.delete(taskID: removal.taskID, fileName: fileName)
+                } else {
+                    try await storage.deleteTask(removal.taskID)
+                }
+            return deletion == .deleted ? .deleted : .missing
+        } catch {
+            return .failed(error.description)
         }
-        // Plain string paths: Foundation's URL appending would stat the disk once more per file.
-        let folder = mediaPath + "/" + removal.taskID
-        guard let fileName = removal.fileName else {
-            guard FileManager.default.fileExists(atPath: folder) else { return .missing }
-            do {
-                try FileManager.default.removeItem(atPath: folder)
-                return .deleted
-            } catch {
-                return .failed("\(error)")
-            }
-        }
-        let outcome: RemovalOutcome
-        if unlink(folder + "/" + fileName) == 0 {
-            outcome = .deleted
-        } else if errno == ENOENT {
-            outcome = .missing
-        } else {
-            return .failed("unlink: errno \(errno)")
-        }
-        // The task's folder goes with its last file (also when a crash came between the two);
-        // rmdir fails harmlessly while other files remain.
-        _ = rmdir(folder)
-        return outcome
-    }
-
-    private var mediaPath: String { storage.mediaDirectory.path }
-
-    private static func isPlainName(_ name: String) -> Bool {
-        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
     }
 }
 

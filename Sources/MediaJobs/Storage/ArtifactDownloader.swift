@@ -4,13 +4,13 @@ import Crypto
 import Foundation
 import Logging
 import NIOCore
-import NIOPosix
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Copies a file from an upstream URL into storage: streamed to a temp file, size-capped,
-/// hashed, type-checked by its magic numbers, fsynced, then atomically renamed into place.
+/// hashed, type-checked by its magic numbers, then handed to the ``ArtifactStore``, which makes
+/// it durable under its final name.
 public struct ArtifactDownloader: Sendable {
     /// Limits of one download.
     public struct Limits: Sendable {
@@ -35,14 +35,14 @@ public struct ArtifactDownloader: Sendable {
     }
 
     private let httpClient: HTTPClient
-    private let storage: ArtifactStorage
+    private let storage: any ArtifactStore
     private let urlGuard: OutboundURLGuard
     private let limits: Limits
     /// Counts stored downloads (`mediajobs_download_*`), when given.
     private let metrics: ServiceMetrics?
 
     /// `httpClient` must not follow redirects itself: each hop is checked here.
-    public init(httpClient: HTTPClient, storage: ArtifactStorage, urlGuard: OutboundURLGuard, limits: Limits, metrics: ServiceMetrics? = nil) {
+    public init(httpClient: HTTPClient, storage: any ArtifactStore, urlGuard: OutboundURLGuard, limits: Limits, metrics: ServiceMetrics? = nil) {
         self.httpClient = httpClient
         self.storage = storage
         self.urlGuard = urlGuard
@@ -58,10 +58,12 @@ public struct ArtifactDownloader: Sendable {
                 try await self.fetch(url, into: temporary, kind: kind)
             }
             let fileName = "\(index).\(media.fileExtension)"
-            let destination = storage.fileURL(taskID: taskID, fileName: fileName)
-            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-            guard rename(temporary.path, destination.path) == 0 else { throw DownloadError.storage("rename failed: errno \(errno)") }
-            try Self.fsyncDirectory(destination.deletingLastPathComponent())
+            let staged = StagedFile(temporaryFile: temporary, bytes: bytes, sha256: digest, contentType: media.contentType)
+            do throws(ArtifactStoreError) {
+                try await storage.store(staged, taskID: taskID, fileName: fileName)
+            } catch {
+                throw DownloadError.storage(error.description)
+            }
             metrics?.artifactDownloaded(kind: kind, bytes: bytes)
             return StoredFile(media: media, bytes: bytes, sha256: digest, fileName: fileName)
         } catch {
@@ -145,14 +147,15 @@ public struct ArtifactDownloader: Sendable {
                     offset += written
                 }
             }
-            // The disk writes while the rest arrives, instead of all of it in the fsync at the end
-            // (for 1 GiB that fsync alone took as long as the transfer; BENCHMARKS.md, figure 3).
+            // The disk writes while the rest arrives, instead of all of it in the fsync of
+            // ``LocalArtifactStore/store(_:taskID:fileName:)`` (for 1 GiB that fsync alone took as
+            // long as the transfer; BENCHMARKS.md, figure 3). A hint only: useless but harmless to
+            // a store that uploads the file instead.
             if count - writtenBack >= Self.writebackStep {
                 _ = mediajobs_start_writeback(descriptor, writtenBack, count - writtenBack)
                 writtenBack = count
             }
         }
-        try await Self.fsyncOffThePool(descriptor)
         closed = true
         guard close(descriptor) == 0 else { throw DownloadError.storage("close failed: errno \(errno)") }
         let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
@@ -161,30 +164,6 @@ public struct ArtifactDownloader: Sendable {
 
     /// Bytes between two starts of writeback during a download.
     static let writebackStep: Int64 = 8 << 20
-
-    /// fsync(2) on threads of their own: it waits for the disk (up to seconds for a large file), and
-    /// a Swift concurrency thread blocked that long would stall other requests. Not NIO's shared
-    /// blocking-I/O pool either (two threads here): eight downloads' fsyncs would queue there behind
-    /// each other and behind file reads.
-    private static func fsyncOffThePool(_ descriptor: Int32) async throws {
-        let failure = try await syncThreads.runIfActive { fsync(descriptor) == 0 ? nil : errno }
-        if let failure { throw DownloadError.storage("fsync failed: errno \(failure)") }
-    }
-
-    /// Threads that wait for the disk; as many as downloads run at once by default.
-    private static let syncThreads: NIOThreadPool = {
-        let pool = NIOThreadPool(numberOfThreads: 8)
-        pool.start()
-        return pool
-    }()
-
-    /// Makes a rename durable: the directory entry itself must reach the disk.
-    private static func fsyncDirectory(_ directory: URL) throws {
-        let descriptor = open(directory.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw DownloadError.storage("cannot open \(directory.lastPathComponent): errno \(errno)") }
-        defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw DownloadError.storage("directory fsync failed: errno \(errno)") }
-    }
 }
 
 /// Why a download did not store a file.
@@ -228,10 +207,10 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 extension ArtifactDownloader {
-    /// Whether an artifact recorded earlier is on disk with its recorded size.
-    public func hasStoredFile(_ artifact: TaskArtifact) -> Bool {
-        let path = storage.fileURL(taskID: artifact.taskID, fileName: artifact.fileName).path
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
-        return artifact.prunedAt == nil && size == artifact.bytes
+    /// Whether an artifact recorded earlier is in storage with its recorded size (false when
+    /// storage cannot tell: the file is then downloaded again).
+    public func hasStoredFile(_ artifact: TaskArtifact) async -> Bool {
+        guard artifact.prunedAt == nil, let files = try? await storage.list(taskID: artifact.taskID) else { return false }
+        return files.contains(StoredArtifactFile(fileName: artifact.fileName, bytes: artifact.bytes))
     }
 }

@@ -122,7 +122,7 @@ public struct TaskPipeline: Sendable {
         let stored = try await store.artifacts(forTasks: [task.id])[task.id] ?? []
         try await withLeaseRenewal(of: task) {
             for (index, output) in task.upstreamOutputs.enumerated() {
-                if let existing = stored.first(where: { $0.index == index }), downloader.hasStoredFile(existing) {
+                if let existing = stored.first(where: { $0.index == index }), await downloader.hasStoredFile(existing) {
                     continue  // kept from an earlier try that stopped part-way
                 }
                 let file: ArtifactDownloader.StoredFile

@@ -26,7 +26,7 @@ import Testing
             let fetched = try await client.poll("/suno/fetch/\(id)") { value($0, "data.status") as? String == "completed" }
             let url = try #require((value(fetched, "data.tracks") as? [[String: Any]])?.first?["audio_url"] as? String)
             let path = filePath(url)
-            let storage = ArtifactStorage(dataDirectory: configuration.dataDirectory, publicBaseURL: LiveService.publicURL)
+            let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory)
             let file = storage.fileURL(taskID: id, fileName: String(try #require(path.split(separator: "/").last)))
             try await body(client, path, file)
         }

@@ -7,13 +7,13 @@ import Logging
 /// An in-memory store plus a real media folder, with helpers to lay out tasks and artifacts of given ages.
 final class RetentionFixture: Sendable {
     let store: SQLiteTaskStore
-    let storage: ArtifactStorage
+    let storage: LocalArtifactStore
     let directory: URL
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mediajobs-retention-\(UUID().uuidString)")
-        storage = ArtifactStorage(dataDirectory: directory, publicBaseURL: "http://mediajobs.test")
+        storage = LocalArtifactStore(dataDirectory: directory)
         try storage.prepare()
         store = try SQLiteStore.inMemory(outbox: .testing).tasks
     }

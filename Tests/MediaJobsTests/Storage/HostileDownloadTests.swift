@@ -58,10 +58,10 @@ import Testing
     }
 
     /// Runs `body` with a downloader that trusts only `127.0.0.1` (the "provider") and caps files at 200 kB.
-    static func withDownloader(timeout: Duration = .seconds(5), _ body: @Sendable (ArtifactDownloader, Int, ArtifactStorage) async throws -> Void) async throws {
+    static func withDownloader(timeout: Duration = .seconds(5), _ body: @Sendable (ArtifactDownloader, Int, LocalArtifactStore) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let storage = ArtifactStorage(dataDirectory: directory, publicBaseURL: "http://test")
+        let storage = LocalArtifactStore(dataDirectory: directory)
         try storage.prepare()
         let app = Application(router: hostileServer(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         let client = HTTPClients.make(configuration: ServiceConfiguration(), retryConnectionEstablishment: true)
@@ -82,7 +82,7 @@ import Testing
         }
     }
 
-    static func temporaryFiles(_ storage: ArtifactStorage) -> [String] {
+    static func temporaryFiles(_ storage: LocalArtifactStore) -> [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: storage.temporaryDirectory.path)) ?? []
     }
 

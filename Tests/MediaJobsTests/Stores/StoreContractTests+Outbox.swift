@@ -105,8 +105,8 @@ extension StoreContractTests {
         /// The service's own payload: `{"type", "timestamp", "data": <task object>}`.
         @Test(arguments: StoreFactory.all)
         func theServicePayloadCarriesTheTaskObject(_ factory: StoreFactory) async throws {
-            let storage = ArtifactStorage(dataDirectory: FileManager.default.temporaryDirectory, publicBaseURL: "http://files.test")
-            let outbox = WebhookOutbox.taskEvents(endpoints: [Self.everything], representations: TaskRepresentations(storage: storage), wake: {})
+            let representations = TaskRepresentations(publicURLs: PublicURLs(baseURL: "http://files.test"))
+            let outbox = WebhookOutbox.taskEvents(endpoints: [Self.everything], representations: representations, wake: {})
             let opened = try factory.open(outbox)
             let store = StoreUnderTest(tasks: opened.tasks, webhooks: opened.webhooks, probe: OutboxProbe(), keepAlive: opened.keepAlive)
             let task = try await store.task(.completed, files: [(10, store.now)])

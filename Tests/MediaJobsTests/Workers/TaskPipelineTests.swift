@@ -16,7 +16,7 @@ import Testing
     }
 
     func pipeline(_ upstream: ScriptedUpstream, maxAttempts: Int = 3) -> TaskPipeline {
-        let storage = ArtifactStorage(dataDirectory: directory, publicBaseURL: "http://test")
+        let storage = LocalArtifactStore(dataDirectory: directory)
         var settings = PipelineSettings()
         settings.maxAttempts = maxAttempts
         settings.retryBackoff = RetryBackoff(base: .seconds(1), cap: .seconds(4))
