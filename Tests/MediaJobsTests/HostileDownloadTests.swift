@@ -32,14 +32,16 @@ import Testing
         router.get("lying-length.wav") { _, _ in
             Response(status: .ok, headers: [.contentType: "audio/wav", .contentLength: "\(wav.count * 4)"], body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(bytes: wav))
-                try await Task.sleep(for: .seconds(3))
+                // Stalls far longer than the downloader's 2 s timeout, so a late timer on a loaded machine still fires first.
+                try await Task.sleep(for: .seconds(10))
                 try await writer.finish(nil)
             })
         }
         router.get("drip.wav") { _, _ in
             Response(status: .ok, headers: [.contentType: "audio/wav"], body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(bytes: Array(wav.prefix(44))))
-                for _ in 0..<30 {
+                // 10 s of drip, far beyond the downloader's 2 s timeout (see `lying-length.wav`).
+                for _ in 0..<100 {
                     try await Task.sleep(for: .milliseconds(100))
                     try await writer.write(ByteBuffer(bytes: [0, 0]))
                 }
