@@ -32,8 +32,12 @@ import Testing
         router.get("lying-length.wav") { _, _ in
             Response(status: .ok, headers: [.contentType: "audio/wav", .contentLength: "\(wav.count * 4)"], body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(bytes: wav))
-                // Stalls far longer than the downloader's 2 s timeout, so a late timer on a loaded machine still fires first.
-                try await Task.sleep(for: .seconds(10))
+                // Stalls far longer than the downloader's 2 s timeout, so a late timer on a loaded machine still fires
+                // first; a byte now and then ends the stall as soon as the client has left (the write throws).
+                for _ in 0..<100 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    try await writer.write(ByteBuffer(bytes: [0]))
+                }
                 try await writer.finish(nil)
             })
         }

@@ -118,8 +118,8 @@ import Testing
             $0.failFirst = [.submit: 2]
             $0.failFirstTasks = 1
         })
-        try await simulator.router().buildApplication().test(.router) { client in
-            let body = ByteBuffer(string: #"{"prompt":"rain"}"#)
+        try await Application(router: simulator.router()).test(.router) { client in
+            let body = ByteBuffer(string: #"{"prompt":"rain","make_instrumental":false}"#)
             var statuses: [HTTPResponse.Status] = []
             var ids: [String] = []
             for _ in 0..<4 {
@@ -163,12 +163,5 @@ import Testing
     struct Stats: Decodable {
         var injected_errors: [String: Int]
         var failed_tasks: Int
-    }
-}
-
-extension Router {
-    /// An application around this router, for `test(.router)`.
-    fileprivate func buildApplication() -> some ApplicationProtocol {
-        Application(router: self)
     }
 }
