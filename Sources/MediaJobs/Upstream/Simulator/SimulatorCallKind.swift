@@ -11,7 +11,7 @@ public enum SimulatorCallKind: String, CaseIterable, Sendable, Hashable, CustomS
     /// `GET /media/…`: the audio and image files a task links to.
     case media
 
-    /// The kind of the call at `path`, or nil for a call no fault is injected into (`/_stats`).
+    /// The kind of the call at `path`, or nil for a call no fault is injected into (`/healthz`, `/_stats`, unknown paths).
     init?(method: String, path: String) {
         switch (method, path) {
         case ("POST", "/suno/submit/music"): self = .submit
