@@ -42,6 +42,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Demo mode: time the simulator takes per task. [env: MEDIAJOBS_SIMULATOR_LATENCY] (default: 3s)") var simulatorLatency: String?
     @Option(help: "Demo mode: fraction (0-1) of simulated tasks that fail. [env: MEDIAJOBS_SIMULATOR_FAILURE_RATE] (default: 0)")
     var simulatorFailureRate: String?
+    @Option(help: "Demo mode: fraction (0-1) of simulator calls answered 503 with Retry-After: 1. [env: MEDIAJOBS_SIMULATOR_ERROR_RATE] (default: 0)")
+    var simulatorErrorRate: String?
+    @Option(help: "Demo mode: seed of the simulator's failure and error draws, so a run repeats. [env: MEDIAJOBS_SIMULATOR_SEED] (default: random)")
+    var simulatorSeed: String?
+    @Option(help: "Demo mode: the first N simulator calls of each kind answer 503, e.g. submit=2,fetch=1,image=1,media=1. [env: MEDIAJOBS_SIMULATOR_FAIL_FIRST]")
+    var simulatorFailFirst: String?
+    @Option(help: "Demo mode: the first N simulated tasks end failed. [env: MEDIAJOBS_SIMULATOR_FAIL_FIRST_TASKS] (default: 0)")
+    var simulatorFailFirstTasks: String?
     @Option(help: "Send every task's events here too; repeatable. Filter with a fragment: URL#task.failed+task.canceled. [env: MEDIAJOBS_WEBHOOK_URLS, comma-separated]")
     var webhookURL: [String] = []
     @Option(help: "whsec_… secret that signs webhooks; generated and kept in the data dir when unset. [env: MEDIAJOBS_WEBHOOK_SECRET]")
@@ -118,6 +126,11 @@ struct Serve: AsyncParsableCommand {
         configuration.upstreamTimeout = try Setting.duration(upstreamTimeout, "MEDIAJOBS_UPSTREAM_TIMEOUT", option: "--upstream-timeout", default: configuration.upstreamTimeout)
         configuration.simulator.latency = try Setting.duration(simulatorLatency, "MEDIAJOBS_SIMULATOR_LATENCY", option: "--simulator-latency", default: configuration.simulator.latency)
         configuration.simulator.failureRate = try Setting.rate(simulatorFailureRate, "MEDIAJOBS_SIMULATOR_FAILURE_RATE", option: "--simulator-failure-rate")
+        configuration.simulator.errorRate = try Setting.rate(simulatorErrorRate, "MEDIAJOBS_SIMULATOR_ERROR_RATE", option: "--simulator-error-rate")
+        configuration.simulator.seed = try Setting.parse(simulatorSeed, "MEDIAJOBS_SIMULATOR_SEED", option: "--simulator-seed", default: nil) { UInt64($0).map { Optional($0) } }
+        configuration.simulator.failFirst = try Setting.failFirst(simulatorFailFirst, "MEDIAJOBS_SIMULATOR_FAIL_FIRST", option: "--simulator-fail-first")
+        configuration.simulator.failFirstTasks = try Setting.parse(
+            simulatorFailFirstTasks, "MEDIAJOBS_SIMULATOR_FAIL_FIRST_TASKS", option: "--simulator-fail-first-tasks", default: 0) { Int($0).flatMap { $0 >= 0 ? $0 : nil } }
         configuration.pipeline.shutdownGrace = try Setting.duration(shutdownGrace, "MEDIAJOBS_SHUTDOWN_GRACE", option: "--shutdown-grace", default: configuration.pipeline.shutdownGrace)
         configuration.webhooks.shutdownGrace = configuration.pipeline.shutdownGrace
         configuration.answerHotRoutesOnEventLoop = !Setting.flag(routeAllRequests, "MEDIAJOBS_ROUTE_ALL_REQUESTS")

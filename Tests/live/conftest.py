@@ -11,7 +11,10 @@ test fails, the tail of every log of the servers it used is attached to the
 report ("server log" sections).
 
 Nothing here sleeps for a fixed time: waiting is done with `wait_for`, which
-polls a predicate until a deadline.
+polls a predicate until a deadline. Nothing depends on luck either: ports are
+held from the moment they are chosen (`PortReservation`) or picked by the
+kernel and read back from the log, and the simulator's faults are exact
+(`fail_first`, `fail_first_tasks`) or drawn from a fixed `seed`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
-import random
+import re
 import signal
 import socket
 import struct
@@ -41,7 +44,9 @@ for _var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_prox
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BIN = REPO_ROOT / ".build" / "debug" / "mediajobs"
 
-HEALTH_DEADLINE = 30.0  # seconds to wait for /healthz
+# Deadlines are generous on purpose: they only bound a wait that normally ends far sooner, and a
+# debug build on a loaded 2-core CI machine (five builds at once) can be many times slower.
+HEALTH_DEADLINE = 60.0  # seconds to wait for /healthz
 POLL = 0.05  # seconds between polls
 STOP_GRACE = 10.0  # SIGTERM -> SIGKILL
 HTTP_TIMEOUT = 60.0  # per request
@@ -61,32 +66,39 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # --------------------------------------------------------------------------
 
 
-def _ephemeral_low() -> int:
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
+class PortReservation:
+    """A loopback port held for a server that binds it later, or binds it again after a restart.
+
+    Choosing a free port and binding it later is a race: meanwhile another test, or the kernel
+    handing out the source port of some outgoing connection, can take it. A reservation closes
+    the window. Its socket is bound without SO_REUSEADDR (so the kernel picks a port nobody
+    holds, and no other reservation or plain bind can share it) and then marked SO_REUSEADDR
+    without ever listening. Linux then lets a server that also sets SO_REUSEADDR (Hummingbird
+    and Python's http.server do) bind the same port while the reservation is held, and
+    connections to it are refused while no server listens, exactly as for a server that is down.
+    """
+
+    def __init__(self, for_this_test: bool = False) -> None:
+        """`for_this_test`: released when the current test ends; otherwise by its owner (`release`)."""
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.port: int = self.sock.getsockname()[1]
+        self._item: Optional[str] = _CURRENT_ITEM[0] if for_this_test else None
+        _RESERVATIONS.append(self)
+
+    def release(self) -> None:
+        self.sock.close()
+        with contextlib.suppress(ValueError):
+            _RESERVATIONS.remove(self)
+
+
+_RESERVATIONS: list[PortReservation] = []
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now, chosen below the kernel's ephemeral range.
-
-    Tests often pick a port and bind it later (a receiver that is "down" first); a port from the
-    ephemeral range can meanwhile become the source port of some outgoing loopback connection,
-    and the later bind then fails with EADDRINUSE.
-    """
-    low = _ephemeral_low()
-    for _ in range(200):
-        port = random.randrange(20000, max(20001, low))
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port held (see `PortReservation`) until the end of the current test."""
+    return PortReservation(for_this_test=True).port
 
 
 def http() -> requests.Session:
@@ -124,7 +136,10 @@ def wait_for(
 
 
 def hold_for(predicate: Callable[[], Any], duration: float, interval: float = 0.1, desc: str = "condition") -> None:
-    """Assert that `predicate` stays truthy for `duration` seconds (polled)."""
+    """Assert that `predicate` stays truthy for `duration` seconds (polled).
+
+    Only for "nothing else happens", which has no event to wait for; callers say why the window suffices.
+    """
     deadline = time.monotonic() + duration
     while True:
         value = predicate()
@@ -305,18 +320,36 @@ def _poll_http(proc: Proc, s: requests.Session, url: str, want_200: bool, deadli
         time.sleep(POLL)
 
 
+# "upstream simulator listening" with the bound address, e.g. `address=[IPv4]127.0.0.1/127.0.0.1:40513`.
+_LISTENING = re.compile(r"upstream simulator listening.*?address=\S*?:(\d+)|address=\S*?:(\d+).*?upstream simulator listening")
+
+
+def fail_first_arg(counts: dict[str, int]) -> str:
+    """{"submit": 2, "fetch": 1} -> "submit=2,fetch=1" (the simulator's --fail-first)."""
+    return ",".join(f"{kind}={n}" for kind, n in counts.items())
+
+
 class Upstream:
-    """`mediajobs simulate-upstream` on a free loopback port."""
+    """`mediajobs simulate-upstream` on a loopback port the kernel picks (`--port 0`), read back
+    from its log. Its faults are exact (`fail_first`, `fail_first_tasks`) or drawn from `seed`."""
+
+    # A rate without a seed would be a different run each time: the suite always fixes it.
+    DEFAULT_SEED = 1
 
     def __init__(self, binary: str, workdir: Path, latency: str = "1s", failure_rate: float = 0,
                  error_rate: Optional[float] = None, track_duration: Optional[str] = None,
-                 extra: Iterable[str] = ()):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        argv = [binary, "simulate-upstream", "--host", "127.0.0.1", "--port", str(self.port),
-                "--latency", latency, "--failure-rate", _num(failure_rate)]
+                 seed: int = DEFAULT_SEED, fail_first: Optional[dict[str, int]] = None,
+                 fail_first_tasks: int = 0, extra: Iterable[str] = ()):
+        self.port: Optional[int] = None
+        self.url = ""
+        argv = [binary, "simulate-upstream", "--host", "127.0.0.1", "--port", "0",
+                "--latency", latency, "--failure-rate", _num(failure_rate), "--seed", str(seed)]
         if error_rate is not None:
             argv += ["--error-rate", _num(error_rate)]
+        if fail_first:
+            argv += ["--fail-first", fail_first_arg(fail_first)]
+        if fail_first_tasks:
+            argv += ["--fail-first-tasks", str(fail_first_tasks)]
         if track_duration is not None:
             argv += ["--track-duration", track_duration]
         argv += list(extra)
@@ -324,9 +357,26 @@ class Upstream:
 
     def start(self) -> "Upstream":
         self.proc.start()
-        # The simulator's routes are the upstream's; any HTTP answer means it listens.
+        self.port = int(wait_for(lambda: self._bound_port(), HEALTH_DEADLINE, desc="the simulator's 'listening' log line"))
+        self.url = f"http://127.0.0.1:{self.port}"
+        # The line is logged once the socket listens; any HTTP answer confirms it.
         _wait_http(self.proc, f"{self.url}/healthz", want_200=False)
         return self
+
+    def _bound_port(self) -> Optional[str]:
+        if not self.proc.running:
+            raise AssertionError(f"upstream exited before it listened.\n--- {self.proc.log_path} (tail) ---\n{self.proc.tail()}")
+        # Only this run's lines: the log file is appended to across restarts.
+        run = self.proc.log_text().rsplit("===== ", 1)[-1]
+        match = _LISTENING.search(run)
+        return (match.group(1) or match.group(2)) if match else None
+
+    def stats(self) -> dict:
+        """The simulator's `GET /_stats`: calls served and faults injected so far."""
+        with http() as s:
+            r = s.get(f"{self.url}/_stats", timeout=HTTP_TIMEOUT)
+        assert r.status_code == 200, r.text
+        return r.json()
 
     def stop(self) -> None:
         self.proc.stop()
@@ -334,11 +384,16 @@ class Upstream:
 
 class Server:
     """`mediajobs serve` on a fixed loopback port and data dir; can be stopped,
-    killed (-9) and restarted on the same port and data dir."""
+    killed (-9) and restarted on the same port and data dir.
+
+    The port is reserved (`PortReservation`) for the server's whole life, not read back from the
+    log after `--port 0`: its public URL is a flag given up front, and a restart must find the
+    same port free."""
 
     def __init__(self, binary: str, workdir: Path, upstream_url: Optional[str] = None,
                  extra: Iterable[str] = (), name: str = "serve", poll_interval: Optional[str] = SERVE_POLL_INTERVAL):
-        self.port = free_port()
+        self.reservation = PortReservation()
+        self.port = self.reservation.port
         self.base = f"http://127.0.0.1:{self.port}"
         self.data_dir = workdir / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -411,6 +466,7 @@ class Stack:
             except Exception as e:  # keep stopping the others
                 errors.append(f"{p.name}: {e!r}")
         self.s.close()
+        self.server.reservation.release()
         if errors:
             raise AssertionError("teardown problems: " + "; ".join(errors))
 
@@ -451,7 +507,7 @@ class Stack:
         assert d["status"] in STATUSES, d
         return d
 
-    def wait_music(self, tid: str, timeout: float = 30.0, want: Optional[str] = "completed") -> dict:
+    def wait_music(self, tid: str, timeout: float = 60.0, want: Optional[str] = "completed") -> dict:
         d = wait_for(lambda: (lambda x: x if x["status"] in TERMINAL else None)(self.fetch_music(tid)),
                      timeout, interval=0.1, desc=f"music task {tid} to finish")
         if want:
@@ -475,7 +531,7 @@ class Stack:
         assert r.status_code == 200, f"GET /v1/tasks/{tid} -> {r.status_code} {r.text}"
         return r.json()
 
-    def wait_task(self, tid: str, timeout: float = 30.0, want: Optional[str] = "completed") -> dict:
+    def wait_task(self, tid: str, timeout: float = 60.0, want: Optional[str] = "completed") -> dict:
         t = wait_for(lambda: (lambda x: x if x["status"] in TERMINAL else None)(self.get_task(tid)),
                      timeout, interval=0.1, desc=f"task {tid} to finish")
         if want:
@@ -552,9 +608,12 @@ def mediajobs_bin() -> str:
 @contextlib.contextmanager
 def launch_stack(binary: str, workdir: Path, *, latency: str = "1s", failure_rate: float = 0,
                  error_rate: Optional[float] = None, track_duration: Optional[str] = None,
-                 serve_args: Iterable[str] = (), demo: bool = False,
+                 seed: int = Upstream.DEFAULT_SEED, fail_first: Optional[dict[str, int]] = None,
+                 fail_first_tasks: int = 0, serve_args: Iterable[str] = (), demo: bool = False,
                  poll_interval: Optional[str] = SERVE_POLL_INTERVAL) -> Iterator[Stack]:
-    """Start (simulator +) server, yield the Stack, stop both at exit."""
+    """Start (simulator +) server, yield the Stack, stop both at exit. The simulator options
+    (`latency` … `fail_first_tasks`) are those of `Upstream`; a demo stack takes its simulator
+    flags (`--simulator-*`) in `serve_args`."""
     workdir.mkdir(parents=True, exist_ok=True)
     upstream = None
     server = None
@@ -562,7 +621,8 @@ def launch_stack(binary: str, workdir: Path, *, latency: str = "1s", failure_rat
     try:
         if not demo:
             upstream = Upstream(binary, workdir, latency=latency, failure_rate=failure_rate,
-                                error_rate=error_rate, track_duration=track_duration)
+                                error_rate=error_rate, track_duration=track_duration, seed=seed,
+                                fail_first=fail_first, fail_first_tasks=fail_first_tasks)
             upstream.start()
         server = Server(binary, workdir, upstream_url=upstream.url if upstream else None,
                         extra=serve_args, poll_interval=poll_interval)
@@ -576,6 +636,8 @@ def launch_stack(binary: str, workdir: Path, *, latency: str = "1s", failure_rat
             for p in (server.proc if server else None, upstream.proc if upstream else None):
                 if p is not None:
                     p.stop()
+            if server is not None:
+                server.reservation.release()
 
 
 @pytest.fixture
@@ -628,9 +690,19 @@ def pytest_runtest_setup(item):
             _ALL_PROCS.remove(p)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    # After the test's fixtures are gone (receivers stopped): free the ports it held with `free_port()`.
+    for reservation in [r for r in _RESERVATIONS if r._item == item.nodeid]:
+        reservation.release()
+
+
 def pytest_sessionfinish(session, exitstatus):
     # Safety net: nothing we started outlives the session.
     for p in list(_ALL_PROCS):
         if p.running:
             with contextlib.suppress(Exception):
                 p.stop(grace=5)
+    for reservation in list(_RESERVATIONS):
+        reservation.release()

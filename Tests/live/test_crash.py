@@ -28,7 +28,7 @@ def test_kill9_mid_flight_then_restart(stack_factory):
         return {tid: st.get_task(tid)["status"] for tid in all_ids}
 
     seen = wait_for(lambda: (lambda s: s if any(v in ACTIVE for v in s.values()) else None)(statuses()),
-                    15, interval=0.05, desc="a task to be processing")
+                    60, interval=0.05, desc="a task to be processing")
     assert not any(v == "failed" or v == "canceled" for v in seen.values()), seen
 
     srv.kill9()
@@ -83,7 +83,7 @@ def test_sigterm_is_graceful_and_work_resumes(stack_factory):
     st = stack_factory("graceful", latency="3s", failure_rate=0)
     srv = st.server
     tid = st.submit_music(prompt="survive a restart")
-    wait_for(lambda: st.get_task(tid)["status"] in ACTIVE + ("completed",), 15, desc=f"{tid} picked up")
+    wait_for(lambda: st.get_task(tid)["status"] in ACTIVE + ("completed",), 60, desc=f"{tid} picked up")
     code = srv.stop()
     assert code == 0, f"SIGTERM: exit code {code} (negative = killed by signal; -9 = did not stop within 10 s)"
     srv.start()
@@ -101,7 +101,7 @@ def test_sigterm_with_upstream_call_in_flight_exits_promptly(stack_factory):
     tid = st.submit_image_async(n=1, size="256x256", prompt="a slow picture")["id"]
     # An image task stays `queued` during its (synchronous) upstream call, so
     # watch for the server's connection to the simulator instead.
-    wait_for(lambda: established_connections_to(st.upstream.port) > 0, 15,
+    wait_for(lambda: established_connections_to(st.upstream.port) > 0, 60,
              desc="the server to call the upstream")
     assert st.get_task(tid)["status"] in ("queued", "processing"), st.get_task(tid)
     code = srv.stop()

@@ -12,7 +12,7 @@ def test_demo_mode_music_job(stack_factory):
     st = stack_factory("demo", demo=True, serve_args=["--simulator-latency", "500ms"])
     assert st.upstream is None
     tid = st.submit_music()
-    d = st.wait_music(tid, timeout=30)
+    d = st.wait_music(tid)
     assert len(d["tracks"]) == 2, d
     for tr in d["tracks"]:
         f = tr["file"]

@@ -67,7 +67,7 @@ def test_async_image_generation(stack):
         assert j["status"] in STATUSES, j
         return j if j["status"] in ("completed", "failed", "canceled") else None
 
-    j = wait_for(done, 30, interval=0.1, desc=f"image task {tid}")
+    j = wait_for(done, 60, interval=0.1, desc=f"image task {tid}")
     assert j["status"] == "completed", j
     assert isinstance(j.get("data"), list) and len(j["data"]) == 2, j
     for item in j["data"]:

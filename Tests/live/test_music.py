@@ -8,7 +8,7 @@ import wave
 
 import pytest
 
-from conftest import STATUSES, assert_error, module_stack, parse_response_head, sha256
+from conftest import STATUSES, assert_error, module_stack, parse_response_head, sha256, wait_for
 
 TRACKS_PER_TASK = 2  # the simulator returns 2 tracks per music task
 
@@ -24,7 +24,7 @@ def music(stack):
     tid = stack.submit_music()
     first = stack.fetch_music(tid)
     assert first["task_id"] == tid
-    data = stack.wait_music(tid, timeout=30)
+    data = stack.wait_music(tid)
     return tid, data
 
 
@@ -43,7 +43,7 @@ def test_submit_returns_suno_envelope(stack):
     d = stack.fetch_music(tid)
     assert d["status"] in STATUSES
     # Let it finish so the module leaves nothing in flight.
-    stack.wait_music(tid, timeout=30)
+    stack.wait_music(tid)
 
 
 def test_music_job_completes_with_tracks(stack, music):
@@ -244,7 +244,6 @@ def test_a_submit_whose_client_leaves_is_still_stored(stack):
     """The client closes its connection right after sending a submit, before the commit is done:
     the task is stored anyway and runs, and the server keeps serving."""
     import socket
-    import time
     import uuid
 
     host, port = stack.base.removeprefix("http://").split(":")
@@ -253,11 +252,7 @@ def test_a_submit_whose_client_leaves_is_still_stored(stack):
     with socket.create_connection((host, int(port)), timeout=30) as sock:
         sock.sendall((f"POST /suno/submit/music HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
                       f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
-    deadline = time.monotonic() + 20
-    found = []
-    while time.monotonic() < deadline and not found:
-        page = stack.get("/v1/tasks?limit=100").json()["data"]
-        found = [t for t in page if t["request"].get("prompt") == prompt]
-        time.sleep(0.1)
-    assert len(found) == 1, "the submit was lost"
+    found = wait_for(lambda: [t for t in stack.get("/v1/tasks?limit=100").json()["data"] if t["request"].get("prompt") == prompt] or None,
+                     60, interval=0.1, desc="the submit of a client that left to be stored")
+    assert len(found) == 1, found
     assert stack.get("/healthz").status_code == 200

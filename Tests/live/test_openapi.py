@@ -53,7 +53,7 @@ CHECKS = [
 FUZZ_MAX_EXAMPLES = int(os.environ.get("MEDIAJOBS_FUZZ_MAX_EXAMPLES", "25"))
 # Fixed by default so CI is reproducible; set MEDIAJOBS_FUZZ_SEED=random to explore.
 FUZZ_SEED = os.environ.get("MEDIAJOBS_FUZZ_SEED", "20261123")
-FUZZ_TIMEOUT = 300  # hard cap on the schemathesis run, seconds
+FUZZ_TIMEOUT = 600  # hard cap on the schemathesis run, seconds (about 40 s unloaded; a loaded CI machine is slower)
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 PROBE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -131,19 +131,20 @@ def serve_help(binary: str) -> str:
 
 
 def raw_get(base: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    """A GET over a bare socket: reads what the server sends even when the framing is broken."""
+    """A GET over a bare socket: reads what the server sends even when the framing is broken.
+
+    Reads until the head is complete or the server closes, not for a fixed time: a slow answer
+    on a loaded machine is waited for (up to the socket timeout), and a body whose framing lies
+    does not matter. The body is what arrived with the head.
+    """
     host, port = base.removeprefix("http://").split(":")
     lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
-    with socket.create_connection((host, int(port)), timeout=10) as s:
+    with socket.create_connection((host, int(port)), timeout=60) as s:
         s.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         data = b""
-        s.settimeout(3)
-        try:
-            while chunk := s.recv(65536):
-                data += chunk
-        except socket.timeout:
-            pass
+        while b"\r\n\r\n" not in data and (chunk := s.recv(65536)):
+            data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     status, fields = parse_response_head(head)
     return status, fields, body
@@ -442,8 +443,8 @@ def pruned(stack):
     i = stack.wait_task(image)
     r = stack.post("/admin/v1/prune", json={"older_than": "0s"}, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
     assert r.status_code == 200, r.text
-    wait_for(lambda: stack.get(f"/v1/tasks/{image}").json()["artifacts"][0]["expired"], 10, desc="image pruned")
-    wait_for(lambda: stack.get(f"/v1/tasks/{music}").json()["artifacts"][0]["expired"], 10, desc="music pruned")
+    wait_for(lambda: stack.get(f"/v1/tasks/{image}").json()["artifacts"][0]["expired"], 60, desc="image pruned")
+    wait_for(lambda: stack.get(f"/v1/tasks/{music}").json()["artifacts"][0]["expired"], 60, desc="music pruned")
     return {"music": music, "image": image, "music_file": m["tracks"][0]["audio_url"].removeprefix(stack.base),
             "image_file": i["artifacts"][0]["url"].removeprefix(stack.base)}
 

@@ -31,7 +31,7 @@ def test_full_disk_retries_and_recovers(mediajobs_bin, tmp_path):
         assert ready.status_code == 503 and "low on space" in ready.json()["checks"]["storage"], ready.text
         tid = stack.submit_music(prompt="too big for this disk")
         wait_for(lambda: (lambda t: t if t["status"] == "downloading" and t["attempts"] >= 1 else None)(stack.get_task(tid)),
-                 30, desc="a failed download attempt")
+                 60, desc="a failed download attempt")
         assert not list((data / "tmp").iterdir()), "a failed download left its temp file"
         assert stack.get_task(tid)["status"] == "downloading"
 

@@ -21,14 +21,14 @@ def music_ids(stack):
     """5 music tasks submitted in order (oldest first), all completed."""
     ids = [stack.submit_music(prompt=f"lo-fi piece number {i}", metadata={"i": i}) for i in range(5)]
     for tid in ids:
-        stack.wait_task(tid, timeout=40)
+        stack.wait_task(tid)
     return ids
 
 
 @pytest.fixture(scope="module")
 def image_id(stack):
     j = stack.submit_image_async(n=1, size="256x256", metadata={"who": "test"})
-    stack.wait_task(j["id"], timeout=30)
+    stack.wait_task(j["id"])
     return j["id"]
 
 

@@ -9,11 +9,16 @@ enum DemoSimulator {
         var simulatorLogger = logger
         simulatorLogger[metadataKey: "component"] = "simulator"
         simulatorLogger.logLevel = max(logger.logLevel, .notice)
+        let simulator = UpstreamSimulator(settings: settings)
         logger.notice(
             "no --upstream-url given: demo mode, using the built-in upstream simulator (no key, no network)",
-            metadata: ["simulator.latency": "\(settings.latency.humanReadable)", "simulator.failure_rate": "\(settings.failureRate)"])
+            metadata: [
+                "simulator.latency": "\(settings.latency.humanReadable)", "simulator.failure_rate": "\(settings.failureRate)",
+                // With this seed (--simulator-seed) a run's injected faults can be replayed.
+                "simulator.seed": "\(simulator.faults.seed)",
+            ])
         return Application(
-            router: UpstreamSimulator(settings: settings).router(),
+            router: simulator.router(),
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "MediaJobs-Simulator"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

@@ -32,14 +32,20 @@ import Testing
         router.get("lying-length.wav") { _, _ in
             Response(status: .ok, headers: [.contentType: "audio/wav", .contentLength: "\(wav.count * 4)"], body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(bytes: wav))
-                try await Task.sleep(for: .seconds(3))
+                // Stalls far longer than the downloader's 2 s timeout, so a late timer on a loaded machine still fires
+                // first; a byte now and then ends the stall as soon as the client has left (the write throws).
+                for _ in 0..<100 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    try await writer.write(ByteBuffer(bytes: [0]))
+                }
                 try await writer.finish(nil)
             })
         }
         router.get("drip.wav") { _, _ in
             Response(status: .ok, headers: [.contentType: "audio/wav"], body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(bytes: Array(wav.prefix(44))))
-                for _ in 0..<30 {
+                // 10 s of drip, far beyond the downloader's 2 s timeout (see `lying-length.wav`).
+                for _ in 0..<100 {
                     try await Task.sleep(for: .milliseconds(100))
                     try await writer.write(ByteBuffer(bytes: [0, 0]))
                 }
@@ -98,34 +104,45 @@ import Testing
     }
 
     @Test func hostileAnswersAbortAndLeaveNoTempFile() async throws {
+        // Refusals: a generous timeout, so a loaded machine cannot turn one of them into a timeout.
+        try await Self.withDownloader(timeout: .seconds(60)) { downloader, port, storage in
+            await Self.expectFailures(downloader, base: "http://127.0.0.1:\(port)", storage: storage, [
+                ("mislabelled.png", { if case .contentTypeMismatch = $0 { true } else { false } }),
+                ("page.html", { $0 == .unrecognizedMedia }),
+                ("picture.png", { if case .wrongKind = $0 { true } else { false } }),
+                ("huge.wav", { $0 == .tooLarge(limit: 200_000) }),
+                ("huge-chunked.wav", { $0 == .tooLarge(limit: 200_000) }),
+                ("gone.wav", { $0 == .httpStatus(410) }),
+                ("loop", { $0 == .tooManyRedirects }),
+            ])
+        }
+        // Stalls: cut by a 2 s timeout while the server stalls for 10 s.
         try await Self.withDownloader(timeout: .seconds(2)) { downloader, port, storage in
-            let base = "http://127.0.0.1:\(port)"
-            let cases: [(String, TaskKind, (DownloadError) -> Bool)] = [
-                ("mislabelled.png", .music, { if case .contentTypeMismatch = $0 { true } else { false } }),
-                ("page.html", .music, { $0 == .unrecognizedMedia }),
-                ("picture.png", .music, { if case .wrongKind = $0 { true } else { false } }),
-                ("huge.wav", .music, { $0 == .tooLarge(limit: 200_000) }),
-                ("huge-chunked.wav", .music, { $0 == .tooLarge(limit: 200_000) }),
-                ("lying-length.wav", .music, { $0 == .timedOut }),
-                ("drip.wav", .music, { $0 == .timedOut }),
-                ("gone.wav", .music, { $0 == .httpStatus(410) }),
-                ("loop", .music, { $0 == .tooManyRedirects }),
-            ]
-            for (path, kind, matches) in cases {
-                let result = await Self.outcome(downloader, "\(base)/\(path)", kind: kind)
-                guard case .failure(let error) = result else {
-                    Issue.record("\(path) was stored")
-                    continue
-                }
-                #expect(matches(error), "\(path): \(error)")
-                #expect(!error.description.isEmpty)
-                #expect(Self.temporaryFiles(storage).isEmpty, "\(path) left a temp file")
+            await Self.expectFailures(downloader, base: "http://127.0.0.1:\(port)", storage: storage, [
+                ("lying-length.wav", { $0 == .timedOut }),
+                ("drip.wav", { $0 == .timedOut }),
+            ])
+        }
+        // Which failures are worth retrying later.
+        #expect(DownloadError.timedOut.isRetryable)
+        #expect(DownloadError.httpStatus(503).isRetryable)
+        #expect(!DownloadError.httpStatus(410).isRetryable)
+        #expect(!DownloadError.tooLarge(limit: 1).isRetryable)
+    }
+
+    /// Downloads each path as music and expects it refused as `matches` says, with no temp file left.
+    static func expectFailures(
+        _ downloader: ArtifactDownloader, base: String, storage: LocalArtifactStore, _ cases: [(String, (DownloadError) -> Bool)]
+    ) async {
+        for (path, matches) in cases {
+            let result = await Self.outcome(downloader, "\(base)/\(path)", kind: .music)
+            guard case .failure(let error) = result else {
+                Issue.record("\(path) was stored")
+                continue
             }
-            // Which failures are worth retrying later.
-            #expect(DownloadError.timedOut.isRetryable)
-            #expect(DownloadError.httpStatus(503).isRetryable)
-            #expect(!DownloadError.httpStatus(410).isRetryable)
-            #expect(!DownloadError.tooLarge(limit: 1).isRetryable)
+            #expect(matches(error), "\(path): \(error)")
+            #expect(!error.description.isEmpty)
+            #expect(Self.temporaryFiles(storage).isEmpty, "\(path) left a temp file")
         }
     }
 

@@ -60,7 +60,7 @@ extension TestClientProtocol {
     }
 
     /// GETs `uri` until `done` holds for its JSON, or fails after `timeout`.
-    func poll(_ uri: String, headers: HTTPFields = [:], timeout: Duration = .seconds(20), until done: ([String: Any]) -> Bool) async throws -> [String: Any] {
+    func poll(_ uri: String, headers: HTTPFields = [:], timeout: Duration = .seconds(60), until done: ([String: Any]) -> Bool) async throws -> [String: Any] {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             let json = try await get(uri, headers: headers).jsonObject()

@@ -6,6 +6,12 @@ public struct SimulatorSettings: Sendable {
     public var failureRate: Double = 0
     /// Fraction (0…1) of calls answered `503` with `Retry-After: 1`, to exercise retries.
     public var errorRate: Double = 0
+    /// Seed of the draws behind `failureRate` and `errorRate`; nil picks one at random (see `SimulatorFaults.seed`).
+    public var seed: UInt64?
+    /// The first N calls of each kind are answered `503` with `Retry-After: 1`, before any `errorRate` draw.
+    public var failFirst: [SimulatorCallKind: Int] = [:]
+    /// The first N tasks (music and image alike, in the order they arrive) end failed.
+    public var failFirstTasks: Int = 0
     /// Length of each generated track.
     public var trackDuration: Duration = .seconds(10)
     /// Tracks per music task (Suno answers with two).

@@ -21,17 +21,20 @@ public final class UpstreamSimulator: Sendable {
     }
 
     let settings: SimulatorSettings
+    /// Which calls fail and which tasks end failed; its `seed` repeats a run.
+    public let faults: SimulatorFaults
     private let tasks = Mutex<[String: MusicTask]>([:])
     private let counters = SimulatorCounters()
 
     public init(settings: SimulatorSettings) {
         self.settings = settings
+        self.faults = SimulatorFaults(settings: settings)
     }
 
     /// The simulator's routes, ready to serve.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.add(middleware: SimulatorGate(settings: settings))
+        router.add(middleware: SimulatorGate(settings: settings, faults: faults))
         router.post("suno/submit/music", use: submitMusic)
         router.get("suno/fetch/{id}", use: fetchMusic)
         router.post("v1/images/generations", use: generateImages)
@@ -54,7 +57,7 @@ public final class UpstreamSimulator: Sendable {
         }
         let id = "sim_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         counters.submits.add(1, ordering: .relaxed)
-        let task = MusicTask(createdAt: .now, submittedAt: Date(), fails: Double.random(in: 0..<1) < settings.failureRate, title: input.title, style: input.style)
+        let task = MusicTask(createdAt: .now, submittedAt: Date(), fails: faults.nextTaskFails(), title: input.title, style: input.style)
         tasks.withLock { $0[id] = task }
         return Self.json(["code": .number(200), "message": .string("success"), "data": .object(["task_id": .string(id)])])
     }
@@ -105,8 +108,10 @@ public final class UpstreamSimulator: Sendable {
         guard let input = try? JSONDecoder().decode(ImageGenerationAnswerInput.self, from: body), !input.prompt.isEmpty else {
             return Self.openAIError(status: .badRequest, message: "prompt is required", type: "invalid_request_error")
         }
+        // Decided on arrival, before the wait: "the first N tasks" counts in the order calls came in.
+        let fails = faults.nextTaskFails()
         try await Task.sleep(for: settings.latency)
-        if Double.random(in: 0..<1) < settings.failureRate {
+        if fails {
             return Self.openAIError(status: .badRequest, message: "the simulated model declined to draw this prompt", type: "invalid_request_error", code: "generation_failed")
         }
         let size = input.size.flatMap(ImageSize.init(parsing:)) ?? input.imageSize.flatMap(ImageSize.init(resolution:)) ?? ImageSize(width: 1024, height: 1024)
@@ -139,7 +144,8 @@ public final class UpstreamSimulator: Sendable {
 
     // MARK: Counters
 
-    /// `GET /_stats`: call counters, so a benchmark can sample polls per second. With
+    /// `GET /_stats`: call counters, so a benchmark can sample polls per second, and the faults
+    /// injected so far (`injected_errors` per kind of call, `failed_tasks`), so a test can check them. With
     /// `?completions=1` it also lists, per music task, when it finished and when a fetch first
     /// reported that (`{"done": ms, "seen": ms|null}`, Unix milliseconds).
     @Sendable func stats(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -148,6 +154,9 @@ public final class UpstreamSimulator: Sendable {
             "fetches": .number(Double(counters.fetches.load(ordering: .relaxed))),
             "media_downloads": .number(Double(counters.mediaDownloads.load(ordering: .relaxed))),
             "tasks": .number(Double(taskCount)),
+            "injected_errors": .object(
+                Dictionary(uniqueKeysWithValues: SimulatorCallKind.allCases.map { ($0.rawValue, JSONValue.number(Double(faults.injectedErrors[$0, default: 0]))) })),
+            "failed_tasks": .number(Double(faults.failedTasks)),
         ]
         if request.uri.queryParameters["completions"] == "1" {
             let latency = settings.latency.timeInterval
@@ -197,6 +206,7 @@ public final class UpstreamSimulator: Sendable {
 /// Authentication and injected transient errors, in front of every simulator route.
 struct SimulatorGate: RouterMiddleware {
     let settings: SimulatorSettings
+    let faults: SimulatorFaults
 
     func handle(_ request: Request, context: BasicRequestContext, next: (Request, BasicRequestContext) async throws -> Response) async throws -> Response {
         // The benchmark counters are neither authenticated nor subject to injected errors.
@@ -205,7 +215,7 @@ struct SimulatorGate: RouterMiddleware {
         if let key = settings.apiKey, !isMedia, request.headers[.authorization] != "Bearer \(key.value)" {
             return UpstreamSimulator.openAIError(status: .unauthorized, message: "Invalid API key provided.", type: "authentication_error", code: "invalid_api_key")
         }
-        if !isMedia, settings.errorRate > 0, Double.random(in: 0..<1) < settings.errorRate {
+        if let kind = SimulatorCallKind(method: request.method.rawValue, path: request.uri.path), faults.rejectsCall(kind) {
             var response = UpstreamSimulator.openAIError(status: .serviceUnavailable, message: "simulated overload", type: "service_unavailable")
             response.headers[.retryAfter] = "1"
             return response

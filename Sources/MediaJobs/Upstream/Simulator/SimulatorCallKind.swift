@@ -1,0 +1,40 @@
+import Foundation
+
+/// The kinds of simulator calls that fault injection tells apart (`--fail-first submit=2,fetch=1`).
+public enum SimulatorCallKind: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
+    /// `POST /suno/submit/music`.
+    case submit
+    /// `GET /suno/fetch/{id}`.
+    case fetch
+    /// `POST /v1/images/generations`.
+    case image
+    /// `GET /media/…`: the audio and image files a task links to.
+    case media
+
+    /// The kind of the call at `path`, or nil for a call no fault is injected into (`/healthz`, `/_stats`, unknown paths).
+    init?(method: String, path: String) {
+        switch (method, path) {
+        case ("POST", "/suno/submit/music"): self = .submit
+        case ("GET", _) where path.hasPrefix("/suno/fetch/"): self = .fetch
+        case ("POST", "/v1/images/generations"): self = .image
+        case (_, _) where path.hasPrefix("/media/"): self = .media
+        default: return nil
+        }
+    }
+
+    public var description: String { rawValue }
+
+    /// Parses `submit=2,fetch=1,image=1` (an empty text is no counts); nil when a part is not `<kind>=<count ≥ 0>`.
+    public static func counts(parsing text: String) -> [SimulatorCallKind: Int]? {
+        var counts: [SimulatorCallKind: Int] = [:]
+        for part in text.split(separator: ",") {
+            let pair = part.split(separator: "=", omittingEmptySubsequences: false)
+            guard pair.count == 2,
+                let kind = SimulatorCallKind(rawValue: pair[0].trimmingCharacters(in: .whitespaces).lowercased()),
+                let count = Int(pair[1].trimmingCharacters(in: .whitespaces)), count >= 0
+            else { return nil }
+            counts[kind, default: 0] += count
+        }
+        return counts
+    }
+}
