@@ -115,7 +115,7 @@ public enum MediaJobsService {
             router: router,
             // `/files` bodies go out with sendfile(2), and hot reads are answered on the event loop:
             // the handler has to sit inside the HTTP/1 pipeline.
-            server: .http1(configuration: .init(additionalChannelHandlers: [SendfileHandler.Installer(logger: logger, routes: eventLoopRoutes)])),
+            server: .http1(configuration: .init(additionalChannelHandlers: [HTTPPipelineInstaller(logger: logger, routes: eventLoopRoutes, bodyLimit: RequestBodyLimit(maxBytes: requestBody(configuration).maxBytes))])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
             services: services,
             onServerRunning: { channel in
