@@ -146,3 +146,16 @@ def test_the_server_stays_healthy_afterwards(stack):
     assert stack.get("/healthz").status_code == 200
     stack.wait_music(stack.submit_music(prompt="after the refused bodies"))
     stack.wait_task(stack.submit_image_async(prompt="after the refused bodies")["id"])
+
+
+@pytest.mark.parametrize("mode", ["event-loop", "router"])
+def test_an_answer_before_the_body_ends_does_not_stall_the_client(stack_factory, mode):
+    # Within the limit, on a route that answers without reading the body (an unknown path):
+    # urllib says `Connection: close`, so the server reads and drops the rest before closing.
+    args = ["--max-body-size", "40MB"] + (["--route-all-requests"] if mode == "router" else [])
+    other = stack_factory(f"lenient-{mode}", serve_args=args)
+    request = urllib.request.Request(other.base + "/v1/nope", data=json_body(30_000_000), headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=TIMEOUT)
+    assert refused.value.code == 404
+    assert json.loads(refused.value.read())["error"]["type"] == "not_found_error"

@@ -91,7 +91,9 @@ public struct APIError: Error, Sendable, Equatable {
 /// such as `WWW-Authenticate` or `Retry-After`) and the envelope. The length is the writer's to add.
 struct RenderedError {
     var status: HTTPResponse.Status
+    /// `Content-Type` and the error's own fields.
     var headers: HTTPFields
+    /// The JSON envelope.
     var body: ByteBuffer
 }
 

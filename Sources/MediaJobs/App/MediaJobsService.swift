@@ -113,8 +113,8 @@ public enum MediaJobsService {
             : nil
         return Application(
             router: router,
-            // `/files` bodies go out with sendfile(2), and hot reads are answered on the event loop:
-            // the handler has to sit inside the HTTP/1 pipeline.
+            // `/files` bodies go out with sendfile(2), hot reads are answered on the event loop and
+            // oversized bodies are dropped after their 413: the handlers sit inside the HTTP/1 pipeline.
             server: .http1(configuration: .init(additionalChannelHandlers: [HTTPPipelineInstaller(logger: logger, routes: eventLoopRoutes, bodyLimit: RequestBodyLimit(maxBytes: requestBody(configuration).maxBytes))])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
             services: services,

@@ -5,9 +5,12 @@ struct HTTPRequestTiming: Sendable {
     /// The route label of a request that matched no route.
     static let unmatchedRoute = "NotFound"
 
+    /// The request's method, as the label spells it (`GET`).
     let method: String
+    /// When the request's head was read.
     let started: ContinuousClock.Instant
 
+    /// Starts timing a request (now, unless it started earlier).
     init(method: String, started: ContinuousClock.Instant = .now) {
         self.method = method
         self.started = started

@@ -21,7 +21,9 @@ import NIOHTTP1
 /// missing or refused key, an unknown task, an invalid body, any error before the commit) goes to
 /// the router, which answers it the usual way, error envelope included; why is logged at debug level.
 struct EventLoopRoutes: Sendable {
+    /// The client keys, checked by ``Requester`` as the router checks them.
     var keys: APIKeyRing
+    /// Where every answer written here is counted (``HTTPRequestTiming``).
     var metrics: ServiceMetrics
     /// The `Server` header every answer carries.
     var serverName: String
@@ -81,10 +83,13 @@ struct EventLoopRoutes: Sendable {
 
     /// A submit whose body is being collected, to be answered here if it passes every check.
     struct PendingSubmit {
+        /// The request's head, replayed to the router when the body fails a check.
         var head: HTTPRequestHead
         /// The key's owner (nil when the API is open).
         var owner: String?
+        /// When the head was read: the answer's time counts from here.
         var started: ContinuousClock.Instant
+        /// The body read so far.
         var body: ByteBuffer?
     }
 

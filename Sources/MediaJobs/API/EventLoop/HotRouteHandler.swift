@@ -46,6 +46,7 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var requestEnded = false
         /// The bound was reached (``RequestBodyLimit``): nothing more is read.
         var boundReached = false
+        /// Ends the discard when ``RequestBodyLimit/discardTime`` is up.
         var timer: Scheduled<Void>?
     }
 
@@ -94,7 +95,7 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .collectingSubmit:
             collect(part, context: context)
         case .awaitingCommit:
-            // `channelRead` holds parts while a commit is awaited; `replay` stops before this.
+            // `channelRead` holds parts while a commit is awaited; `finishCommit` stops replaying before this.
             break
         case .discarding:
             discard(part, context: context)
@@ -277,6 +278,9 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         if case .discarding(let discard) = state { discard.timer?.cancel() }
         state = .closed
+        // The channel is gone, which is what a close held back for a commit asked for.
+        deferredClose?.promise?.succeed(())
+        deferredClose = nil
     }
 
     // MARK: Outbound
