@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// An error a client sees: the envelope of DESIGN.md §5 with its HTTP status.
+/// An error a client sees: the error envelope with its HTTP status (`ErrorEnvelope` and
+/// `SunoErrorEnvelope` in openapi.yaml).
 public struct APIError: Error, Sendable, Equatable {
     /// The `type` field; each maps to one HTTP status family.
     public enum Kind: String, Sendable {
@@ -53,8 +54,21 @@ public struct APIError: Error, Sendable, Equatable {
 
     public static let internalError = APIError(status: .internalServerError, kind: .server, code: "internal_error", message: "the server hit an unexpected error; it has been logged")
 
+    /// Whether answers on `path` use the Suno variant of the envelope (top-level `code` and `message`).
+    static func isSunoStyle(path: some StringProtocol) -> Bool {
+        path.hasPrefix("/suno/")
+    }
+
+    /// The error as it goes out, whichever path writes it: the router's middleware
+    /// (``response(sunoStyle:)``) and every answer written on the event loop.
+    func rendered(sunoStyle: Bool) -> RenderedError {
+        var fields = headers
+        fields[.contentType] = JSONResponse.contentType
+        return RenderedError(status: status, headers: fields, body: body(sunoStyle: sunoStyle))
+    }
+
     /// The JSON body: `{"error": {...}}`, plus top-level `code`/`message` for Suno-style clients.
-    func body(sunoStyle: Bool) -> ByteBuffer {
+    private func body(sunoStyle: Bool) -> ByteBuffer {
         var error: [String: String] = ["message": message, "type": kind.rawValue, "code": code]
         if let param { error["param"] = param }
         let data: Data
@@ -66,12 +80,21 @@ public struct APIError: Error, Sendable, Equatable {
         return ByteBuffer(data: data)
     }
 
-    /// The full HTTP response.
+    /// The router's response.
     func response(sunoStyle: Bool) -> Response {
-        var fields = headers
-        fields[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: body(sunoStyle: sunoStyle)))
+        let rendered = rendered(sunoStyle: sunoStyle)
+        return Response(status: rendered.status, headers: rendered.headers, body: .init(byteBuffer: rendered.body))
     }
+}
+
+/// An ``APIError`` rendered once: its status, its headers (the content type and the error's own,
+/// such as `WWW-Authenticate` or `Retry-After`) and the envelope. The length is the writer's to add.
+struct RenderedError {
+    var status: HTTPResponse.Status
+    /// `Content-Type` and the error's own fields.
+    var headers: HTTPFields
+    /// The JSON envelope.
+    var body: ByteBuffer
 }
 
 private struct SunoErrorBody: Encodable {

@@ -2,13 +2,13 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// Turns every error into the envelope of DESIGN.md §5; anything unexpected becomes a logged 500
+/// Turns every error into the error envelope (``APIError/rendered(sunoStyle:)``); anything unexpected becomes a logged 500
 /// whose details stay in the log.
 public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let sunoStyle = request.uri.path.hasPrefix("/suno/")
+        let sunoStyle = APIError.isSunoStyle(path: request.uri.path)
         do {
             let response = try await next(request, context)
             return response

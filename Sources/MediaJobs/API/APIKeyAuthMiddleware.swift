@@ -1,7 +1,8 @@
 import HTTPTypes
 import Hummingbird
 
-/// Requires a known API key on client routes when keys are configured, and records its owner.
+/// Requires a known API key on client routes when keys are configured, and records its owner
+/// (``Requester`` decides).
 ///
 /// Health, readiness and metrics stay open for probes and scrapers; `/admin` has its own key.
 struct APIKeyAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddleware {
@@ -14,20 +15,8 @@ struct APIKeyAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddlew
         guard !keys.isOpen, !Self.openPrefixes.contains(where: { path == $0 || path.hasPrefix($0) }) else {
             return try await next(request, context)
         }
-        guard let token = BearerToken.parse(request.headers[.authorization]) else {
-            throw Self.unauthorized("this server needs an API key: send 'Authorization: Bearer <key>'", code: "missing_api_key")
-        }
-        guard let owner = keys.owner(presenting: token) else {
-            throw Self.unauthorized("the API key is not valid", code: "invalid_api_key")
-        }
         var context = context
-        context.owner = owner
+        context.owner = try Requester(authorization: request.headers[.authorization], keys: keys).admission.get()
         return try await next(request, context)
-    }
-
-    static func unauthorized(_ message: String, code: String) -> APIError {
-        var error = APIError(status: .unauthorized, kind: .authentication, code: code, message: message)
-        error.headers[.wwwAuthenticate] = "Bearer realm=\"mediajobs\""
-        return error
     }
 }

@@ -13,6 +13,11 @@ public struct JSONRequestBody: Sendable {
     }
 
     /// Collects the body and its raw bytes (kept for idempotency fingerprints).
+    ///
+    /// A body over the limit is a 413, from its declared length before any of it is read. The
+    /// rest of it never reaches the router: ``HotRouteHandler`` ends the request for the router
+    /// where it crosses the limit, drops what the client still sends and closes the connection
+    /// (``RequestBodyLimit``), with the same `maxBytes`.
     public func collect(_ request: Request) async throws -> ByteBuffer {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
             throw APIError.bodyTooLarge

@@ -36,9 +36,11 @@ public func buildApplication(
     let services: [any Service] = [SharedResources(httpClients: clients.all)] + upstream.services + workers.services
     return Application(
         router: router,
-        // `/files` bodies go out with sendfile(2), and hot reads are answered on the event loop:
-        // the handler has to sit inside the HTTP/1 pipeline.
-        server: .http1(configuration: .init(additionalChannelHandlers: [SendfileHandler.Installer(logger: logger, routes: hotRoutes)])),
+        // `/files` bodies go out with sendfile(2), hot reads are answered on the event loop and
+        // oversized bodies are dropped after their 413: the handlers sit inside the HTTP/1 pipeline.
+        server: .http1(configuration: .init(additionalChannelHandlers: [
+            HTTPPipelineInstaller(logger: logger, routes: hotRoutes, bodyLimit: RequestBodyLimit(maxBytes: Assembly.requestBody(configuration).maxBytes))
+        ])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: Assembly.serverName),
         services: services,
         onServerRunning: { channel in

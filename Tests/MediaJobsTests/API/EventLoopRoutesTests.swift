@@ -162,8 +162,13 @@ import Testing
             $0.answerHotRoutesOnEventLoop = onEventLoop
         }
         try await LiveService.run(configure: configure) { client, _ in
-            let big = try await client.post("/suno/submit/music", json: #"{"prompt":""# + String(repeating: "a", count: 150) + #""}"#)
+            // A refused body closes its connection (``RequestBodyLimit``): it gets one of its own.
+            let big = try await client.postOnOwnConnection("/suno/submit/music", json: #"{"prompt":""# + String(repeating: "a", count: 150) + #""}"#)
             #expect(big.status == .contentTooLarge)
+            #expect(big.headers[.connection] == "close")
+            let refused = try big.jsonObject()
+            #expect(refused["code"] as? Int == 413)
+            #expect(value(refused, "error.code") as? String == "body_too_large")
             #expect(try await client.post("/suno/submit/music", json: #"{"prompt":"small"}"#).status == .ok)
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOHTTP1
 import Testing
 
@@ -107,7 +108,7 @@ import Testing
         let path = "/files/\(artifact.relativePath)"
 
         let get = try #require(
-            files.answer(HTTPRequestHead(version: .http1_1, method: .GET, uri: path), taskID: artifact.taskID, fileName: artifact.fileName, requester: nil))
+            files.answer(HTTPRequestHead(version: .http1_1, method: .GET, uri: path), taskID: artifact.taskID, fileName: artifact.fileName, requester: nil, logger: Logger(label: "test")))
         #expect(get.status == .temporaryRedirect)
         #expect(get.headers["location"] == [RedirectingStore.location(artifact)])
         #expect(get.headers["cache-control"] == ["private"])
@@ -116,7 +117,7 @@ import Testing
         #expect(get.body == nil)
 
         let head = try #require(
-            files.answer(HTTPRequestHead(version: .http1_1, method: .HEAD, uri: path), taskID: artifact.taskID, fileName: artifact.fileName, requester: nil))
+            files.answer(HTTPRequestHead(version: .http1_1, method: .HEAD, uri: path), taskID: artifact.taskID, fileName: artifact.fileName, requester: nil, logger: Logger(label: "test")))
         #expect(head.status == .ok)
         #expect(head.headers["content-length"] == ["1234"])
         #expect(!head.headers.contains(name: "location"))
