@@ -12,7 +12,7 @@ struct OperatorOptions: ParsableArguments {
     @Option(help: "text or json (one JSON object per line). [env: MEDIAJOBS_LOG_FORMAT] (default: text)") var logFormat: String?
 
     /// Opens the data directory (which must hold a database already) with logging set up.
-    func open() async throws -> OperatorService {
+    func open() async throws -> OperatorConsole {
         let logger = try bootstrapLogging(level: logLevel, format: logFormat, defaultLevel: .warning)
         var configuration = ServiceConfiguration()
         configuration.host = Setting.text(nil, "MEDIAJOBS_HOST") ?? configuration.host
@@ -22,7 +22,7 @@ struct OperatorOptions: ParsableArguments {
         do {
             // Global endpoints come from the same variable `serve` reads, so an operator's cancel notifies them too.
             let endpoints = Setting.list("MEDIAJOBS_WEBHOOK_URLS").compactMap(WebhookEndpoint.init(parsing:))
-            return try OperatorService.open(dataDirectory: directory, publicURL: configuration.effectivePublicURL, webhookEndpoints: endpoints, logger: logger)
+            return try OperatorConsole.open(dataDirectory: directory, publicURL: configuration.effectivePublicURL, webhookEndpoints: endpoints, logger: logger)
         } catch let error as OperatorError {
             throw CommandFailure(error.description)
         }

@@ -54,7 +54,7 @@ struct Prune: AsyncParsableCommand {
         let showProgress = isatty(STDERR_FILENO) == 1
         let report = try await pruner.run(policy, dryRun: dryRun, progress: showProgress ? Self.printProgress : nil)
         if showProgress { printError("\r\u{1B}[K") }
-        print(json ? try OperatorService.json(report) : OperatorText.prune(report), terminator: json ? "\n" : "")
+        print(json ? try OperatorConsole.json(report) : OperatorText.prune(report), terminator: json ? "\n" : "")
     }
 
     /// One self-overwriting line on the terminal.

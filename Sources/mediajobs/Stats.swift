@@ -12,6 +12,6 @@ struct Stats: AsyncParsableCommand {
 
     func run() async throws {
         let stats = try await options.open().stats()
-        print(json ? try OperatorService.json(stats) : OperatorText.stats(stats), terminator: json ? "\n" : "")
+        print(json ? try OperatorConsole.json(stats) : OperatorText.stats(stats), terminator: json ? "\n" : "")
     }
 }

@@ -96,7 +96,7 @@ struct TasksCommand: AsyncParsableCommand {
 /// Runs an operator change on one task and prints the result; a missing task or one in the wrong
 /// status becomes a one-line failure (`conflict` words it).
 private func changeTask(
-    _ id: String, options: OperatorOptions, json: Bool, change: (OperatorService, String) async throws -> MediaTask,
+    _ id: String, options: OperatorOptions, json: Bool, change: (OperatorConsole, String) async throws -> MediaTask,
     conflict: (TaskStatus) -> String
 ) async throws {
     let operators = try await options.open()
@@ -112,7 +112,7 @@ private func changeTask(
 }
 
 /// Prints a task after a change: its object with `--json`, else its table row.
-private func printOutcome(_ task: MediaTask, operators: OperatorService, json: Bool) throws {
+private func printOutcome(_ task: MediaTask, operators: OperatorConsole, json: Bool) throws {
     if json {
         print(try operators.json(task, artifacts: []))
     } else {

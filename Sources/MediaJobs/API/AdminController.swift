@@ -3,7 +3,7 @@ import Hummingbird
 
 /// The operator routes under `/admin/v1` (behind ``AdminAuthMiddleware``): statistics, prune and task retry.
 struct AdminController<Context: RequestContext> {
-    let operators: OperatorService
+    let operators: OperatorConsole
     let metrics: ServiceMetrics
     let body: JSONRequestBody
 

@@ -11,7 +11,7 @@ import Hummingbird
 /// Plain requests usually never get here: ``SendfileHandler`` answers them on the event loop with
 /// the same ``ArtifactGate`` and ``ArtifactResponse``, and hands everything else to this route.
 struct FilesController<Context: AuthenticatedRequestContext> {
-    let service: TaskService
+    let service: TaskOperations
 
     func addRoutes(to router: Router<Context>) {
         router.get("files/{task}/{file}", use: get)

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// The OpenAI-compatible image routes: `POST /v1/images/generations` and `GET /v1/images/generations/{id}`.
 struct ImagesController<Context: AuthenticatedRequestContext> {
-    let service: TaskService
+    let service: TaskOperations
     let body: JSONRequestBody
     /// How long a synchronous generation waits before answering 202 with the task.
     let syncWait: Duration

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// The Suno-style music routes: `/suno/submit/music`, `/suno/fetch/{id}`, `/suno/fetch`.
 struct MusicController<Context: AuthenticatedRequestContext> {
-    let service: TaskService
+    let service: TaskOperations
     let body: JSONRequestBody
 
     /// Most ids one batch fetch may name.
@@ -23,7 +23,7 @@ struct MusicController<Context: AuthenticatedRequestContext> {
     }
 
     /// The music task a submit body asks for, validated; also used by ``SubmitFastPath``.
-    static func musicRequest(_ input: MusicSubmitBody, _ service: TaskService) throws -> MusicRequest {
+    static func musicRequest(_ input: MusicSubmitBody, _ service: TaskOperations) throws -> MusicRequest {
         let limits = service.limits
         return MusicRequest(
             prompt: try service.text(input.prompt, field: "prompt", required: true, maxLength: limits.maxPromptLength) ?? "",
@@ -53,7 +53,7 @@ struct MusicController<Context: AuthenticatedRequestContext> {
         let input = try await body.decode(BatchFetchBody.self, from: request)
         guard let ids = input.ids else { throw APIError.missing("ids") }
         guard ids.count <= Self.maxBatch else { throw APIError.invalidValue("ids", "'ids' may name at most \(Self.maxBatch) tasks") }
-        let tasks = try await service.store.tasks(ids: ids).filter { $0.kind == .music && TaskService.visible($0, to: context.owner) }
+        let tasks = try await service.store.tasks(ids: ids).filter { $0.kind == .music && TaskOperations.visible($0, to: context.owner) }
         let artifacts = try await service.store.artifacts(forTasks: tasks.map(\.id))
         let objects = tasks.map { service.representations.suno($0.statusRecord, artifacts: artifacts[$0.id] ?? []) }
         return JSONResponse.make(SunoEnvelopeResponse(data: objects))

@@ -3,7 +3,7 @@ import Hummingbird
 
 /// Kind-neutral task routes: `GET /v1/tasks/{id}`, `GET /v1/tasks`, `POST /v1/tasks/{id}/cancel`.
 struct TasksController<Context: AuthenticatedRequestContext> {
-    let service: TaskService
+    let service: TaskOperations
 
     static var maxPageSize: Int { 100 }
 
@@ -40,7 +40,7 @@ struct TasksController<Context: AuthenticatedRequestContext> {
             query.limit = value
         }
         if let after = parameters["after"].map(String.init) {
-            guard let cursor = try await service.store.task(id: after), TaskService.visible(cursor, to: context.owner) else {
+            guard let cursor = try await service.store.task(id: after), TaskOperations.visible(cursor, to: context.owner) else {
                 throw APIError.invalidValue("after", "'after' must be the id of a task from a previous page")
             }
             query.after = after

@@ -149,10 +149,10 @@ enum Assembly {
             services.append(retention)
         }
         let publicURLs = PublicURLs(baseURL: configuration.effectivePublicURL)
-        let tasks = TaskService(
+        let tasks = TaskOperations(
             store: stores.tasks, storage: storage, publicURLs: publicURLs, signals: signals, events: events, limits: configuration.submission,
             urlGuard: webhookGuard, taskTimeout: settings.taskTimeout)
-        let operators = OperatorService(
+        let operators = OperatorConsole(
             store: stores.tasks, publicURLs: publicURLs, dataDirectory: configuration.dataDirectory, pruner: pruner, signals: signals,
             webhooks: stores.webhooks, logger: logger)
         return Workers(services: services, tasks: tasks, operators: operators)
@@ -174,7 +174,7 @@ enum Assembly {
 
     /// The routes answered on the event loop (``EventLoopRoutes``), unless every request is to go through the router.
     static func eventLoopRoutes(
-        _ configuration: ServiceConfiguration, stores: Stores, tasks: TaskService, storage: any ArtifactStore, metrics: ServiceMetrics, logger: Logger
+        _ configuration: ServiceConfiguration, stores: Stores, tasks: TaskOperations, storage: any ArtifactStore, metrics: ServiceMetrics, logger: Logger
     ) -> EventLoopRoutes? {
         guard configuration.answerHotRoutesOnEventLoop else { return nil }
         return EventLoopRoutes(
@@ -208,6 +208,6 @@ struct Upstream: Sendable {
 /// What the workers step built.
 struct Workers: Sendable {
     var services: [any Service]
-    var tasks: TaskService
-    var operators: OperatorService
+    var tasks: TaskOperations
+    var operators: OperatorConsole
 }

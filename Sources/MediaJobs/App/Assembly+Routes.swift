@@ -4,7 +4,7 @@ extension Assembly {
     /// Every public route, behind the error envelope: client routes behind the API key, `GET /metrics`
     /// and the health checks open, `/admin/v1/*` behind the admin key.
     static func router(
-        _ configuration: ServiceConfiguration, tasks: TaskService, operators: OperatorService, metrics: ServiceMetrics
+        _ configuration: ServiceConfiguration, tasks: TaskOperations, operators: OperatorConsole, metrics: ServiceMetrics
     ) -> Router<MediaJobsRequestContext> {
         let router = Router(context: MediaJobsRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))

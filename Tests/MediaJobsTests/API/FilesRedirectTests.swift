@@ -55,7 +55,7 @@ import Testing
     static func withRoutes(_ body: @Sendable (any TestClientProtocol, TaskArtifact) async throws -> Void) async throws {
         let store = try SQLiteStore.inMemory(outbox: .testing).tasks
         let artifact = try await storedArtifact(in: store)
-        let service = TaskService(
+        let service = TaskOperations(
             store: store, storage: RedirectingStore(), publicURLs: PublicURLs(baseURL: "http://mediajobs.test"), signals: StageSignals(),
             events: TaskEvents(), limits: SubmissionLimits(), urlGuard: OutboundURLGuard(), taskTimeout: .seconds(600))
         let router = Router(context: MediaJobsRequestContext.self)

@@ -168,32 +168,3 @@ import Testing
         }
     }
 }
-
-@Suite struct SendfileMarkerTests {
-    @Test func roundTripsPathsWithSpaces() {
-        let marker = SendfileMarker(path: "/data dir/media/suno_1/0.wav", first: 5, last: 99)
-        #expect(SendfileMarker(headerValue: marker.headerValue) == marker)
-    }
-
-    @Test func rejectsMalformedValues() {
-        for value in ["", "0-9", "0-9 relative/path", "9-0 /a", "-1-5 /a", "a-b /a", "0-9-10 /a"] {
-            #expect(SendfileMarker(headerValue: value) == nil, "\(value)")
-        }
-    }
-}
-
-@Suite struct HTTPDateTests {
-    @Test func formatsIMFFixdate() {
-        #expect(HTTPDate.format(Date(timeIntervalSince1970: 784_111_777.9)) == "Sun, 06 Nov 1994 08:49:37 GMT")
-        let now = Date()
-        #expect(HTTPDate.parse(HTTPDate.format(now))?.timeIntervalSince1970 == now.timeIntervalSince1970.rounded(.down))
-    }
-
-    @Test func theCurrentDateIsTheClockSecond() throws {
-        let before = Date().timeIntervalSince1970.rounded(.down)
-        let stamped = try #require(HTTPDate.parse(HTTPDate.now())).timeIntervalSince1970
-        let after = Date().timeIntervalSince1970.rounded(.down)
-        #expect(stamped >= before && stamped <= after)
-        #expect(HTTPDate.now() == HTTPDate.now() || Date().timeIntervalSince1970.rounded(.down) > after)
-    }
-}

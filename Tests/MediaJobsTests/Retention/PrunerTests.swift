@@ -89,7 +89,7 @@ import Testing
     }
 
     @Test func dryRunChangesNothingAndMatchesTheRealRun() async throws {
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for _ in 0..<40 {
             let kind: TaskKind = Bool.random(using: &generator) ? .music : .image
             let files = (0..<Int.random(in: 1...3, using: &generator)).map { _ in
@@ -201,70 +201,5 @@ import Testing
         _ = try await fixture.pruner(batchSize: 4).run(PrunePolicy(maxAge: .seconds(30 * 86_400)), dryRun: false, now: fixture.now) { seen.append($0) }
         #expect(seen.values.map(\.done) == [4, 8, 10])
         #expect(seen.values.allSatisfy { $0.total == 10 })
-    }
-}
-
-@Suite struct PruneRuleTests {
-    let now = Date(timeIntervalSince1970: 1_800_000_000)
-
-    func candidate(_ daysAgo: Double, _ bytes: Int64) -> PruneCandidate {
-        PruneCandidate(taskID: "t", index: 0, fileName: "0.wav", kind: .music, bytes: bytes, createdAt: now.addingTimeInterval(-daysAgo * 86_400))
-    }
-
-    @Test func takesExpiredThenEnoughToCoverTheExcess() {
-        let candidates = [candidate(40, 10), candidate(35, 10), candidate(20, 10), candidate(10, 10), candidate(5, 10)]
-        let cutoff = now.addingTimeInterval(-30 * 86_400)
-        #expect(PruneRule(cutoff: cutoff, excessBytes: 0).accepted(candidates) == 2)
-        #expect(PruneRule(cutoff: cutoff, excessBytes: 25).accepted(candidates) == 3)
-        #expect(PruneRule(cutoff: nil, excessBytes: 1).accepted(candidates) == 1)
-        #expect(PruneRule(cutoff: nil, excessBytes: 0).accepted(candidates) == 0)
-        #expect(PruneRule(cutoff: nil, excessBytes: 1_000).accepted(candidates) == 5)
-        #expect(PruneRule(cutoff: nil, excessBytes: 25).after([candidates[0]]).excessBytes == 15)
-    }
-}
-
-@Suite struct PrunePolicyTests {
-    @Test func parsesTheWrittenOptions() throws {
-        let policy = try PrunePolicy(olderThan: "30d", maxTotalSize: "50GB", kind: "music", deleteTasksOlderThan: "180d")
-        #expect(policy == PrunePolicy(
-            maxAge: .seconds(30 * 86_400), maxTotalSize: ByteCount(bytes: 50_000_000_000), kind: .music, deleteTasksOlderThan: .seconds(180 * 86_400)))
-        #expect(try PrunePolicy(olderThan: nil, maxTotalSize: nil, kind: nil, deleteTasksOlderThan: nil).isEmpty)
-    }
-
-    @Test func namesTheOptionAtFault() {
-        #expect(throws: RetentionError.invalidOption(.olderThan, "must be a duration such as 12h or 30d, got 'soon'")) {
-            try PrunePolicy(olderThan: "soon", maxTotalSize: nil, kind: nil, deleteTasksOlderThan: nil)
-        }
-        #expect(throws: RetentionError.self) { try PrunePolicy(olderThan: nil, maxTotalSize: "big", kind: nil, deleteTasksOlderThan: nil) }
-        #expect(throws: RetentionError.self) { try PrunePolicy(olderThan: nil, maxTotalSize: nil, kind: "video", deleteTasksOlderThan: nil) }
-    }
-}
-
-/// Progress callbacks, collected from a `@Sendable` closure.
-final class ProgressLog: Sendable {
-    private let storage = Mutex<[PruneProgress]>([])
-    func append(_ progress: PruneProgress) { storage.withLock { $0.append(progress) } }
-    var values: [PruneProgress] { storage.withLock { $0 } }
-}
-
-/// A small deterministic generator (SplitMix64) so random layouts repeat.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-extension Array {
-    /// `map` with an async transform, in order.
-    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
-        var results: [T] = []
-        for element in self { results.append(try await transform(element)) }
-        return results
     }
 }

@@ -16,7 +16,7 @@ struct StatusFastPath: Sendable {
         let record: TaskStatusRecord
         let artifacts: [TaskArtifact]
         do {
-            (record, artifacts) = try TaskService.admitStatus(try store.readStatus(id: id), id: id, kind: .music, owner: requester)
+            (record, artifacts) = try TaskOperations.admitStatus(try store.readStatus(id: id), id: id, kind: .music, owner: requester)
         } catch {
             return EventLoopRoutes.fallBack(Self.route, because: error, logger: logger)
         }

@@ -10,7 +10,7 @@ struct SubmitFastPath: Sendable {
     /// so no event loop spends long on one request.
     static let maxBodyBytes = 64 * 1024
 
-    var service: TaskService
+    var service: TaskOperations
     var body: JSONRequestBody
     /// Stores submits in the next group commit (``EventLoopStoreAccess/accept(_:idempotency:maxActivePerOwner:now:completion:)``).
     var store: any EventLoopStoreAccess
@@ -47,7 +47,7 @@ struct SubmitFastPath: Sendable {
                 completion(.json(.ok, JSONWriter.buffer(MusicController<MediaJobsRequestContext>.submitAnswer(outcome.task))))
             case .failure(let error):
                 let refusal: APIError
-                if let known = TaskService.refusal(error) as? APIError {
+                if let known = TaskOperations.refusal(error) as? APIError {
                     refusal = known
                 } else {
                     logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(Self.route)"])

@@ -8,7 +8,7 @@ import Glibc
 public typealias OperatorTaskStore = TaskStore & OperatorStore & RetentionStore
 
 /// What operators can do, shared by the admin API (in the server) and the CLI (directly on a data directory).
-public struct OperatorService: Sendable {
+public struct OperatorConsole: Sendable {
     public let store: any OperatorTaskStore
     /// The links to stored files that task objects carry.
     public let publicURLs: PublicURLs
@@ -42,7 +42,7 @@ public struct OperatorService: Sendable {
     /// `publicURL` is the base of the file URLs printed in task objects (the server's `--public-url`).
     /// Tasks an operator ends (cancel) get their webhook events like any other: to their
     /// `callback_url` and to `webhookEndpoints`; a running server's dispatcher sends them.
-    public static func open(dataDirectory: URL, publicURL: String, webhookEndpoints: [WebhookEndpoint] = [], logger: Logger) throws -> OperatorService {
+    public static func open(dataDirectory: URL, publicURL: String, webhookEndpoints: [WebhookEndpoint] = [], logger: Logger) throws -> OperatorConsole {
         let storage = LocalArtifactStore(dataDirectory: dataDirectory)
         let path = SQLiteStore.databasePath(in: storage.dataDirectory)
         guard FileManager.default.fileExists(atPath: path) else {
@@ -52,7 +52,7 @@ public struct OperatorService: Sendable {
         // No dispatcher runs here to wake: a running server finds new events at its next idle tick.
         let outbox = WebhookOutbox.taskEvents(endpoints: webhookEndpoints, representations: TaskRepresentations(publicURLs: publicURLs), wake: {})
         let database = try SQLiteStore.openBesideServer(dataDirectory: storage.dataDirectory, outbox: outbox)
-        return OperatorService(
+        return OperatorConsole(
             store: database.tasks, publicURLs: publicURLs, dataDirectory: storage.dataDirectory,
             pruner: Pruner(store: database.tasks, storage: storage, logger: logger), webhooks: database.webhooks, logger: logger)
     }

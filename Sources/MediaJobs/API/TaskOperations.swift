@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 /// What the HTTP controllers share: accepting tasks, finding them, and presenting them.
-public struct TaskService: Sendable {
+public struct TaskOperations: Sendable {
     public let store: any TaskStore
     public let storage: any ArtifactStore
     /// The links to stored files that task objects carry.

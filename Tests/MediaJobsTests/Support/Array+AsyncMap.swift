@@ -1,0 +1,14 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import MediaJobs
+
+extension Array {
+    /// `map` with an async transform, in order.
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}
