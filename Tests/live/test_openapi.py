@@ -223,7 +223,7 @@ def readme_routes() -> set[tuple[str, str]]:
 
 def source_routes() -> set[tuple[str, str]]:
     """Routes registered in Sources/MediaJobs: `<var>.get("path"...)` calls in the controllers,
-    prefixed with the group each controller is mounted on (MediaJobsService.makeRouter) or the
+    prefixed with the group each controller is mounted on (Assembly.router in Sources/MediaJobs/App/Assembly+Routes.swift) or the
     group it makes itself (`let files = router.group("files")`)."""
     mounts: dict[str, str] = {}
     for swift in (SOURCES / "App").glob("*.swift"):

@@ -6,9 +6,9 @@ import Hummingbird
 /// Only files that have an artifact row are served (never temp files or strays); a pruned
 /// artifact answers 410 so clients can tell "expired" from "never existed". Where the bytes come
 /// from is the ``ArtifactStore``'s ``ArtifactServing``: for a local file the route answers with the
-/// head only and ``SendfileHandler`` sends the bytes with `sendfile(2)`, as nginx does, instead of
+/// head only and ``FileRegionWriter`` sends the bytes with `sendfile(2)`, as nginx does, instead of
 /// reading the file into buffers and copying them to the socket; for a redirect it answers 307.
-/// Plain requests usually never get here: ``SendfileHandler`` answers them on the event loop with
+/// Plain requests usually never get here: ``HotRouteHandler`` answers them on the event loop with
 /// the same ``ArtifactGate`` and ``ArtifactResponse``, and hands everything else to this route.
 struct FilesController<Context: AuthenticatedRequestContext> {
     let service: TaskOperations
@@ -138,7 +138,7 @@ struct ArtifactResponse {
     }
 
     /// Where a `GET` answer's bytes come from, asked of `storage` only when there are bytes to
-    /// send: a local file gives the marker for ``SendfileHandler`` to send it with (each path puts
+    /// send: a local file gives the marker for ``FileRegionWriter`` to send it with (each path puts
     /// it into its own kind of head), a redirect turns this answer into a 307.
     mutating func sendBody(from storage: any ArtifactStore, of artifact: TaskArtifact) -> SendfileMarker? {
         guard let bytes else { return nil }
@@ -151,7 +151,7 @@ struct ArtifactResponse {
         }
     }
 
-    /// The router's response: with a marker, the head carries it for ``SendfileHandler`` to send
+    /// The router's response: with a marker, the head carries it for ``FileRegionWriter`` to send
     /// the bytes; without (HEAD, no bytes, a redirect), just the head.
     func response(marker: SendfileMarker?) -> Response {
         var headers = headers
