@@ -36,10 +36,23 @@ def log(message):
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+_PORT_RESERVATIONS = []
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port held until this process exits, for a server that binds it later.
+
+    Choosing a free port and binding it later is a race (another process, or the source port of
+    an outgoing connection, can take it meanwhile). The reservation socket is bound without
+    SO_REUSEADDR (so the kernel picks a port nobody holds), then marked SO_REUSEADDR and never
+    listens: Linux lets a server that also sets SO_REUSEADDR (MediaJobs, nginx) bind the port,
+    and nobody else can take it (as Tests/live/conftest.py's PortReservation).
+    """
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    _PORT_RESERVATIONS.append(s)
+    return s.getsockname()[1]
 
 
 def http_get(url, timeout=5.0):
