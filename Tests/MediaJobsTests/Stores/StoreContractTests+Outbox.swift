@@ -107,7 +107,7 @@ extension StoreContractTests {
         func theServicePayloadCarriesTheTaskObject(_ factory: StoreFactory) async throws {
             let representations = TaskRepresentations(publicURLs: PublicURLs(baseURL: "http://files.test"))
             let outbox = WebhookOutbox.taskEvents(endpoints: [Self.everything], representations: representations, wake: {})
-            let opened = try factory.open(outbox)
+            let opened = try await factory.open(outbox)
             let store = StoreUnderTest(tasks: opened.tasks, webhooks: opened.webhooks, probe: OutboxProbe(), keepAlive: opened.keepAlive)
             let task = try await store.task(.completed, files: [(10, store.now)])
             let job = try #require(try await store.webhooks.claim(owner: "d", lease: .seconds(30), limit: 1, now: store.now).first)

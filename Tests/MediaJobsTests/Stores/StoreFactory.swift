@@ -39,7 +39,10 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         StoreFactory(name: "PostgreSQL") { outbox in
             let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
             let configuration = try PostgresDatabaseURL(url).clientConfiguration(searchPath: schema, maximumConnections: 8)
-            let client = PostgresRun(PostgresClient(configuration: configuration, backgroundLogger: Logger(label: "test.postgres")))
+            // The pool logs at info when a test's client is cancelled mid-connect; failures reach the test anyway.
+            var logger = Logger(label: "test.postgres")
+            logger.logLevel = .error
+            let client = PostgresRun(PostgresClient(configuration: configuration, backgroundLogger: logger))
             try await client.client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"))
             let store = try await PostgresStore(client: client.client, outbox: outbox)
             return (store, store, client)
