@@ -42,11 +42,18 @@ public struct PostgresDatabaseURL: Sendable, CustomStringConvertible {
 
     public var description: String { "postgres://\(username)@\(host):\(port)/\(database)" }
 
+    /// A single connection's configuration for this URL, to check at start-up that it can log in.
+    public func probeConfiguration() -> PostgresConnection.Configuration {
+        PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+    }
+
     /// The client configuration for this URL; `searchPath` picks a schema other than `public`.
     public func clientConfiguration(searchPath: String? = nil, maximumConnections: Int = 20) -> PostgresClient.Configuration {
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: .disable)
         configuration.options.maximumConnections = maximumConnections
+        // A statement or an idle transaction left hanging (a stuck client, a lost instance) must not hold locks forever.
+        configuration.options.additionalStartupParameters += [("statement_timeout", "30s"), ("idle_in_transaction_session_timeout", "60s")]
         if let searchPath { configuration.options.additionalStartupParameters.append(("search_path", searchPath)) }
         return configuration
     }
