@@ -35,19 +35,18 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     }
 
     /// PostgreSQL at `MEDIAJOBS_TEST_DATABASE_URL`, in a fresh schema per test.
-    static let postgres: StoreFactory? = ProcessInfo.processInfo.environment["MEDIAJOBS_TEST_DATABASE_URL"].map { url in
+    static let postgres: StoreFactory? = testDatabaseURL.map { url in
         StoreFactory(name: "PostgreSQL") { outbox in
             let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-            let configuration = try PostgresDatabaseURL(url).clientConfiguration(searchPath: schema, maximumConnections: 8)
-            // The pool logs at info when a test's client is cancelled mid-connect; failures reach the test anyway.
-            var logger = Logger(label: "test.postgres")
-            logger.logLevel = .error
-            let client = PostgresRun(PostgresClient(configuration: configuration, backgroundLogger: logger))
+            let client = try PostgresRun(url: url, schema: schema)
             try await client.client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"))
             let store = try await PostgresStore(client: client.client, outbox: outbox)
             return (store, store, client)
         }
     }
+
+    /// The database the PostgreSQL tests use, if any (scripts/postgres-test-cluster sets it).
+    static let testDatabaseURL = ProcessInfo.processInfo.environment["MEDIAJOBS_TEST_DATABASE_URL"]
 
     /// A fresh, empty store whose outbox sends every terminal event to `endpoints` (and to callbacks).
     func make(endpoints: [WebhookEndpoint] = []) async throws -> StoreUnderTest {
@@ -224,6 +223,15 @@ final class OutboxProbe: Sendable {
 final class PostgresRun: Sendable {
     let client: PostgresClient
     private let running: Task<Void, Never>
+
+    /// A pool on the database at `url` whose unqualified names resolve in `schema`.
+    convenience init(url: String, schema: String) throws {
+        let configuration = try PostgresDatabaseURL(url).clientConfiguration(searchPath: schema, maximumConnections: 8)
+        // The pool logs at info when a test's client is cancelled mid-connect; failures reach the test anyway.
+        var logger = Logger(label: "test.postgres")
+        logger.logLevel = .error
+        self.init(PostgresClient(configuration: configuration, backgroundLogger: logger))
+    }
 
     init(_ client: PostgresClient) {
         self.client = client
