@@ -13,6 +13,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on. [env: MEDIAJOBS_HOST] (default: 127.0.0.1)") var host: String?
     @Option(help: "Port to listen on. [env: MEDIAJOBS_PORT] (default: 8080)") var port: String?
     @Option(help: "Where the database and media live. [env: MEDIAJOBS_DATA_DIR] (default: ./storage)") var dataDir: String?
+    @Option(help: "PostgreSQL instead of SQLite: postgres://user:password@host:port/database. [env: MEDIAJOBS_DATABASE_URL]")
+    var databaseURL: String?
     @Option(help: "Client API keys, comma-separated; clients send 'Authorization: Bearer <key>' and see only their own tasks. [env: MEDIAJOBS_API_KEYS]")
     var apiKeys: String?
     @Option(help: "A file of client API keys, one per line ('#' comments). [env: MEDIAJOBS_API_KEYS_FILE]") var apiKeysFile: String?
@@ -91,6 +93,14 @@ struct Serve: AsyncParsableCommand {
         configuration.host = Setting.text(host, "MEDIAJOBS_HOST") ?? configuration.host
         configuration.port = try Setting.parse(port, "MEDIAJOBS_PORT", option: "--port", default: configuration.port) { Int($0).flatMap { (0...65535).contains($0) ? $0 : nil } }
         configuration.dataDirectory = URL(fileURLWithPath: Setting.text(dataDir, "MEDIAJOBS_DATA_DIR") ?? "storage", isDirectory: true)
+        if let url = Setting.text(databaseURL, "MEDIAJOBS_DATABASE_URL") {
+            do {
+                configuration.databaseURL = try PostgresDatabaseURL(url)
+            } catch let error as PostgresDatabaseURL.Invalid {
+                // The message never repeats the URL: it may hold a password.
+                throw ValidationError("--database-url: \(error.description)")
+            }
+        }
         configuration.apiKeys = (Setting.text(apiKeys, "MEDIAJOBS_API_KEYS") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map(Redacted.init)
         if let file = Setting.text(apiKeysFile, "MEDIAJOBS_API_KEYS_FILE") {

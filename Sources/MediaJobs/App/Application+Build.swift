@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import PostgresNIO
 import ServiceLifecycle
 
 /// The application `mediajobs serve` runs; tests call it directly.
@@ -21,7 +22,7 @@ public func buildApplication(
 
     let storage = try Assembly.artifactStorage(configuration)
     let webhookSignal = WorkSignal()
-    let stores = try Assembly.stores(configuration, webhookSignal: webhookSignal)
+    let stores = try await Assembly.stores(configuration, webhookSignal: webhookSignal, logger: logger)
     try await StartupRecovery(stores: stores, storage: storage, dataDirectory: configuration.dataDirectory, logger: logger).run()
 
     let clients = HTTPClients(configuration: configuration)
@@ -33,7 +34,8 @@ public func buildApplication(
     let router = Assembly.router(configuration, tasks: workers.tasks, operators: workers.operators, metrics: metrics)
     let hotRoutes = Assembly.eventLoopRoutes(configuration, stores: stores, tasks: workers.tasks, storage: storage, metrics: metrics, logger: logger)
 
-    let services: [any Service] = [SharedResources(httpClients: clients.all)] + upstream.services + workers.services
+    // The database's service comes first, so the group stops it last, after the workers.
+    let services: [any Service] = stores.services + [SharedResources(httpClients: clients.all)] + upstream.services + workers.services
     return Application(
         router: router,
         // `/files` bodies go out with sendfile(2), hot reads are answered on the event loop and
@@ -73,13 +75,18 @@ enum Assembly {
         return storage
     }
 
-    /// The stores: one SQLite database in the data directory, held by this process alone (the
-    /// data-directory lock is taken here). The store writes a task's webhook event in the
-    /// transaction that ends it, then wakes the dispatcher.
-    static func stores(_ configuration: ServiceConfiguration, webhookSignal: WorkSignal) throws -> Stores {
+    /// The stores: PostgreSQL when `--database-url` names one, else one SQLite database in the
+    /// data directory, held by this process alone (the data-directory lock is taken here). The
+    /// store writes a task's webhook event in the transaction that ends it, then wakes the dispatcher.
+    static func stores(_ configuration: ServiceConfiguration, webhookSignal: WorkSignal, logger: Logger) async throws -> Stores {
         let outbox = WebhookOutbox.taskEvents(
             endpoints: configuration.webhooks.endpoints, representations: TaskRepresentations(publicURLs: PublicURLs(baseURL: configuration.effectivePublicURL)),
             wake: { webhookSignal.signal() })
+        if let url = configuration.databaseURL {
+            let database = try await PostgresStoreService.connect(url, outbox: outbox, logger: logger)
+            // No event-loop routes (the hot routes go through the router) and no single-node recovery.
+            return Stores(tasks: database.store, webhooks: database.store, eventLoop: nil, singleNode: nil, services: [database])
+        }
         let database = try SQLiteStore.openForServing(dataDirectory: configuration.dataDirectory, outbox: outbox)
         return Stores(tasks: database.tasks, webhooks: database.webhooks, eventLoop: database.tasks, singleNode: database)
     }
@@ -176,12 +183,12 @@ enum Assembly {
     static func eventLoopRoutes(
         _ configuration: ServiceConfiguration, stores: Stores, tasks: TaskOperations, storage: any ArtifactStore, metrics: ServiceMetrics, logger: Logger
     ) -> EventLoopRoutes? {
-        guard configuration.answerHotRoutesOnEventLoop else { return nil }
+        guard configuration.answerHotRoutesOnEventLoop, let store = stores.eventLoop else { return nil }
         return EventLoopRoutes(
             keys: APIKeyRing(keys: configuration.apiKeys.map(\.value)), metrics: metrics, serverName: serverName,
-            status: StatusFastPath(store: stores.eventLoop, representations: tasks.representations),
-            files: FilesFastPath(store: stores.eventLoop, storage: storage),
-            submit: SubmitFastPath(service: tasks, body: requestBody(configuration), store: stores.eventLoop, logger: logger))
+            status: StatusFastPath(store: store, representations: tasks.representations),
+            files: FilesFastPath(store: store, storage: storage),
+            submit: SubmitFastPath(service: tasks, body: requestBody(configuration), store: store, logger: logger))
     }
 }
 
@@ -190,10 +197,12 @@ struct Stores: Sendable {
     /// Tasks and artifacts, operator statistics and retry, retention.
     var tasks: any OperatorTaskStore
     var webhooks: any WebhookDeliveryStore
-    /// The store as the event-loop routes reach it.
-    var eventLoop: any EventLoopStoreAccess
-    /// The single-node SQLite database, for the recovery only a single node may do at start.
-    var singleNode: SQLiteStore
+    /// The store as the event-loop routes reach it; nil when it has no synchronous reads (PostgreSQL).
+    var eventLoop: (any EventLoopStoreAccess)?
+    /// The single-node SQLite database, for the recovery only a single node may do at start; nil with PostgreSQL.
+    var singleNode: SQLiteStore?
+    /// What must run as long as the stores are used (PostgreSQL's connection pool).
+    var services: [any Service] = []
 }
 
 /// What the upstream step built.

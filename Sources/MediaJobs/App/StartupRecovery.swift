@@ -11,12 +11,25 @@ struct StartupRecovery {
     let logger: Logger
 
     func run() async throws {
+        // With PostgreSQL the media directory may be shared with live instances: their downloads'
+        // temporary files and their leases are not this start's to clear (expired leases simply
+        // make tasks due again).
+        guard let singleNode = stores.singleNode else {
+            logger.info("shared database: no single-node recovery", metadata: ["data.dir": "\(dataDirectory.path)"])
+            try await finishInterruptedPrunes()
+            return
+        }
         let leftovers = try await storage.removeLeftoverTemporaryFiles()
         // Single node: the data-directory lock proves no other server holds any lease.
-        let unfinished = try await stores.singleNode.recoverSingleNodeAfterRestart(now: Date())
+        let unfinished = try await singleNode.recoverSingleNodeAfterRestart(now: Date())
         logger.info(
             "data directory ready",
             metadata: ["data.dir": "\(dataDirectory.path)", "tasks.unfinished": "\(unfinished)", "temp.removed": "\(leftovers)"])
+        try await finishInterruptedPrunes()
+    }
+
+    /// Deletes the files of prunes that committed but did not finish removing them.
+    private func finishInterruptedPrunes() async throws {
         let interrupted = try await Pruner(store: stores.tasks, storage: storage, logger: logger).finishFileRemovals()
         if interrupted.processed > 0 {
             logger.notice("finished the file removals of an interrupted prune", metadata: ["files.deleted": "\(interrupted.deleted)"])

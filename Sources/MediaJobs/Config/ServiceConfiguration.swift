@@ -6,6 +6,8 @@ public struct ServiceConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 8080
     public var dataDirectory = URL(fileURLWithPath: "storage", isDirectory: true)
+    /// PostgreSQL instead of the SQLite database in the data directory (`--database-url`).
+    public var databaseURL: PostgresDatabaseURL?
     /// The provider; nil runs the built-in simulator in-process (demo mode).
     public var upstreamURL: String?
     public var upstreamKey: Redacted?

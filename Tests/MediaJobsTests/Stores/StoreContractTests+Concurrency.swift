@@ -8,7 +8,7 @@ extension StoreContractTests {
     @Suite struct Concurrency {
         @Test(arguments: StoreFactory.all)
         func concurrentClaimersNeverGetTheSameTask(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             var ids: Set<String> = []
             for index in 0..<120 {
                 ids.insert(try await store.queued(createdAt: store.now.addingTimeInterval(-Double(index))).id)
@@ -34,7 +34,7 @@ extension StoreContractTests {
         /// N concurrent submits with one key and one request: one task, the others get it back.
         @Test(arguments: StoreFactory.all)
         func concurrentSubmitsWithOneKeyMakeOneTask(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let claim = IdempotencyClaim(owner: "key-1", key: "order-7", fingerprint: "same-body")
             let outcomes = try await withThrowingTaskGroup(of: AcceptOutcome.self) { group in
                 for index in 0..<16 {
@@ -74,7 +74,7 @@ extension StoreContractTests {
         /// Two different requests race for one key: exactly one wins, each loser learns which way it lost.
         @Test(arguments: StoreFactory.all)
         func twoRequestsRacingForOneKeyNeverMakeTwoTasks(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let results = try await withThrowingTaskGroup(of: (String, Result<AcceptOutcome, TaskStoreError>).self) { group in
                 for index in 0..<20 {
                     group.addTask {
@@ -110,7 +110,7 @@ extension StoreContractTests {
         /// A key is remembered for its lifetime, and free again after it.
         @Test(arguments: StoreFactory.all)
         func anExpiredKeyIsFreeAgain(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let claim = IdempotencyClaim(owner: nil, key: "k", fingerprint: "f", lifetime: .seconds(60))
             let first = MediaTask(request: .music(MusicRequest(prompt: "a")), createdAt: store.now, deadline: .seconds(600))
             #expect(try await store.tasks.accept(first, idempotency: claim, maxActivePerOwner: nil, now: store.now) == .created(first))
@@ -122,7 +122,7 @@ extension StoreContractTests {
         /// The per-key cap on tasks in flight holds under concurrent submits, and frees up as tasks end.
         @Test(arguments: StoreFactory.all)
         func thePerKeyCapHoldsUnderConcurrentSubmits(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let results = try await withThrowingTaskGroup(of: Result<AcceptOutcome, TaskStoreError>.self) { group in
                 for index in 0..<10 {
                     group.addTask {
@@ -155,7 +155,7 @@ extension StoreContractTests {
         /// Refused submits (a reused key) among many concurrent ones fail alone; the others are stored.
         @Test(arguments: StoreFactory.all)
         func refusedSubmitsAmongConcurrentOnesFailAlone(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let first = MediaTask(request: .music(MusicRequest(prompt: "first")), createdAt: store.now, deadline: .seconds(600))
             _ = try await store.tasks.accept(first, idempotency: IdempotencyClaim(owner: nil, key: "k", fingerprint: "f1"), maxActivePerOwner: nil, now: store.now)
             let outcomes = try await withThrowingTaskGroup(of: (Int, Result<AcceptOutcome, TaskStoreError>).self) { group in

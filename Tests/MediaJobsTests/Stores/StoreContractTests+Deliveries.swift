@@ -8,7 +8,7 @@ extension StoreContractTests {
     @Suite struct Deliveries {
         @Test(arguments: StoreFactory.all)
         func attemptsRetryThenDeadLetterThenRedeliver(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             try await store.task(.failed, callback: "https://client.example/cb")
             let now = store.now
             var job = try #require(try await store.webhooks.claim(owner: "d", lease: .seconds(30), limit: 1, now: now).first)
@@ -43,7 +43,7 @@ extension StoreContractTests {
         /// Every outcome is fenced by the lease: a dispatcher that lost it records nothing.
         @Test(arguments: StoreFactory.all)
         func aLateOutcomeAfterTheLeaseMovedIsIgnored(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             try await store.task(.completed, callback: "https://client.example/cb")
             let first = try #require(try await store.webhooks.claim(owner: "slow", lease: .seconds(30), limit: 1, now: store.now).first)
             let second = try #require(try await store.webhooks.claim(owner: "fast", lease: .seconds(30), limit: 1, now: store.now.addingTimeInterval(31)).first)
@@ -57,7 +57,7 @@ extension StoreContractTests {
         @Test(arguments: StoreFactory.all)
         func aGoneEndpointIsDisabledUntilRedelivered(_ factory: StoreFactory) async throws {
             let gone = "https://gone.example/cb"
-            let store = try factory.make()
+            let store = try await factory.make()
             try await store.task(.completed, callback: gone)
             try await store.task(.failed, callback: gone)
             let jobs = try await store.webhooks.claim(owner: "d", lease: .seconds(30), limit: 1, now: store.now)
@@ -83,7 +83,7 @@ extension StoreContractTests {
 
         @Test(arguments: StoreFactory.all)
         func listFiltersAndLimitsNewestFirst(_ factory: StoreFactory) async throws {
-            let store = try factory.make(endpoints: [WebhookEndpoint(url: "https://global.example/all")])
+            let store = try await factory.make(endpoints: [WebhookEndpoint(url: "https://global.example/all")])
             for _ in 0..<3 { try await store.task(.completed) }
             let all = try await store.webhooks.list(.all)
             #expect(all.count == 3)

@@ -8,7 +8,7 @@ extension StoreContractTests {
     @Suite struct Operators {
         @Test(arguments: StoreFactory.all)
         func retrySendsAFailedTaskBackToTheQueueAsNew(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let failed = try await store.task(.failed, files: [(100, store.daysAgo(1))])
             let budget = failed.deadlineAt.timeIntervalSince(failed.createdAt)
             let retried = try await store.tasks.retry(taskID: failed.id, now: store.now)
@@ -28,7 +28,7 @@ extension StoreContractTests {
 
         @Test(arguments: StoreFactory.all)
         func onlyFailedTasksCanBeRetried(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let completed = try await store.task(.completed, files: [(10, store.daysAgo(1))])
             let canceled = try await store.task(.canceled)
             let queued = try await store.queued()
@@ -45,7 +45,7 @@ extension StoreContractTests {
 
         @Test(arguments: StoreFactory.all)
         func statsCountTasksStorageRetentionAndBacklog(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             try await store.task(.completed, files: [(100, store.daysAgo(3)), (150, store.daysAgo(3))])
             try await store.task(.image, .completed, files: [(1_000, store.daysAgo(40))])
             try await store.task(.image, .failed)

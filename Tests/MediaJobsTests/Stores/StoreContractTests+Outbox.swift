@@ -12,7 +12,7 @@ extension StoreContractTests {
 
         @Test(arguments: StoreFactory.all)
         func aTerminalTaskWritesOneEventPerTarget(_ factory: StoreFactory) async throws {
-            let store = try factory.make(endpoints: [Self.everything, Self.failuresOnly])
+            let store = try await factory.make(endpoints: [Self.everything, Self.failuresOnly])
             let task = try await store.task(.completed, files: [(10, store.now), (20, store.now)], callback: "https://client.example/cb")
             #expect(store.probe.wakes == 1)
             let rows = try await store.webhooks.list(.all)
@@ -34,7 +34,7 @@ extension StoreContractTests {
 
         @Test(arguments: StoreFactory.all)
         func everyTerminalStateHasItsEventType(_ factory: StoreFactory) async throws {
-            let store = try factory.make(endpoints: [Self.failuresOnly])
+            let store = try await factory.make(endpoints: [Self.failuresOnly])
             let failed = try await store.task(.failed)
             let canceled = try await store.task(.canceled, callback: "https://client.example/cb")
             let rows = try await store.webhooks.list(.all)
@@ -47,7 +47,7 @@ extension StoreContractTests {
 
         @Test(arguments: StoreFactory.all)
         func nonTerminalChangesWriteNothing(_ factory: StoreFactory) async throws {
-            let store = try factory.make(endpoints: [Self.everything])
+            let store = try await factory.make(endpoints: [Self.everything])
             let task = try await store.task(.downloading, callback: "https://client.example/cb")
             #expect(try await store.webhooks.list(.all).isEmpty)
             #expect(store.probe.wakes == 0)
@@ -56,7 +56,7 @@ extension StoreContractTests {
 
         @Test(arguments: StoreFactory.all)
         func aTaskWithoutTargetsGetsNoEvent(_ factory: StoreFactory) async throws {
-            let store = try factory.make(endpoints: [Self.failuresOnly])
+            let store = try await factory.make(endpoints: [Self.failuresOnly])
             try await store.task(.completed)
             #expect(try await store.webhooks.list(.all).isEmpty)
             #expect(try await store.webhooks.nextDue() == nil)
@@ -65,7 +65,7 @@ extension StoreContractTests {
 
         @Test(arguments: StoreFactory.all)
         func aCallbackThatIsAlsoAnEndpointIsSentOnce(_ factory: StoreFactory) async throws {
-            let store = try factory.make(endpoints: [Self.everything])
+            let store = try await factory.make(endpoints: [Self.everything])
             try await store.task(.completed, callback: Self.everything.url)
             #expect(try await store.webhooks.list(.all).map(\.endpointURL) == [Self.everything.url])
         }
@@ -73,7 +73,7 @@ extension StoreContractTests {
         /// Atomicity: an event that cannot be written rolls the terminal update back.
         @Test(arguments: StoreFactory.all)
         func aFailingEventWriteKeepsTheTaskWhereItWas(_ factory: StoreFactory) async throws {
-            let store = try factory.make(endpoints: [Self.everything])
+            let store = try await factory.make(endpoints: [Self.everything])
             let task = try await store.drive(try await store.queued(), to: .downloading, files: [(10, store.now)])
             try await store.lease(task, in: .downloading)
             store.probe.failRendering(true)
@@ -107,7 +107,7 @@ extension StoreContractTests {
         func theServicePayloadCarriesTheTaskObject(_ factory: StoreFactory) async throws {
             let representations = TaskRepresentations(publicURLs: PublicURLs(baseURL: "http://files.test"))
             let outbox = WebhookOutbox.taskEvents(endpoints: [Self.everything], representations: representations, wake: {})
-            let opened = try factory.open(outbox)
+            let opened = try await factory.open(outbox)
             let store = StoreUnderTest(tasks: opened.tasks, webhooks: opened.webhooks, probe: OutboxProbe(), keepAlive: opened.keepAlive)
             let task = try await store.task(.completed, files: [(10, store.now)])
             let job = try #require(try await store.webhooks.claim(owner: "d", lease: .seconds(30), limit: 1, now: store.now).first)

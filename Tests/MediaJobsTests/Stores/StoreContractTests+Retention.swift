@@ -12,7 +12,7 @@ extension StoreContractTests {
         /// Only finished tasks with no webhook still waiting; oldest first; marked and journaled together.
         @Test(arguments: StoreFactory.all)
         func pruneTakesOnlyFinishedTasksWithoutPendingWebhooks(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let deadHook = try await store.task(.completed, files: [(100, store.daysAgo(45))], callback: Self.callback)
             try await store.settleDeliveries(of: deadHook, .dead(status: 500, error: "gone for good"))
             let failed = try await store.task(.failed, files: [(100, store.daysAgo(42))])
@@ -57,7 +57,7 @@ extension StoreContractTests {
         /// The walk goes oldest first in batches after a cursor; the size rule takes just enough.
         @Test(arguments: StoreFactory.all)
         func theWalkContinuesAfterItsCursorUntilTheExcessIsCovered(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let tasks = try await [50.0, 40, 30, 20, 10].asyncMap { days in try await store.task(.completed, files: [(100, store.daysAgo(days))]) }
             try await store.task(.image, .completed, files: [(1_000, store.daysAgo(60))])
             #expect(try await store.tasks.storedBytes(PruneScope()) == 1_500)
@@ -76,7 +76,7 @@ extension StoreContractTests {
 
         @Test(arguments: StoreFactory.all)
         func oldTasksAreDeletedWithTheirArtifactsAndDeliveries(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let ancient = try await store.task(.completed, files: [(100, store.daysAgo(201)), (100, store.daysAgo(201))], finishedAt: store.daysAgo(200), callback: Self.callback)
             try await store.settleDeliveries(of: ancient, .delivered(status: 200))
             let ancientFailed = try await store.task(.failed, finishedAt: store.daysAgo(190))
@@ -114,7 +114,7 @@ extension StoreContractTests {
         /// A file stored again after its removal was journaled (a retried task) is kept.
         @Test(arguments: StoreFactory.all)
         func aRemovalOfAFileStoredAgainIsMarkedRestored(_ factory: StoreFactory) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let failed = try await store.task(.failed, files: [(100, store.daysAgo(1)), (100, store.daysAgo(1))])
             let retried = try await store.tasks.retry(taskID: failed.id, now: store.now)
             let journaled = try await store.tasks.pendingFileRemovals(after: 0, limit: 10)

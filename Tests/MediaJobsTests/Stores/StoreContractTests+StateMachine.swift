@@ -15,7 +15,7 @@ extension StoreContractTests {
 
         @Test(arguments: StoreFactory.all, TaskStatus.active)
         func everySingleStepFromAnActiveState(_ factory: StoreFactory, _ from: TaskStatus) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             for to in TaskStatus.allCases {
                 let task = try await held(store, in: from)
                 let change = TaskChange(path: [to])
@@ -36,7 +36,7 @@ extension StoreContractTests {
 
         @Test(arguments: StoreFactory.all, TaskStatus.active)
         func everyTwoStepPathFromAnActiveState(_ factory: StoreFactory, _ from: TaskStatus) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             for first in TaskStatus.allCases {
                 for second in TaskStatus.allCases {
                     let path = [first, second]
@@ -58,7 +58,7 @@ extension StoreContractTests {
         /// A terminal task never changes again: no step, no cancel, no claim.
         @Test(arguments: StoreFactory.all, [TaskStatus.completed, .failed, .canceled])
         func aTerminalTaskNeverChanges(_ factory: StoreFactory, _ terminal: TaskStatus) async throws {
-            let store = try factory.make()
+            let store = try await factory.make()
             let task = try await store.task(terminal)
             #expect(task.status == terminal && task.finishedAt != nil)
             for to in TaskStatus.allCases {

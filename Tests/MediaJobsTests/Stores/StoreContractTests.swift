@@ -10,7 +10,7 @@ import Testing
 @Suite struct StoreContractTests {
     @Test(arguments: StoreFactory.all)
     func insertedTaskReadsBackUnchanged(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         var task = MediaTask(
             request: .music(MusicRequest(prompt: "rain")), callbackURL: "https://example.com/hook", owner: "key-1", createdAt: store.now,
             deadline: .seconds(600))
@@ -28,14 +28,14 @@ import Testing
 
     @Test(arguments: StoreFactory.all)
     func duplicateIDsAreRefused(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let task = try await store.queued()
         await #expect(throws: TaskStoreError.duplicateID(task.id)) { try await store.tasks.insert(task) }
     }
 
     @Test(arguments: StoreFactory.all)
     func batchLookupKeepsRequestOrder(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let first = try await store.queued(prompt: "a")
         let second = try await store.queued(prompt: "b")
         #expect(try await store.tasks.tasks(ids: [second.id, "missing", first.id]).map(\.id) == [second.id, first.id])
@@ -44,7 +44,7 @@ import Testing
 
     @Test(arguments: StoreFactory.all)
     func claimLeasesDueTasksOnlyOnce(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let due = try await store.queued(createdAt: store.now.addingTimeInterval(-1))
         let later = try await store.queued(createdAt: store.now.addingTimeInterval(60))
         #expect(try await store.tasks.nextDue(.queued) == due.nextAttemptAt)
@@ -62,7 +62,7 @@ import Testing
 
     @Test(arguments: StoreFactory.all)
     func claimTakesTheEarliestDueFirst(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let tasks = try await [30.0, 10, 20].asyncMap { seconds in try await store.queued(createdAt: store.now.addingTimeInterval(-seconds)) }
         let claimed = try await store.tasks.claim(.queued, owner: "a", lease: .seconds(30), limit: 2, now: store.now)
         #expect(claimed.map(\.id) == [tasks[0].id, tasks[2].id])
@@ -71,7 +71,7 @@ import Testing
     /// Compare-and-set: once the lease went to another worker, every late write of the first is refused.
     @Test(arguments: StoreFactory.all)
     func aLostLeaseRefusesEveryLateWrite(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let task = try await store.drive(try await store.queued(), to: .downloading)
         _ = try await store.tasks.claim(.downloading, owner: "crashed", lease: .seconds(30), limit: 1, now: store.now)
         let stolen = try await store.tasks.claim(.downloading, owner: "b", lease: .seconds(30), limit: 1, now: store.now.addingTimeInterval(31))
@@ -96,7 +96,7 @@ import Testing
     /// A write from a stale state is refused too, even by the lease holder's name.
     @Test(arguments: StoreFactory.all)
     func advanceFromAStateTheTaskLeftIsRefused(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let task = try await store.drive(try await store.queued(), to: .processing)
         try await store.lease(task, in: .processing)
         await #expect(throws: TaskStoreError.leaseLost(task.id)) {
@@ -107,7 +107,7 @@ import Testing
 
     @Test(arguments: StoreFactory.all)
     func renewedLeaseKeepsOthersOut(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let task = try await store.queued()
         _ = try await store.tasks.claim(.queued, owner: "a", lease: .seconds(30), limit: 1, now: store.now)
         #expect(try await store.tasks.renewLease(taskID: task.id, owner: "a", until: store.now.addingTimeInterval(120)))
@@ -117,7 +117,7 @@ import Testing
 
     @Test(arguments: StoreFactory.all)
     func releasedLeaseIsClaimableAtOnce(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let task = try await store.queued()
         _ = try await store.tasks.claim(.queued, owner: "a", lease: .seconds(30), limit: 1, now: store.now)
         #expect(try await store.tasks.releaseLease(taskID: task.id, owner: "b") == false)
@@ -129,7 +129,7 @@ import Testing
 
     @Test(arguments: StoreFactory.all)
     func advanceAppliesTheChangeAndReleasesTheLease(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let task = try await store.queued()
         try await store.lease(task, in: .queued)
         let outputs = [UpstreamOutput(url: "http://upstream.test/a.wav", title: "A", duration: 1.5, style: "lo-fi", imageURL: "http://upstream.test/a.png")]
@@ -153,7 +153,7 @@ import Testing
 
     @Test(arguments: StoreFactory.all)
     func completionSetsProgressAndFinishTime(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let end = store.now.addingTimeInterval(90)
         let completed = try await store.task(.completed, files: [(10, store.now)], finishedAt: end)
         #expect(completed.status == .completed && completed.progress == 100 && completed.finishedAt == end)
@@ -163,7 +163,7 @@ import Testing
 
     @Test(arguments: StoreFactory.all)
     func cancelEndsQueuedAndProcessingTasksOnly(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let queued = try await store.queued()
         let processing = try await store.task(.processing)
         let downloading = try await store.task(.downloading)
@@ -181,7 +181,7 @@ import Testing
     /// A cancel while a worker holds the task: the worker's next write is refused.
     @Test(arguments: StoreFactory.all)
     func cancelStopsAWorkerMidStep(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let task = try await store.queued()
         try await store.lease(task, in: .queued)
         #expect(try await store.tasks.cancel(taskID: task.id, now: store.now).status == .canceled)
@@ -194,7 +194,7 @@ import Testing
 
     @Test(arguments: StoreFactory.all)
     func artifactsNeedTheDownloadLeaseAndReplaceByIndex(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let task = try await store.drive(try await store.queued(owner: "key-1"), to: .processing)
         // Held, but not downloading yet.
         try await store.lease(task, in: .processing)
@@ -230,7 +230,7 @@ import Testing
     /// Cursor paging: every task exactly once, newest first, ties on the creation time broken by id.
     @Test(arguments: StoreFactory.all)
     func listPagesNewestFirstWithFilters(_ factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         var music: [MediaTask] = []
         for index in 0..<9 {
             // Three tasks share each creation time.

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import PostgresNIO
 import Synchronization
 import Testing
 
@@ -11,12 +13,13 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     typealias Opened = (tasks: any OperatorTaskStore, webhooks: any WebhookDeliveryStore, keepAlive: (any Sendable)?)
 
     let name: String
-    let open: @Sendable (WebhookOutbox) throws -> Opened
+    let open: @Sendable (WebhookOutbox) async throws -> Opened
 
     var testDescription: String { name }
 
-    /// Every store the contract runs against.
-    static let all: [StoreFactory] = [sqliteFile, sqliteInMemory]
+    /// Every store the contract runs against; PostgreSQL when `MEDIAJOBS_TEST_DATABASE_URL` names a
+    /// database (scripts/test always starts one and sets it, so CI never skips it).
+    static let all: [StoreFactory] = [sqliteFile, sqliteInMemory] + (postgres.map { [$0] } ?? [])
 
     /// SQLite in a file: a `DatabasePool` (WAL), status and file reads through the direct reader.
     static let sqliteFile = StoreFactory(name: "SQLite file") { outbox in
@@ -31,10 +34,24 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         return (database.tasks, database.webhooks, nil)
     }
 
+    /// PostgreSQL at `MEDIAJOBS_TEST_DATABASE_URL`, in a fresh schema per test.
+    static let postgres: StoreFactory? = testDatabaseURL.map { url in
+        StoreFactory(name: "PostgreSQL") { outbox in
+            let schema = "test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            let client = try PostgresRun(url: url, schema: schema)
+            try await client.client.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(schema)"))
+            let store = try await PostgresStore(client: client.client, outbox: outbox)
+            return (store, store, client)
+        }
+    }
+
+    /// The database the PostgreSQL tests use, if any (scripts/postgres-test-cluster sets it).
+    static let testDatabaseURL = ProcessInfo.processInfo.environment["MEDIAJOBS_TEST_DATABASE_URL"]
+
     /// A fresh, empty store whose outbox sends every terminal event to `endpoints` (and to callbacks).
-    func make(endpoints: [WebhookEndpoint] = []) throws -> StoreUnderTest {
+    func make(endpoints: [WebhookEndpoint] = []) async throws -> StoreUnderTest {
         let probe = OutboxProbe()
-        let opened = try open(probe.outbox(endpoints: endpoints))
+        let opened = try await open(probe.outbox(endpoints: endpoints))
         return StoreUnderTest(tasks: opened.tasks, webhooks: opened.webhooks, probe: probe, keepAlive: opened.keepAlive)
     }
 }
@@ -199,6 +216,30 @@ final class OutboxProbe: Sendable {
                     withJSONObject: ["task": task.id, "status": task.status.rawValue, "artifacts": artifacts.count], options: [.sortedKeys])
             },
             wake: { self.state.withLock { $0.wakes += 1 } })
+    }
+}
+
+/// A `PostgresClient` running for as long as a test holds it (its connections close with it).
+final class PostgresRun: Sendable {
+    let client: PostgresClient
+    private let running: Task<Void, Never>
+
+    /// A pool on the database at `url` whose unqualified names resolve in `schema`.
+    convenience init(url: String, schema: String) throws {
+        let configuration = try PostgresDatabaseURL(url).clientConfiguration(searchPath: schema, maximumConnections: 8)
+        // The pool logs at info when a test's client is cancelled mid-connect; failures reach the test anyway.
+        var logger = Logger(label: "test.postgres")
+        logger.logLevel = .error
+        self.init(PostgresClient(configuration: configuration, backgroundLogger: logger))
+    }
+
+    init(_ client: PostgresClient) {
+        self.client = client
+        running = Task { await client.run() }
+    }
+
+    deinit {
+        running.cancel()
     }
 }
 

@@ -1,0 +1,79 @@
+import Foundation
+import PostgresNIO
+
+extension MediaTask {
+    /// Decodes a `tasks` row of a ``PostgresStore``.
+    init(postgresRow row: PostgresRandomAccessRow) throws {
+        let kind = try TaskKind.decode(try row.value("kind"))
+        let requestJSON: String = try row.value("request")
+        let request: TaskRequest =
+            switch kind {
+            case .music: .music(try JSONCoding.decode(MusicRequest.self, from: requestJSON))
+            case .image: .image(try JSONCoding.decode(ImageRequest.self, from: requestJSON))
+            }
+        self.init(id: try row.value("id"), request: request, deadline: .zero)
+        status = try TaskStatus.decode(try row.value("status"))
+        metadata = try (try row.value("metadata", as: String?.self)).map { try JSONCoding.decode(JSONValue.self, from: $0) }
+        callbackURL = try row.value("callback_url")
+        owner = try row.value("owner")
+        upstreamID = try row.value("upstream_id")
+        upstreamOutputs = try JSONCoding.decode([UpstreamOutput].self, from: try row.value("upstream_outputs", as: String.self))
+        progress = try row.value("progress")
+        failReason = try row.value("fail_reason")
+        attempts = try row.value("attempts")
+        pollCount = try row.value("poll_count")
+        nextAttemptAt = try row.date("next_attempt_at")
+        deadlineAt = try row.date("deadline_at")
+        leaseOwner = try row.value("lease_owner")
+        leaseExpiresAt = try row.optionalDate("lease_expires_at")
+        createdAt = try row.date("created_at")
+        updatedAt = try row.date("updated_at")
+        finishedAt = try row.optionalDate("finished_at")
+    }
+
+    /// The `INSERT` of this task into a ``PostgresStore``.
+    func postgresInsert() throws -> PostgresQuery {
+        let requestJSON: String =
+            switch request {
+            case .music(let music): JSONWriter.string(music)
+            case .image(let image): try JSONCoding.string(image)
+            }
+        let outputsJSON = upstreamOutputs.isEmpty ? "[]" : try JSONCoding.string(upstreamOutputs)
+        let metadataJSON = try metadata.map(JSONCoding.string)
+        return """
+            INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
+                upstream_outputs, progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at,
+                lease_owner, lease_expires_at, created_at, updated_at, finished_at)
+            VALUES (\(id), \(kind.rawValue), \(status.rawValue), \(requestJSON), \(metadataJSON), \(callbackURL), \(owner), \(upstreamID),
+                \(outputsJSON), \(progress), \(failReason), \(attempts), \(pollCount), \(nextAttemptAt.millis), \(deadlineAt.millis),
+                \(leaseOwner), \(leaseExpiresAt?.millis), \(createdAt.millis), \(updatedAt.millis), \(finishedAt?.millis))
+            """
+    }
+}
+
+extension TaskArtifact {
+    /// The `artifacts` columns ``init(postgresRow:)`` reads.
+    static let postgresColumns = "task_id, idx, file_name, content_type, bytes, sha256, source_url, title, duration, style, image_url, created_at, pruned_at"
+
+    /// Decodes a row selected with ``postgresColumns``.
+    init(postgresRow row: PostgresRandomAccessRow) throws {
+        self.init(
+            taskID: try row.value("task_id"), index: try row.value("idx"), fileName: try row.value("file_name"),
+            contentType: try row.value("content_type"), bytes: try row.value("bytes"), sha256: try row.value("sha256"),
+            sourceURL: try row.value("source_url"), title: try row.value("title"), duration: try row.value("duration"),
+            style: try row.value("style"), imageURL: try row.value("image_url"), createdAt: try row.date("created_at"),
+            prunedAt: try row.optionalDate("pruned_at"))
+    }
+}
+
+extension WebhookDelivery {
+    /// Decodes a row of ``PostgresStore/selectDeliveries``.
+    init(postgresRow row: PostgresRandomAccessRow) throws {
+        self.init(
+            id: try row.value("id"), eventID: try row.value("event_id"), eventType: try row.value("event_type"), taskID: try row.value("task_id"),
+            endpointURL: try row.value("endpoint_url"), status: Status(rawValue: try row.value("status")) ?? .pending,
+            attempts: try row.value("attempts"), nextAttemptAt: try row.date("next_attempt_at"), lastAttemptAt: try row.optionalDate("last_attempt_at"),
+            lastResponseStatus: try row.value("last_response_status"), lastError: try row.value("last_error"), createdAt: try row.date("created_at"),
+            deliveredAt: try row.optionalDate("delivered_at"))
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The store for several instances: one PostgreSQL database holding tasks, artifacts,
+/// idempotency keys, the webhook outbox and the retention journal, with the semantics of
+/// ``SQLiteStore`` (the contract suite in Tests/MediaJobsTests/Stores/ runs against both).
+///
+/// Built fully at init from a running `PostgresClient` and the webhook outbox; the schema is
+/// brought up to date before the store is returned. Times are bigint milliseconds since 1970,
+/// like SQLite's, and come from the `now:` the protocols pass: leases on the database's clock
+/// (`now()`) are a later step of multi-instance support. No transaction stays open across
+/// anything but SQL. Nothing outside this folder sees a PostgresNIO type.
+public struct PostgresStore: Sendable {
+    /// The connection pool; its `run()` belongs to whoever made it (a service in the ServiceGroup).
+    let client: PostgresClient
+    /// Writes the event of a task that ends, in the transaction that ends it.
+    let outbox: WebhookOutbox
+    /// Where PostgresNIO logs queries (only at debug level and below).
+    let logger: Logger
+
+    /// Wraps `client` and migrates the database's schema; throws ``PostgresSchemaError`` for a
+    /// database written by a newer binary.
+    public init(client: PostgresClient, outbox: WebhookOutbox, logger: Logger = Logger(label: "mediajobs.postgres")) async throws {
+        self.client = client
+        self.outbox = outbox
+        self.logger = logger
+        try await migrate()
+    }
+}
