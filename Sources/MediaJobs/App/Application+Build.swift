@@ -8,7 +8,7 @@ import ServiceLifecycle
 
 /// The application `mediajobs serve` runs; tests call it directly.
 ///
-/// Read top to bottom, one named step each: configuration, stores, artifact storage, start-up
+/// Read top to bottom, one named step each: configuration, artifact storage, stores, start-up
 /// recovery, upstream, workers, router, event-loop routes. Everything with a `run()` ends up in
 /// the application's one `ServiceGroup`.
 public func buildApplication(
@@ -21,15 +21,17 @@ public func buildApplication(
     Assembly.logExposure(configuration, logger: logger)
 
     let storage = try Assembly.artifactStorage(configuration)
+    // The stable `/files/…` links of task objects, in API answers and in webhook events alike.
+    let publicURLs = PublicURLs(baseURL: configuration.effectivePublicURL)
     let webhookSignal = WorkSignal()
-    let stores = try await Assembly.stores(configuration, webhookSignal: webhookSignal, logger: logger)
+    let stores = try await Assembly.stores(configuration, publicURLs: publicURLs, webhookSignal: webhookSignal, logger: logger)
     try await StartupRecovery(stores: stores, storage: storage, dataDirectory: configuration.dataDirectory, logger: logger).run()
 
     let clients = HTTPClients(configuration: configuration)
     let upstream = try Assembly.upstream(configuration, client: clients.upstream, metrics: metrics, logger: logger)
     let workers = try await Assembly.workers(
-        configuration, stores: stores, storage: storage, upstream: upstream, clients: clients, webhookSignal: webhookSignal,
-        metrics: metrics, logger: logger)
+        configuration, stores: stores, storage: storage, publicURLs: publicURLs, upstream: upstream, clients: clients,
+        webhookSignal: webhookSignal, metrics: metrics, logger: logger)
 
     let router = Assembly.router(configuration, tasks: workers.tasks, operators: workers.operators, metrics: metrics)
     let hotRoutes = Assembly.eventLoopRoutes(configuration, stores: stores, tasks: workers.tasks, storage: storage, metrics: metrics, logger: logger)
@@ -78,9 +80,11 @@ enum Assembly {
     /// The stores: PostgreSQL when `--database-url` names one, else one SQLite database in the
     /// data directory, held by this process alone (the data-directory lock is taken here). The
     /// store writes a task's webhook event in the transaction that ends it, then wakes the dispatcher.
-    static func stores(_ configuration: ServiceConfiguration, webhookSignal: WorkSignal, logger: Logger) async throws -> Stores {
+    static func stores(
+        _ configuration: ServiceConfiguration, publicURLs: PublicURLs, webhookSignal: WorkSignal, logger: Logger
+    ) async throws -> Stores {
         let outbox = WebhookOutbox.taskEvents(
-            endpoints: configuration.webhooks.endpoints, representations: TaskRepresentations(publicURLs: PublicURLs(baseURL: configuration.effectivePublicURL)),
+            endpoints: configuration.webhooks.endpoints, representations: TaskRepresentations(publicURLs: publicURLs),
             wake: { webhookSignal.signal() })
         if let url = configuration.databaseURL {
             let database = try await PostgresStoreService.connect(url, outbox: outbox, logger: logger)
@@ -115,7 +119,7 @@ enum Assembly {
     /// The task pipeline's stage workers, the webhook dispatcher and automatic retention, and the
     /// façades the routes use.
     static func workers(
-        _ configuration: ServiceConfiguration, stores: Stores, storage: any ArtifactStore, upstream: Upstream, clients: HTTPClients,
+        _ configuration: ServiceConfiguration, stores: Stores, storage: any ArtifactStore, publicURLs: PublicURLs, upstream: Upstream, clients: HTTPClients,
         webhookSignal: WorkSignal, metrics: ServiceMetrics, logger: Logger
     ) async throws -> Workers {
         let addressPolicy = AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks, allowedCIDRs: configuration.allowedCIDRs)
@@ -155,7 +159,6 @@ enum Assembly {
         if let retention = retentionService(configuration.operators, pruner: pruner, metrics: metrics, logger: logger) {
             services.append(retention)
         }
-        let publicURLs = PublicURLs(baseURL: configuration.effectivePublicURL)
         let tasks = TaskOperations(
             store: stores.tasks, storage: storage, publicURLs: publicURLs, signals: signals, events: events, limits: configuration.submission,
             urlGuard: webhookGuard, taskTimeout: settings.taskTimeout)
