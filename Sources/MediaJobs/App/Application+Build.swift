@@ -19,6 +19,9 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     try configuration.validate()
     Assembly.logExposure(configuration, logger: logger)
+    // Owns this start's leases (and, with several instances, its temporary folder).
+    let identity = WorkerIdentity.forThisProcess()
+    logger.info("worker identity", metadata: ["worker.id": "\(identity)"])
 
     let storage = try Assembly.artifactStorage(configuration)
     // The stable `/files/…` links of task objects, in API answers and in webhook events alike.
@@ -30,7 +33,7 @@ public func buildApplication(
     let clients = HTTPClients(configuration: configuration)
     let upstream = try Assembly.upstream(configuration, client: clients.upstream, metrics: metrics, logger: logger)
     let workers = try await Assembly.workers(
-        configuration, stores: stores, storage: storage, publicURLs: publicURLs, upstream: upstream, clients: clients,
+        configuration, identity: identity, stores: stores, storage: storage, publicURLs: publicURLs, upstream: upstream, clients: clients,
         webhookSignal: webhookSignal, metrics: metrics, logger: logger)
 
     let router = Assembly.router(configuration, tasks: workers.tasks, operators: workers.operators, metrics: metrics)
@@ -119,8 +122,8 @@ enum Assembly {
     /// The task pipeline's stage workers, the webhook dispatcher and automatic retention, and the
     /// façades the routes use.
     static func workers(
-        _ configuration: ServiceConfiguration, stores: Stores, storage: any ArtifactStore, publicURLs: PublicURLs, upstream: Upstream, clients: HTTPClients,
-        webhookSignal: WorkSignal, metrics: ServiceMetrics, logger: Logger
+        _ configuration: ServiceConfiguration, identity: WorkerIdentity, stores: Stores, storage: any ArtifactStore, publicURLs: PublicURLs,
+        upstream: Upstream, clients: HTTPClients, webhookSignal: WorkSignal, metrics: ServiceMetrics, logger: Logger
     ) async throws -> Workers {
         let addressPolicy = AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks, allowedCIDRs: configuration.allowedCIDRs)
         // Webhook targets get no trusted hosts: the provider's host being trusted for downloads
@@ -133,7 +136,7 @@ enum Assembly {
                 throw StartupError.configuration("--webhook-url \(endpoint.url): \(error.description)")
             }
         }
-        let leaseOwner = "mediajobs-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
+        let leaseOwner = identity.value
         let signer = try WebhookSigning.signer(configuration: configuration, dataDirectory: configuration.dataDirectory, logger: logger)
         var services: [any Service] = [
             WebhookDispatcher(

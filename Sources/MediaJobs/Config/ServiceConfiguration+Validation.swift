@@ -7,6 +7,18 @@ extension ServiceConfiguration {
         try checkExposure()
         _ = try upstreamBaseURL()
         _ = try webhookSecrets()
+        try checkLeases()
+    }
+
+    /// A lease must outlast one webhook attempt (deliveries are not renewed) and leave room for
+    /// renewals every third of it.
+    func checkLeases() throws(StartupError) {
+        guard pipeline.lease >= .seconds(3) else {
+            throw .configuration("--lease-duration must be at least 3s, got \(pipeline.lease.humanReadable)")
+        }
+        guard webhooks.lease > webhooks.timeout else {
+            throw .configuration("--lease-duration (\(webhooks.lease.humanReadable)) must be longer than a webhook attempt's timeout (\(webhooks.timeout.humanReadable))")
+        }
     }
 
     /// Refuses an open (keyless) API beyond loopback unless the operator insists (`--insecure-open`).

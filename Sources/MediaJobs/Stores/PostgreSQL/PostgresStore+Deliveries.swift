@@ -11,15 +11,17 @@ extension PostgresStore: WebhookDeliveryStore {
 
     public func claim(owner: String, lease: Duration, limit: Int, now: Date) async throws -> [WebhookJob] {
         guard limit > 0 else { return [] }
-        // Claimed like tasks: one statement, SKIP LOCKED, so each attempt is made by one dispatcher.
+        // Claimed like tasks: one statement, SKIP LOCKED, so each attempt is made by one dispatcher;
+        // leases on the database's clock.
         let claimed = try await rows(
             """
             WITH c AS (
                 SELECT id FROM webhook_deliveries
-                WHERE status = 'pending' AND next_attempt_at <= \(now.millis) AND (lease_expires_at IS NULL OR lease_expires_at <= \(now.millis))
+                WHERE status = 'pending' AND next_attempt_at <= \(now.millis)
+                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(unescaped: Self.databaseNow))
                 ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED LIMIT \(limit)),
             u AS (
-                UPDATE webhook_deliveries d SET lease_owner = \(owner), lease_expires_at = \(now.adding(lease).millis)
+                UPDATE webhook_deliveries d SET lease_owner = \(owner), lease_expires_at = \(unescaped: Self.databaseNow) + \(lease.millis)
                 FROM c WHERE d.id = c.id RETURNING d.*)
             SELECT u.*, e.type AS event_type, e.payload AS payload FROM u JOIN webhook_events e ON e.id = u.event_id
             ORDER BY u.next_attempt_at, u.id

@@ -26,6 +26,7 @@ extension MediaTask {
         deadlineAt = try row.date("deadline_at")
         leaseOwner = try row.value("lease_owner")
         leaseExpiresAt = try row.optionalDate("lease_expires_at")
+        leaseEpoch = try row.value("lease_epoch")
         createdAt = try row.date("created_at")
         updatedAt = try row.date("updated_at")
         finishedAt = try row.optionalDate("finished_at")

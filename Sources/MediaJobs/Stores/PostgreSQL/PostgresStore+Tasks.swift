@@ -131,14 +131,16 @@ extension PostgresStore: TaskStore {
         guard limit > 0 else { return [] }
         // One statement; the CTE bounds the rows to `limit` (an UPDATE … WHERE id IN (subquery)
         // may be planned to update more), and SKIP LOCKED lets concurrent claimers pass each other.
+        // Leases are measured on the database's clock; `now` only says what is due.
         let claimed = try await rows(
             """
             WITH c AS (
                 SELECT id FROM tasks
                 WHERE status = \(status.rawValue) AND status IN \(unescaped: Self.unfinished) AND next_attempt_at <= \(now.millis)
-                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(now.millis))
+                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(unescaped: Self.databaseNow))
                 ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED LIMIT \(limit))
-            UPDATE tasks t SET lease_owner = \(owner), lease_expires_at = \(now.adding(lease).millis)
+            UPDATE tasks t SET lease_owner = \(owner), lease_expires_at = \(unescaped: Self.databaseNow) + \(lease.millis),
+                lease_epoch = t.lease_epoch + 1
             FROM c WHERE t.id = c.id RETURNING t.*
             """
         ).map(MediaTask.init(postgresRow:))
@@ -146,7 +148,7 @@ extension PostgresStore: TaskStore {
     }
 
     @discardableResult
-    public func advance(taskID: String, from status: TaskStatus, owner: String, change: TaskChange, now: Date) async throws -> MediaTask {
+    public func advance(taskID: String, from status: TaskStatus, lease: Lease, change: TaskChange, now: Date) async throws -> MediaTask {
         let target = change.path.last ?? status
         if !change.path.isEmpty, !status.canFollow(change.path) {
             throw TaskStoreError.invalidTransition(from: status, path: change.path)
@@ -169,7 +171,8 @@ extension PostgresStore: TaskStore {
         if target.isTerminal { assignments.append("finished_at = \(statement.bind(now.millis))") }
         let sql = """
             UPDATE tasks SET \(assignments.joined(separator: ", "))
-            WHERE id = \(statement.bind(taskID)) AND status = \(statement.bind(status.rawValue)) AND lease_owner = \(statement.bind(owner))
+            WHERE id = \(statement.bind(taskID)) AND status = \(statement.bind(status.rawValue)) AND lease_owner = \(statement.bind(lease.owner))
+                AND lease_epoch = \(statement.bind(lease.epoch))
             RETURNING *
             """
         let query = statement.query(sql)
@@ -183,29 +186,31 @@ extension PostgresStore: TaskStore {
         return updated
     }
 
-    public func renewLease(taskID: String, owner: String, until: Date) async throws -> Bool {
+    public func renewLease(taskID: String, lease: Lease, for duration: Duration, now: Date) async throws -> Bool {
         try await client.withConnection { connection in
             try await connection.execute(
                 """
-                UPDATE tasks SET lease_expires_at = \(until.millis)
-                WHERE id = \(taskID) AND lease_owner = \(owner) AND status IN \(unescaped: Self.unfinished) RETURNING 1
+                UPDATE tasks SET lease_expires_at = \(unescaped: Self.databaseNow) + \(duration.millis)
+                WHERE id = \(taskID) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                    AND status IN \(unescaped: Self.unfinished) RETURNING 1
                 """, logger: logger) == 1
         }
     }
 
-    public func releaseLease(taskID: String, owner: String) async throws -> Bool {
+    public func releaseLease(taskID: String, lease: Lease) async throws -> Bool {
         try await client.withConnection { connection in
             try await connection.execute(
-                "UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = \(taskID) AND lease_owner = \(owner) RETURNING 1",
+                "UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = \(taskID) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch) RETURNING 1",
                 logger: logger) == 1
         }
     }
 
-    public func saveArtifact(_ artifact: TaskArtifact, owner: String) async throws {
+    public func saveArtifact(_ artifact: TaskArtifact, lease: Lease) async throws {
         try await transaction { connection in
             // FOR SHARE holds the task in `downloading` under this lease until the row is written.
             let held = try await connection.rows(
-                "SELECT 1 FROM tasks WHERE id = \(artifact.taskID) AND status = 'downloading' AND lease_owner = \(owner) FOR SHARE", logger: logger)
+                "SELECT 1 FROM tasks WHERE id = \(artifact.taskID) AND status = 'downloading' AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch) FOR SHARE",
+                logger: logger)
             guard !held.isEmpty else { throw TaskStoreError.leaseLost(artifact.taskID) }
             // Replaces an earlier row of the same index (or, like SQLite's INSERT OR REPLACE, of the same file name).
             try await connection.query(
