@@ -26,15 +26,17 @@ public func buildApplication(
     let storage = try Assembly.artifactStorage(configuration)
     // The stable `/files/…` links of task objects, in API answers and in webhook events alike.
     let publicURLs = PublicURLs(baseURL: configuration.effectivePublicURL)
+    // Wake-ups of the workers: from this instance's requests, and through the store from other instances'.
     let webhookSignal = WorkSignal()
-    let stores = try await Assembly.stores(configuration, publicURLs: publicURLs, webhookSignal: webhookSignal, logger: logger)
+    let stageSignals = StageSignals()
+    let stores = try await Assembly.stores(configuration, publicURLs: publicURLs, webhookSignal: webhookSignal, stageSignals: stageSignals, logger: logger)
     try await StartupRecovery(stores: stores, storage: storage, dataDirectory: configuration.dataDirectory, logger: logger).run()
 
     let clients = HTTPClients(configuration: configuration)
     let upstream = try Assembly.upstream(configuration, client: clients.upstream, metrics: metrics, logger: logger)
     let workers = try await Assembly.workers(
         configuration, identity: identity, stores: stores, storage: storage, publicURLs: publicURLs, upstream: upstream, clients: clients,
-        webhookSignal: webhookSignal, metrics: metrics, logger: logger)
+        webhookSignal: webhookSignal, stageSignals: stageSignals, metrics: metrics, logger: logger)
 
     let router = Assembly.router(configuration, tasks: workers.tasks, operators: workers.operators, metrics: metrics)
     let hotRoutes = Assembly.eventLoopRoutes(configuration, stores: stores, tasks: workers.tasks, storage: storage, metrics: metrics, logger: logger)
@@ -84,13 +86,20 @@ enum Assembly {
     /// data directory, held by this process alone (the data-directory lock is taken here). The
     /// store writes a task's webhook event in the transaction that ends it, then wakes the dispatcher.
     static func stores(
-        _ configuration: ServiceConfiguration, publicURLs: PublicURLs, webhookSignal: WorkSignal, logger: Logger
+        _ configuration: ServiceConfiguration, publicURLs: PublicURLs, webhookSignal: WorkSignal, stageSignals: StageSignals, logger: Logger
     ) async throws -> Stores {
         let outbox = WebhookOutbox.taskEvents(
             endpoints: configuration.webhooks.endpoints, representations: TaskRepresentations(publicURLs: publicURLs),
             wake: { webhookSignal.signal() })
         if let url = configuration.databaseURL {
-            let database = try await PostgresStoreService.connect(url, outbox: outbox, logger: logger)
+            let database = try await PostgresStoreService.connect(
+                url, outbox: outbox,
+                wake: { wakeUp in
+                    switch wakeUp {
+                    case .tasks: stageSignals.submit.signal()
+                    case .webhooks: webhookSignal.signal()
+                    }
+                }, logger: logger)
             // No event-loop routes (the hot routes go through the router) and no single-node recovery.
             return Stores(tasks: database.store, webhooks: database.store, eventLoop: nil, singleNode: nil, services: [database])
         }
@@ -123,7 +132,7 @@ enum Assembly {
     /// façades the routes use.
     static func workers(
         _ configuration: ServiceConfiguration, identity: WorkerIdentity, stores: Stores, storage: any ArtifactStore, publicURLs: PublicURLs,
-        upstream: Upstream, clients: HTTPClients, webhookSignal: WorkSignal, metrics: ServiceMetrics, logger: Logger
+        upstream: Upstream, clients: HTTPClients, webhookSignal: WorkSignal, stageSignals signals: StageSignals, metrics: ServiceMetrics, logger: Logger
     ) async throws -> Workers {
         let addressPolicy = AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks, allowedCIDRs: configuration.allowedCIDRs)
         // Webhook targets get no trusted hosts: the provider's host being trusted for downloads
@@ -148,7 +157,6 @@ enum Assembly {
             httpClient: clients.upstream, storage: storage,
             urlGuard: OutboundURLGuard(policy: addressPolicy, trustedHosts: [upstream.trustedHost]),
             limits: .init(maxBytes: configuration.maxArtifactSize.bytes, timeout: configuration.downloadTimeout), metrics: metrics)
-        let signals = StageSignals()
         let events = TaskEvents()
         let settings = configuration.pipeline
         let pipeline = TaskPipeline(

@@ -39,26 +39,26 @@ extension PostgresStore: WebhookDeliveryStore {
     public func record(_ outcome: WebhookAttemptOutcome, deliveryID: Int64, owner: String, now: Date) async throws {
         switch outcome {
         case .delivered(let status):
-            try await client.query(
+            try await run(
                 """
                 UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, last_attempt_at = \(now.millis),
                     last_response_status = \(status), last_error = NULL, delivered_at = \(now.millis), lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(deliveryID) AND lease_owner = \(owner)
-                """, logger: logger)
+                """)
         case .retry(let status, let error, let next):
-            try await client.query(
+            try await run(
                 """
                 UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = \(now.millis), last_response_status = \(status),
                     last_error = \(error), next_attempt_at = \(next.millis), lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(deliveryID) AND lease_owner = \(owner)
-                """, logger: logger)
+                """)
         case .dead(let status, let error):
-            try await client.query(
+            try await run(
                 """
                 UPDATE webhook_deliveries SET status = 'dead', attempts = attempts + 1, last_attempt_at = \(now.millis),
                     last_response_status = \(status), last_error = \(error), lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(deliveryID) AND lease_owner = \(owner)
-                """, logger: logger)
+                """)
         case .endpointGone(let url):
             try await transaction { connection in
                 try await connection.query(
@@ -104,18 +104,21 @@ extension PostgresStore: WebhookDeliveryStore {
                     lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(id) AND status <> 'pending'
                 """, logger: logger)
+            try await notify(.webhooks, connection)
             return try await connection.rows("\(unescaped: Self.selectDeliveries) WHERE d.id = \(id)", logger: logger).first
                 .map(WebhookDelivery.init(postgresRow:))
         }
     }
 
     public func redeliverAllDead(now: Date) async throws -> Int {
-        try await client.withConnection { connection in
-            try await connection.execute(
+        try await transaction { connection in
+            let count = try await connection.execute(
                 """
                 UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = \(now.millis), lease_owner = NULL, lease_expires_at = NULL
                 WHERE status = 'dead' RETURNING 1
                 """, logger: logger)
+            if count > 0 { try await notify(.webhooks, connection) }
+            return count
         }
     }
 

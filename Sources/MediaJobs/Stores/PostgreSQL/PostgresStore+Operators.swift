@@ -64,6 +64,7 @@ extension PostgresStore: OperatorStore {
             else {
                 throw TaskStoreError.conflict(id: taskID, status: current.status)
             }
+            try await notify(.tasks, connection)
             return try MediaTask(postgresRow: updated)
         }
     }

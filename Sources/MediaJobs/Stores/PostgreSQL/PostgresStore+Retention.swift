@@ -37,7 +37,7 @@ extension PostgresStore: RetentionStore {
             return PruneBatch(scanned: candidates.count, pruned: Array(candidates.prefix(rule.accepted(candidates))))
         }
         if dryRun {
-            return try await client.withConnection { try await select($0) }
+            return try await withConnection { try await select($0) }
         }
         return try await transaction { connection in
             let batch = try await select(connection)
@@ -80,7 +80,7 @@ extension PostgresStore: RetentionStore {
             }
         }
         if dryRun {
-            return try await client.withConnection { try await select($0) }
+            return try await withConnection { try await select($0) }
         }
         return try await transaction { connection in
             let tasks = try await select(connection)
@@ -110,7 +110,7 @@ extension PostgresStore: RetentionStore {
 
     public func completeFileRemovals(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        try await client.query("DELETE FROM file_removals WHERE id = ANY(\(ids))", logger: logger)
+        try await run("DELETE FROM file_removals WHERE id = ANY(\(ids))")
     }
 
     // MARK: SQL pieces

@@ -75,16 +75,21 @@ extension PostgresStore: TaskStore {
     // MARK: Writes
 
     public func insert(_ task: MediaTask) async throws {
-        let statement = try task.postgresInsert()
         do {
-            try await client.query(statement, logger: logger)
+            try await run(try task.postgresInsert(notifying: .tasks))
         } catch let error as PSQLError where error.sqlState == "23505" {
             throw TaskStoreError.duplicateID(task.id)
         }
     }
 
     public func accept(_ task: MediaTask, idempotency: IdempotencyClaim?, maxActivePerOwner: Int?, now: Date) async throws -> AcceptOutcome {
-        let statement = try task.postgresInsert()
+        // A plain submit is one statement (insert and notify together), one round trip; a key or
+        // an in-flight cap needs the checks of a transaction.
+        let statement = try task.postgresInsert(notifying: .tasks)
+        if idempotency == nil && (maxActivePerOwner == nil || task.owner == nil) {
+            try await run(statement)
+            return .created(task)
+        }
         let outcome = try await transaction { connection -> AcceptOutcome in
             // Advisory transaction locks make the key check and the in-flight count atomic across
             // connections and instances; always the key's before the owner's, so none wait in a cycle.
@@ -187,7 +192,7 @@ extension PostgresStore: TaskStore {
     }
 
     public func renewLease(taskID: String, lease: Lease, for duration: Duration, now: Date) async throws -> Bool {
-        try await client.withConnection { connection in
+        try await withConnection { connection in
             try await connection.execute(
                 """
                 UPDATE tasks SET lease_expires_at = \(unescaped: Self.databaseNow) + \(duration.millis)
@@ -198,7 +203,7 @@ extension PostgresStore: TaskStore {
     }
 
     public func releaseLease(taskID: String, lease: Lease) async throws -> Bool {
-        try await client.withConnection { connection in
+        try await withConnection { connection in
             try await connection.execute(
                 "UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = \(taskID) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch) RETURNING 1",
                 logger: logger) == 1
