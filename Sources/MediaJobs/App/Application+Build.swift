@@ -23,7 +23,7 @@ public func buildApplication(
     let identity = WorkerIdentity.forThisProcess()
     logger.info("worker identity", metadata: ["worker.id": "\(identity)"])
 
-    let storage = try Assembly.artifactStorage(configuration)
+    let storage = try Assembly.artifactStorage(configuration, identity: identity)
     // The stable `/files/…` links of task objects, in API answers and in webhook events alike.
     let publicURLs = PublicURLs(baseURL: configuration.effectivePublicURL)
     // Wake-ups of the workers: from this instance's requests, and through the store from other instances'.
@@ -75,9 +75,10 @@ enum Assembly {
         }
     }
 
-    /// Where artifacts are kept: the local data directory.
-    static func artifactStorage(_ configuration: ServiceConfiguration) throws -> LocalArtifactStore {
-        let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory)
+    /// Where artifacts are kept: the local data directory, shared by every instance of a shared
+    /// database (each downloading into its own temporary folder).
+    static func artifactStorage(_ configuration: ServiceConfiguration, identity: WorkerIdentity) throws -> LocalArtifactStore {
+        let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory, instance: configuration.databaseURL == nil ? nil : identity)
         try storage.prepare()
         return storage
     }
@@ -101,7 +102,8 @@ enum Assembly {
                     }
                 }, logger: logger)
             // No event-loop routes (the hot routes go through the router) and no single-node recovery.
-            return Stores(tasks: database.store, webhooks: database.store, eventLoop: nil, singleNode: nil, services: [database])
+            return Stores(
+                tasks: database.store, webhooks: database.store, eventLoop: nil, singleNode: nil, sharedSettings: database.store, services: [database])
         }
         let database = try SQLiteStore.openForServing(dataDirectory: configuration.dataDirectory, outbox: outbox)
         return Stores(tasks: database.tasks, webhooks: database.webhooks, eventLoop: database.tasks, singleNode: database)
@@ -146,7 +148,8 @@ enum Assembly {
             }
         }
         let leaseOwner = identity.value
-        let signer = try WebhookSigning.signer(configuration: configuration, dataDirectory: configuration.dataDirectory, logger: logger)
+        let signer = try await WebhookSigning.signer(
+            configuration: configuration, dataDirectory: configuration.dataDirectory, shared: stores.sharedSettings, logger: logger)
         var services: [any Service] = [
             WebhookDispatcher(
                 store: stores.webhooks, httpClient: clients.webhooks, signer: signer, urlGuard: webhookGuard,
@@ -215,6 +218,8 @@ struct Stores: Sendable {
     var eventLoop: (any EventLoopStoreAccess)?
     /// The single-node SQLite database, for the recovery only a single node may do at start; nil with PostgreSQL.
     var singleNode: SQLiteStore?
+    /// Where values every instance must share are kept (PostgreSQL); nil for a single node, which keeps them in its data directory.
+    var sharedSettings: (any SharedSettingStore)?
     /// What must run as long as the stores are used (PostgreSQL's connection pool).
     var services: [any Service] = []
 }
