@@ -37,9 +37,10 @@ extension PostgresStore {
         }
     }
 
-    /// Runs `query` for its effect.
+    /// Runs `query` for its effect, reading any rows it returns (an error of a statement that
+    /// returns rows, e.g. an `INSERT` inside a `WITH`, arrives with them).
     func run(_ query: PostgresQuery) async throws {
-        try await withConnection { [logger] connection in _ = try await connection.query(query, logger: logger) }
+        try await withConnection { [logger] connection in _ = try await connection.execute(query, logger: logger) }
     }
 
     /// Runs `body` in one transaction on one pooled connection, rethrowing `body`'s own errors
@@ -60,12 +61,18 @@ extension PostgresStore {
         }
     }
 
-    /// The channel every instance `LISTEN`s on (``PostgresWakeUpListener``); the payload is a ``StoreWakeUp``.
+    /// The channel every instance `LISTEN`s on (``PostgresWakeUpListener``).
     static let wakeUpChannel = "mediajobs_work"
+
+    /// The notification of `wakeUp`: `<schema>:<wake-up>`, so deployments in different schemas of
+    /// one database do not wake each other.
+    static func notification(_ wakeUp: StoreWakeUp) -> String {
+        "SELECT pg_notify('\(wakeUpChannel)', current_schema() || ':\(wakeUp.rawValue)')"
+    }
 
     /// Tells every instance about `wakeUp`; inside a transaction, the notification leaves at commit (never for a rollback).
     func notify(_ wakeUp: StoreWakeUp, _ connection: PostgresConnection) async throws {
-        try await connection.query("SELECT pg_notify(\(Self.wakeUpChannel), \(wakeUp.rawValue))", logger: logger)
+        try await connection.query(PostgresQuery(unsafeSQL: Self.notification(wakeUp)), logger: logger)
     }
 
     /// The rows of `query`, outside any transaction, each read by column name.

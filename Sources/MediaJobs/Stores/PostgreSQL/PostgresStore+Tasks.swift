@@ -11,9 +11,16 @@ extension PostgresStore: TaskStore {
         try await rows("SELECT * FROM tasks WHERE id = \(id)").first.map(MediaTask.init(postgresRow:))
     }
 
+    /// One round trip: the task joined with its artifacts, one row per artifact (or one row without).
     public func taskWithArtifacts(id: String) async throws -> (MediaTask, [TaskArtifact])? {
-        guard let task = try await task(id: id) else { return nil }
-        return (task, try await artifacts(forTasks: [id])[id] ?? [])
+        let found = try await rows(
+            """
+            SELECT t.*, \(unescaped: TaskArtifact.postgresJoinedColumns) FROM tasks t LEFT JOIN artifacts a ON a.task_id = t.id
+            WHERE t.id = \(id) ORDER BY a.idx
+            """)
+        guard let first = found.first else { return nil }
+        let artifacts = try found.filter { try $0.value("a_task_id", as: String?.self) != nil }.map { try TaskArtifact(postgresRow: $0, prefix: "a_") }
+        return (try MediaTask(postgresRow: first), artifacts)
     }
 
     public func statusWithArtifacts(id: String) async throws -> (TaskStatusRecord, [TaskArtifact])? {
@@ -119,7 +126,7 @@ extension PostgresStore: TaskStore {
                 ).first?.value("n", as: Int.self) ?? 0
                 guard active < limit else { throw TaskStoreError.tooManyActiveTasks(limit: limit) }
             }
-            try await connection.query(statement, logger: logger)
+            _ = try await connection.execute(statement, logger: logger)
             if let claim = idempotency {
                 try await connection.query(
                     """

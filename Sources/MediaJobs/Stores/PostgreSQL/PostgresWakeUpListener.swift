@@ -11,6 +11,8 @@ import PostgresNIO
 /// have been missed meanwhile.
 struct PostgresWakeUpListener: Sendable {
     let url: PostgresDatabaseURL
+    /// The schema the store works in, when not `public` (tests).
+    var searchPath: String?
     let wake: @Sendable (StoreWakeUp) -> Void
     let logger: Logger
     /// Waits between reconnect attempts: doubles from the first to the last.
@@ -23,14 +25,18 @@ struct PostgresWakeUpListener: Sendable {
         while !Task.isCancelled {
             do {
                 connectionID += 1
-                let connection = try await PostgresConnection.connect(configuration: url.probeConfiguration(), id: connectionID, logger: logger)
+                let connection = try await PostgresConnection.connect(
+                    configuration: url.probeConfiguration(searchPath: searchPath), id: connectionID, logger: logger)
                 do {
+                    let schema = try await connection.query("SELECT current_schema()", logger: logger).collect().first?.decode(String.self) ?? "public"
                     try await connection.listen(on: PostgresStore.wakeUpChannel) { notifications in
                         delay = reconnectDelays.first
                         logger.debug("listening for other instances' work")
                         for wakeUp in StoreWakeUp.allCases { wake(wakeUp) }
                         for try await notification in notifications {
-                            if let wakeUp = StoreWakeUp(rawValue: notification.payload) { wake(wakeUp) }
+                            // `<schema>:<wake-up>`: other schemas' deployments are not ours to wake.
+                            let (from, kind) = notification.payload.splitOnce(":")
+                            if from == schema, let wakeUp = StoreWakeUp(rawValue: kind) { wake(wakeUp) }
                         }
                     }
                 } catch {
@@ -49,5 +55,13 @@ struct PostgresWakeUpListener: Sendable {
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, reconnectDelays.last)
         }
+    }
+}
+
+extension String {
+    /// The parts before and after the first `separator` (all and "" when there is none).
+    fileprivate func splitOnce(_ separator: Character) -> (String, String) {
+        guard let index = firstIndex(of: separator) else { return (self, "") }
+        return (String(self[..<index]), String(self[self.index(after: index)...]))
     }
 }
