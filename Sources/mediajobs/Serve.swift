@@ -135,7 +135,6 @@ struct Serve: AsyncParsableCommand {
         configuration.pipeline.taskTimeout = try Setting.duration(taskTimeout, "MEDIAJOBS_TASK_TIMEOUT", option: "--task-timeout", default: configuration.pipeline.taskTimeout)
         configuration.pipeline.maxAttempts = try Setting.parse(maxAttempts, "MEDIAJOBS_MAX_ATTEMPTS", option: "--max-attempts", default: configuration.pipeline.maxAttempts) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         configuration.pipeline.lease = try Setting.duration(leaseDuration, "MEDIAJOBS_LEASE_DURATION", option: "--lease-duration", default: configuration.pipeline.lease)
-        configuration.webhooks.lease = configuration.pipeline.lease
         configuration.upstreamConcurrency = try Setting.parse(upstreamConcurrency, "MEDIAJOBS_UPSTREAM_CONCURRENCY", option: "--upstream-concurrency", default: configuration.upstreamConcurrency) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         configuration.upstreamTimeout = try Setting.duration(upstreamTimeout, "MEDIAJOBS_UPSTREAM_TIMEOUT", option: "--upstream-timeout", default: configuration.upstreamTimeout)
         configuration.simulator.latency = try Setting.duration(simulatorLatency, "MEDIAJOBS_SIMULATOR_LATENCY", option: "--simulator-latency", default: configuration.simulator.latency)
@@ -162,6 +161,8 @@ struct Serve: AsyncParsableCommand {
             webhookRetrySchedule, "MEDIAJOBS_WEBHOOK_RETRY_SCHEDULE", option: "--webhook-retry-schedule", default: configuration.webhooks.retrySchedule
         ) { DurationList.parse($0).flatMap { $0.isEmpty ? nil : $0 } }
         configuration.webhooks.timeout = try Setting.duration(webhookTimeout, "MEDIAJOBS_WEBHOOK_TIMEOUT", option: "--webhook-timeout", default: configuration.webhooks.timeout)
+        // A delivery's lease is not renewed during its attempt: it outlasts the attempt's deadline.
+        configuration.webhooks.lease = max(configuration.pipeline.lease, configuration.webhooks.timeout + .seconds(5))
         configuration.webhooks.concurrency = try Setting.parse(webhookConcurrency, "MEDIAJOBS_WEBHOOK_CONCURRENCY", option: "--webhook-concurrency", default: configuration.webhooks.concurrency) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         configuration.operators = try makeOperatorSettings()
         return configuration

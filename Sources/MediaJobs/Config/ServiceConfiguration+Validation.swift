@@ -10,14 +10,14 @@ extension ServiceConfiguration {
         try checkLeases()
     }
 
-    /// A lease must outlast one webhook attempt (deliveries are not renewed) and leave room for
-    /// renewals every third of it.
+    /// A lease must leave room for renewals every third of it; a webhook delivery's lease (not
+    /// renewed) must outlast one attempt.
     func checkLeases() throws(StartupError) {
         guard pipeline.lease >= .seconds(3) else {
             throw .configuration("--lease-duration must be at least 3s, got \(pipeline.lease.humanReadable)")
         }
         guard webhooks.lease > webhooks.timeout else {
-            throw .configuration("--lease-duration (\(webhooks.lease.humanReadable)) must be longer than a webhook attempt's timeout (\(webhooks.timeout.humanReadable))")
+            throw .configuration("a webhook delivery's lease (\(webhooks.lease.humanReadable)) must be longer than an attempt's timeout (\(webhooks.timeout.humanReadable))")
         }
     }
 

@@ -220,6 +220,8 @@ public struct TaskPipeline: Sendable {
                     } catch let error as TaskStoreError {
                         throw error
                     } catch {
+                        // The step ended while a renewal was on its way: nothing to keep.
+                        if Task.isCancelled { return }
                         step.logger.warning("could not renew the lease", metadata: ["error": "\(error)"])
                         // One more failed renewal and the lease may have run out: stop before someone else starts.
                         if renewed.duration(to: .now) + interval >= length { throw TaskStoreError.leaseLost(taskID) }
