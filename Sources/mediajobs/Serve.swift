@@ -56,7 +56,7 @@ struct Serve: AsyncParsableCommand {
     var simulatorFailFirstTasks: String?
     @Option(help: "Send every task's events here too; repeatable. Filter with a fragment: URL#task.failed+task.canceled. [env: MEDIAJOBS_WEBHOOK_URLS, comma-separated]")
     var webhookURL: [String] = []
-    @Option(help: "whsec_… secret that signs webhooks; generated and kept in the data dir when unset. [env: MEDIAJOBS_WEBHOOK_SECRET]")
+    @Option(help: "whsec_… secret that signs webhooks; generated and kept in the data dir (with --database-url: in the database) when unset. [env: MEDIAJOBS_WEBHOOK_SECRET]")
     var webhookSecret: String?
     @Option(help: "A secret being rotated out, still signed with; repeatable. [env: MEDIAJOBS_WEBHOOK_PREVIOUS_SECRETS, comma-separated]")
     var webhookPreviousSecret: [String] = []

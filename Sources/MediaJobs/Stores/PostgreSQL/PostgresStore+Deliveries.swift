@@ -92,7 +92,8 @@ extension PostgresStore: WebhookDeliveryStore {
     }
 
     public func redeliver(id: Int64, now: Date) async throws -> WebhookDelivery? {
-        try await transaction { connection -> WebhookDelivery? in
+        defer { notifier.wake(.webhooks) }
+        return try await transaction { connection -> WebhookDelivery? in
             guard let row = try await connection.rows("\(unescaped: Self.selectDeliveries) WHERE d.id = \(id) FOR UPDATE OF d", logger: logger).first else {
                 return nil
             }
@@ -104,22 +105,21 @@ extension PostgresStore: WebhookDeliveryStore {
                     lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(id) AND status <> 'pending'
                 """, logger: logger)
-            try await notify(.webhooks, connection)
             return try await connection.rows("\(unescaped: Self.selectDeliveries) WHERE d.id = \(id)", logger: logger).first
                 .map(WebhookDelivery.init(postgresRow:))
         }
     }
 
     public func redeliverAllDead(now: Date) async throws -> Int {
-        try await transaction { connection in
-            let count = try await connection.execute(
+        let count = try await withConnection { [logger] connection in
+            try await connection.execute(
                 """
                 UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = \(now.millis), lease_owner = NULL, lease_expires_at = NULL
                 WHERE status = 'dead' RETURNING 1
                 """, logger: logger)
-            if count > 0 { try await notify(.webhooks, connection) }
-            return count
         }
+        if count > 0 { notifier.wake(.webhooks) }
+        return count
     }
 
     public func counts() async throws -> [WebhookDelivery.Status: Int] {

@@ -41,7 +41,7 @@ extension PostgresStore: OperatorStore {
     }
 
     public func retry(taskID: String, now: Date) async throws -> MediaTask {
-        try await transaction { connection in
+        let retried = try await transaction { connection in
             guard let row = try await connection.rows("SELECT * FROM tasks WHERE id = \(taskID) FOR UPDATE", logger: logger).first else {
                 throw TaskStoreError.notFound(taskID)
             }
@@ -64,8 +64,9 @@ extension PostgresStore: OperatorStore {
             else {
                 throw TaskStoreError.conflict(id: taskID, status: current.status)
             }
-            try await notify(.tasks, connection)
             return try MediaTask(postgresRow: updated)
         }
+        notifier.wake(.tasks)
+        return retried
     }
 }

@@ -27,7 +27,6 @@ extension PostgresStore {
             INSERT INTO webhook_deliveries (event_id, task_id, endpoint_url, status, attempts, next_attempt_at, created_at)
             SELECT \(eventID), \(task.id), url, 'pending', 0, \(now.millis), \(now.millis) FROM unnest(\(targets)::text[]) WITH ORDINALITY AS u(url, n) ORDER BY n
             """, logger: logger)
-        try await notify(.webhooks, connection)
         return true
     }
 }

@@ -32,9 +32,8 @@ extension MediaTask {
         finishedAt = try row.optionalDate("finished_at")
     }
 
-    /// The `INSERT` of this task into a ``PostgresStore``, and the notification of `wakeUp` in the
-    /// same statement (it leaves when the insert commits).
-    func postgresInsert(notifying wakeUp: StoreWakeUp) throws -> PostgresQuery {
+    /// The `INSERT` of this task into a ``PostgresStore``.
+    func postgresInsert() throws -> PostgresQuery {
         let requestJSON: String =
             switch request {
             case .music(let music): JSONWriter.string(music)
@@ -43,14 +42,12 @@ extension MediaTask {
         let outputsJSON = upstreamOutputs.isEmpty ? "[]" : try JSONCoding.string(upstreamOutputs)
         let metadataJSON = try metadata.map(JSONCoding.string)
         return """
-            WITH inserted AS (INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
+            INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
                 upstream_outputs, progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at,
                 lease_owner, lease_expires_at, created_at, updated_at, finished_at)
             VALUES (\(id), \(kind.rawValue), \(status.rawValue), \(requestJSON), \(metadataJSON), \(callbackURL), \(owner), \(upstreamID),
                 \(outputsJSON), \(progress), \(failReason), \(attempts), \(pollCount), \(nextAttemptAt.millis), \(deadlineAt.millis),
                 \(leaseOwner), \(leaseExpiresAt?.millis), \(createdAt.millis), \(updatedAt.millis), \(finishedAt?.millis))
-                RETURNING 1)
-            \(unescaped: PostgresStore.notification(wakeUp)) FROM inserted
             """
     }
 }

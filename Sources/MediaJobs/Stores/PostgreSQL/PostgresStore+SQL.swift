@@ -61,18 +61,19 @@ extension PostgresStore {
         }
     }
 
-    /// The channel every instance `LISTEN`s on (``PostgresWakeUpListener``).
+    /// The channel every instance `LISTEN`s on (``PostgresWakeUpListener``); ``PostgresWakeUpNotifier`` sends on it.
     static let wakeUpChannel = "mediajobs_work"
 
     /// The notification of `wakeUp`: `<schema>:<wake-up>`, so deployments in different schemas of
     /// one database do not wake each other.
-    static func notification(_ wakeUp: StoreWakeUp) -> String {
-        "SELECT pg_notify('\(wakeUpChannel)', current_schema() || ':\(wakeUp.rawValue)')"
+    static func notification(_ wakeUp: StoreWakeUp) -> PostgresQuery {
+        PostgresQuery(unsafeSQL: "SELECT pg_notify('\(wakeUpChannel)', current_schema() || ':\(wakeUp.rawValue)')")
     }
 
-    /// Tells every instance about `wakeUp`; inside a transaction, the notification leaves at commit (never for a rollback).
-    func notify(_ wakeUp: StoreWakeUp, _ connection: PostgresConnection) async throws {
-        try await connection.query(PostgresQuery(unsafeSQL: Self.notification(wakeUp)), logger: logger)
+    /// Sends the notifications ``notifier`` is asked for, until cancelled (a service of `serve`;
+    /// operator commands do not run it, so servers find their changes at the next idle tick).
+    public func runNotifier() async {
+        await notifier.run { wakeUp in try await run(Self.notification(wakeUp)) }
     }
 
     /// The rows of `query`, outside any transaction, each read by column name.

@@ -83,18 +83,20 @@ extension PostgresStore: TaskStore {
 
     public func insert(_ task: MediaTask) async throws {
         do {
-            try await run(try task.postgresInsert(notifying: .tasks))
+            try await run(try task.postgresInsert())
         } catch let error as PSQLError where error.sqlState == "23505" {
             throw TaskStoreError.duplicateID(task.id)
         }
+        notifier.wake(.tasks)
     }
 
     public func accept(_ task: MediaTask, idempotency: IdempotencyClaim?, maxActivePerOwner: Int?, now: Date) async throws -> AcceptOutcome {
-        // A plain submit is one statement (insert and notify together), one round trip; a key or
-        // an in-flight cap needs the checks of a transaction.
-        let statement = try task.postgresInsert(notifying: .tasks)
+        // A plain submit is one statement, one round trip; a key or an in-flight cap needs the
+        // checks of a transaction. Other instances hear of the task once it is committed.
+        let statement = try task.postgresInsert()
         if idempotency == nil && (maxActivePerOwner == nil || task.owner == nil) {
             try await run(statement)
+            notifier.wake(.tasks)
             return .created(task)
         }
         let outcome = try await transaction { connection -> AcceptOutcome in
@@ -136,6 +138,7 @@ extension PostgresStore: TaskStore {
             }
             return .created(task)
         }
+        if case .created = outcome { notifier.wake(.tasks) }
         return outcome
     }
 
@@ -194,7 +197,10 @@ extension PostgresStore: TaskStore {
             return (updated, updated.status.isTerminal ? try await recordTerminalEvent(of: updated, now: now, connection) : false)
         }
         guard let updated else { throw TaskStoreError.leaseLost(taskID) }
-        if wroteEvent { outbox.wake() }
+        if wroteEvent {
+            outbox.wake()
+            notifier.wake(.webhooks)
+        }
         return updated
     }
 
@@ -254,7 +260,10 @@ extension PostgresStore: TaskStore {
             }
             throw TaskStoreError.conflict(id: taskID, status: try TaskStatus.decode(try current.value("status")))
         }
-        if wroteEvent { outbox.wake() }
+        if wroteEvent {
+            outbox.wake()
+            notifier.wake(.webhooks)
+        }
         return canceled
     }
 }

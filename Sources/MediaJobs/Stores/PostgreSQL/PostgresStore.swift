@@ -19,6 +19,8 @@ public struct PostgresStore: Sendable {
     let outbox: WebhookOutbox
     /// Where PostgresNIO logs queries (only at debug level and below).
     let logger: Logger
+    /// Announces committed work to the other instances (``runNotifier()`` sends).
+    let notifier = PostgresWakeUpNotifier()
 
     /// The database's clock in milliseconds since 1970, the one clock every instance's leases are measured on.
     static let databaseNow = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"

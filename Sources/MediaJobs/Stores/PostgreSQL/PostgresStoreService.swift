@@ -75,10 +75,13 @@ public final class PostgresStoreService: Service, Sendable {
 
     public func run() async throws {
         let listening = Task { [listener] in await listener.run() }
+        let notifying = Task { [store] in await store.runNotifier() }
         // The pool serves until the group shuts down; the group stops this service after the workers.
         try? await gracefulShutdown()
         listening.cancel()
+        notifying.cancel()
         await listening.value
+        await notifying.value
         running.cancel()
         await running.value
     }

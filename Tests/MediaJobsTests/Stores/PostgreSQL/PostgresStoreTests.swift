@@ -43,13 +43,16 @@ import Testing
         await #expect(throws: PostgresSchemaError.self) { _ = try await PostgresStore(client: run.client, outbox: .testing) }
     }
 
-    /// What one instance commits wakes the others: a new task wakes their submit workers, a task's
-    /// end (its webhook deliveries) their dispatchers; deployments in other schemas hear nothing.
+    /// What one instance commits wakes the others (a `NOTIFY` after the commit): a new task wakes
+    /// their submit workers, a task's end (its webhook deliveries) their dispatchers; deployments
+    /// in other schemas hear nothing.
     @Test(.timeLimit(.minutes(1))) func otherInstancesAreWokenByNotifications() async throws {
         let (run, schema) = try await freshSchemaAndName()
         let store = try await PostgresStore(client: run.client, outbox: .testing)
         let otherSchema = try await freshSchema()
         let unrelated = try await PostgresStore(client: otherSchema.client, outbox: .testing)
+        let notifying = [Task { await store.runNotifier() }, Task { await unrelated.runNotifier() }]
+        defer { notifying.forEach { $0.cancel() } }
         let (wakeUps, heard) = AsyncStream.makeStream(of: StoreWakeUp.self)
         let listener = PostgresWakeUpListener(
             url: try PostgresDatabaseURL(try #require(StoreFactory.testDatabaseURL)), searchPath: schema, wake: { heard.yield($0) },
