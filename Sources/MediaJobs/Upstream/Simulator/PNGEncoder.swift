@@ -20,7 +20,7 @@ public enum PNGEncoder {
         return encode(width: width, height: height) { y, buffer, offset in tables.fillRow(y, into: buffer, at: offset) }
     }
 
-    /// Writes scanline `y` at `offset` in the buffer: the filter byte 0, then `3 * width` RGB bytes.
+    /// Writes scanline `y` at `offset` in the buffer: its filter type byte (0, none, unless the source filters), then `3 * width` bytes.
     typealias RowSource = (_ y: Int, _ buffer: UnsafeMutableBufferPointer<UInt8>, _ offset: Int) -> Void
 
     /// Builds an 8-bit RGB PNG of `width` × `height` (both in `1...maximumDimension`) whose rows `fillRow` writes.

@@ -184,9 +184,10 @@ struct VideoScene {
         }
     }
 
-    /// Writes row `y` of `frame` as PNG scanline data (filter byte 0, then RGB), for the thumbnail.
+    /// Writes row `y` of `frame` as PNG scanline data, for the thumbnail: filter type 1 (Sub), then the RGB
+    /// bytes each minus the one a pixel to its left. A smooth gradient then deflates to a tenth of its size.
     func fillRGBRow(_ y: Int, frame: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
-        buffer[offset] = 0
+        buffer[offset] = 1
         let square = square(at: frame), bar = bar(at: frame)
         let r = rowRGB[y * 3], g = rowRGB[y * 3 + 1], b = rowRGB[y * 3 + 2]
         for x in 0..<format.width {
@@ -201,6 +202,10 @@ struct VideoScene {
                 buffer[o + 1] = columnRGB[x * 3 + 1] + g
                 buffer[o + 2] = columnRGB[x * 3 + 2] + b
             }
+        }
+        // Right to left, so each byte is taken from its left neighbour before that one changes.
+        for index in stride(from: offset + 3 * format.width, to: offset + 3, by: -1) {
+            buffer[index] = buffer[index] &- buffer[index - 3]
         }
     }
 
