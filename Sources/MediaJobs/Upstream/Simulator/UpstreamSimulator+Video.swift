@@ -26,7 +26,7 @@ extension UpstreamSimulator {
         }
         let id = "task_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         counters.videoSubmits.add(1, ordering: .relaxed)
-        let task = VideoTask(createdAt: .now, fails: faults.nextTaskFails(), width: input.width, height: input.height, seconds: input.seconds)
+        let task = VideoTask(createdAt: now(), fails: faults.nextTaskFails(), width: input.width, height: input.height, seconds: input.seconds)
         videoTasks.withLock { $0[id] = task }
         return Self.json(["id": .string(id), "object": .string("video"), "status": .string("queued")])
     }
@@ -42,7 +42,7 @@ extension UpstreamSimulator {
         guard let task = videoTasks.withLock({ $0[id] }) else {
             return Self.openAIError(status: .notFound, message: "no video task '\(id)'", type: "not_found_error", code: "task_not_found")
         }
-        let elapsed = ContinuousClock.now - task.createdAt
+        let elapsed = now() - task.createdAt
         var data: [String: JSONValue] = ["task_id": .string(id), "fail_reason": .string("")]
         if elapsed < settings.latency {
             let percent = min(99, Int(100 * elapsed.timeInterval / max(settings.latency.timeInterval, 0.001)))

@@ -30,11 +30,19 @@ public final class UpstreamSimulator: Sendable {
     /// Videos and posters already rendered.
     let videoFiles: VideoFileCache
     let counters = SimulatorCounters()
+    /// The clock video tasks' progress is measured on; tests step it by hand.
+    let now: @Sendable () -> ContinuousClock.Instant
 
-    public init(settings: SimulatorSettings) {
+    public convenience init(settings: SimulatorSettings) {
+        self.init(settings: settings, now: { .now })
+    }
+
+    /// A simulator whose video tasks read the time from `now`.
+    init(settings: SimulatorSettings, now: @escaping @Sendable () -> ContinuousClock.Instant) {
         self.settings = settings
         self.faults = SimulatorFaults(settings: settings)
         self.videoFiles = VideoFileCache(byteLimit: settings.videoCacheBytes)
+        self.now = now
     }
 
     /// The simulator's routes, ready to serve.

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import MediaJobs
@@ -87,26 +88,21 @@ import Testing
         }
     }
 
-    @Test func progressGrowsWhileTheVideoRenders() async throws {
-        try await Self.withSimulator(Self.settings { $0.latency = .seconds(3) }) { client, _ in
+    @Test func progressGrowsWithTimeUntilSuccess() async throws {
+        let clock = SteppedClock()
+        let simulator = UpstreamSimulator(settings: Self.settings { $0.latency = .seconds(10) }, now: { clock.now })
+        try await Application(router: simulator.router()).test(.router) { client in
             let id = try #require(try await client.post("/v1/videos", json: Self.body).jsonObject()["id"] as? String)
-            let first = try await client.get("/v1/videos/\(id)").jsonObject()
-            #expect(value(first, "data.status") as? String == "QUEUED")
-            #expect(value(first, "data.data") == nil)
-            var seen: [Int] = []
-            var statuses: Set<String> = []
-            let done = try await client.poll("/v1/videos/\(id)") { answer in
-                let status = value(answer, "data.status") as? String ?? "?"
-                statuses.insert(status)
-                if let progress = value(answer, "data.progress") as? String, progress.hasSuffix("%"), let number = Int(progress.dropLast()) {
-                    seen.append(number)
-                }
-                return status == "SUCCESS"
+            var answers: [(status: String?, progress: String?, output: Any?)] = []
+            for step: Duration in [.zero, .milliseconds(900), .seconds(4), .seconds(5), .milliseconds(99), .milliseconds(1), .seconds(60)] {
+                clock.advance(by: step)
+                let answer = try await client.get("/v1/videos/\(id)").jsonObject()
+                answers.append((value(answer, "data.status") as? String, value(answer, "data.progress") as? String, value(answer, "data.data.output")))
             }
-            #expect(value(done, "data.data.output") is String)
-            #expect(statuses.isSuperset(of: ["QUEUED", "IN_PROGRESS", "SUCCESS"]))
-            #expect(seen == seen.sorted(), "progress went back: \(seen)")
-            #expect(seen.contains { (10...99).contains($0) } && seen.last == 100)
+            #expect(answers.map(\.status) == ["QUEUED", "QUEUED", "IN_PROGRESS", "IN_PROGRESS", "IN_PROGRESS", "SUCCESS", "SUCCESS"])
+            #expect(answers.map(\.progress) == ["0%", "9%", "49%", "99%", "99%", "100%", "100%"])
+            #expect(answers.prefix(5).allSatisfy { $0.output == nil })
+            #expect(answers.suffix(2).allSatisfy { $0.output is String })
         }
     }
 
@@ -211,5 +207,16 @@ import Testing
             // The same URL renders the same picture.
             #expect(try await client.get(try Self.path(covers[0])).bytes == images[0])
         }
+    }
+}
+
+/// A clock the test moves by hand, so progress is measured at exact instants.
+private final class SteppedClock: Sendable {
+    private let instant = Mutex(ContinuousClock.now)
+
+    var now: ContinuousClock.Instant { instant.withLock { $0 } }
+
+    func advance(by duration: Duration) {
+        instant.withLock { $0 = $0.advanced(by: duration) }
     }
 }
