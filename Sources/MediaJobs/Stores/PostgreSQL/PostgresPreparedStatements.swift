@@ -57,48 +57,41 @@ enum PostgresPreparedStatements {
     }
 
     /// A task and its artifacts in one round trip: one row per artifact, or one row without.
-    struct TaskWithArtifacts: PostgresPreparedStatement {
+    struct TaskWithArtifacts: TaskByID {
         static let sql = """
             SELECT t.*, \(TaskArtifact.postgresJoinedColumns) FROM tasks t LEFT JOIN artifacts a ON a.task_id = t.id
             WHERE t.id = $1 ORDER BY a.idx
             """
-        static let bindingDataTypes: [PostgresDataType] = [.text]
-        typealias Row = PostgresRandomAccessRow
-
         let id: String
-
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 1)
-            bindings.append(id)
-            return bindings
-        }
-
-        func decodeRow(_ row: PostgresRow) throws -> PostgresRandomAccessRow {
-            row.makeRandomAccess()
-        }
     }
 
     /// What a status answer shows of a task, and its artifacts: ``TaskWithArtifacts`` without the
     /// request and outputs, whose JSON a status read does not need.
-    struct StatusWithArtifacts: PostgresPreparedStatement {
+    struct StatusWithArtifacts: TaskByID {
         static let sql = """
             SELECT t.id, t.kind, t.status, t.progress, t.fail_reason, t.owner, t.created_at, t.finished_at, \(TaskArtifact.postgresJoinedColumns)
             FROM tasks t LEFT JOIN artifacts a ON a.task_id = t.id
             WHERE t.id = $1 ORDER BY a.idx
             """
-        static let bindingDataTypes: [PostgresDataType] = [.text]
-        typealias Row = PostgresRandomAccessRow
-
         let id: String
+    }
+}
 
-        func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 1)
-            bindings.append(id)
-            return bindings
-        }
+/// A statement that selects one task by its id (`$1`), its rows read by column name.
+protocol TaskByID: PostgresPreparedStatement where Row == PostgresRandomAccessRow {
+    var id: String { get }
+}
 
-        func decodeRow(_ row: PostgresRow) throws -> PostgresRandomAccessRow {
-            row.makeRandomAccess()
-        }
+extension TaskByID {
+    static var bindingDataTypes: [PostgresDataType] { [.text] }
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(id)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRandomAccessRow {
+        row.makeRandomAccess()
     }
 }

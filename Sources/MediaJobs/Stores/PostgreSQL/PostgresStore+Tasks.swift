@@ -24,9 +24,7 @@ extension PostgresStore: TaskStore {
 
     /// The task's row and its artifacts from a statement joining them (artifact columns prefixed
     /// `a_`, one row per artifact or one row without); nil when the task does not exist.
-    private func joinedRows<Statement: PostgresPreparedStatement>(
-        _ statement: Statement
-    ) async throws -> (PostgresRandomAccessRow, [TaskArtifact])? where Statement.Row == PostgresRandomAccessRow {
+    private func joinedRows(_ statement: some TaskByID) async throws -> (PostgresRandomAccessRow, [TaskArtifact])? {
         let found = try await withConnection { [logger] connection in
             try await connection.execute(statement, logger: logger).reduce(into: []) { $0.append($1) }
         }
