@@ -1,0 +1,191 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Artifacts in an S3-compatible bucket, under `<prefix>/<task id>/<file name>`.
+///
+/// Downloads still land in the data directory's `tmp/` (checked there: size, sha256, type), are
+/// uploaded, and only then is the artifact row committed: a crash in between leaves at most an
+/// object no row names, never a row without its object. `/files` answers with a presigned `GET`
+/// (``ArtifactServing/redirect(location:maxAge:)``), computed without I/O.
+public struct S3ArtifactStore: ArtifactStore {
+    public let client: S3Client
+    public let settings: S3StorageSettings
+    /// Downloads in progress: the same `tmp/` folder the local store uses.
+    public let temporaryDirectory: URL
+    private let logger: Logger
+
+    public init(client: S3Client, settings: S3StorageSettings, dataDirectory: URL, logger: Logger) {
+        self.client = client
+        self.settings = settings
+        self.temporaryDirectory = dataDirectory.standardizedFileURL.appendingPathComponent("tmp", isDirectory: true)
+        var logger = logger
+        logger[metadataKey: "storage"] = "\(settings.storageURL)"
+        self.logger = logger
+    }
+
+    /// Creates the temp folder if it is missing.
+    public func prepare() throws {
+        try FileManager.default.createDirectory(at: temporaryDirectory, withIntermediateDirectories: true)
+    }
+
+    /// The object key of an artifact.
+    public func key(taskID: String, fileName: String) -> String {
+        "\(taskPrefix(taskID))\(fileName)"
+    }
+
+    /// `<prefix>/<task id>/`: every object of one task starts with it.
+    func taskPrefix(_ taskID: String) -> String {
+        settings.prefix.isEmpty ? "\(taskID)/" : "\(settings.prefix)/\(taskID)/"
+    }
+
+    // MARK: Downloads in progress
+
+    public func temporaryFile() -> URL {
+        temporaryDirectory.appendingPathComponent("\(UUID().uuidString.lowercased()).partial")
+    }
+
+    public func removeLeftoverTemporaryFiles() async throws(ArtifactStoreError) -> Int {
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory.path)) ?? []
+        for name in leftovers {
+            try? FileManager.default.removeItem(at: temporaryDirectory.appendingPathComponent(name))
+        }
+        return leftovers.count
+    }
+
+    // MARK: Storing
+
+    /// Uploads the temp file (checked against its sha256, with its content type), then removes it.
+    public func store(_ file: StagedFile, taskID: String, fileName: String) async throws(ArtifactStoreError) {
+        defer { unlink(file.temporaryFile.path) }
+        try Self.checkNames(taskID, fileName)
+        let key = key(taskID: taskID, fileName: fileName)
+        do throws(S3Error) {
+            try await client.uploadFile(file.temporaryFile, key: key, bytes: file.bytes, sha256: file.sha256, contentType: file.contentType)
+        } catch {
+            logger.error("artifact upload failed", metadata: ["task.id": "\(taskID)", "file": "\(fileName)", "error": "\(error)"])
+            throw .failed(error.description)
+        }
+    }
+
+    // MARK: Serving and reading
+
+    /// A presigned `GET` valid for the configured time, or (proxy mode) the bytes streamed through
+    /// ``stream(_:range:)``; no I/O (the event loop calls this).
+    public func serving(_ artifact: TaskArtifact) -> ArtifactServing {
+        guard settings.serveMode == .redirect else { return .proxy }
+        let location = client.presignedGetURL(
+            key: key(taskID: artifact.taskID, fileName: artifact.fileName), expires: Int(settings.presignTTL.components.seconds))
+        return .redirect(location: location, maxAge: settings.redirectMaxAge)
+    }
+
+    public func read(_ artifact: TaskArtifact) async throws(ArtifactStoreError) -> Data {
+        try Self.checkNames(artifact.taskID, artifact.fileName)
+        do throws(S3Error) {
+            let response = try await client.getObject(key: key(taskID: artifact.taskID, fileName: artifact.fileName))
+            guard response.status == .ok else { throw S3Error.invalidResponse(operation: "GetObject", reason: "status \(response.status.code)") }
+            do {
+                let body = try await response.body.collect(upTo: Int(clamping: artifact.bytes) + 1)
+                return Data(body.readableBytesView)
+            } catch {
+                throw S3Error.transport(operation: "GetObject", target: artifact.relativePath, reason: "\(error)")
+            }
+        } catch {
+            throw .failed("cannot read \(artifact.relativePath): \(error)")
+        }
+    }
+
+    /// `GET` with the range; the object's body as S3 sends it, pulled as the client reads.
+    public func stream(_ artifact: TaskArtifact, range: ClosedRange<Int64>) async throws(ArtifactStoreError) -> ArtifactByteStream {
+        try Self.checkNames(artifact.taskID, artifact.fileName)
+        let whole = range.lowerBound == 0 && range.upperBound == artifact.bytes - 1
+        do throws(S3Error) {
+            // The ETag recorded is the content's sha256, not S3's: the range is asked of the key as stored.
+            let response = try await client.getObject(
+                key: key(taskID: artifact.taskID, fileName: artifact.fileName), range: whole ? nil : "bytes=\(range.lowerBound)-\(range.upperBound)")
+            guard response.status == (whole ? .ok : .partialContent) else {
+                throw S3Error.invalidResponse(operation: "GetObject", reason: "status \(response.status.code) for \(artifact.relativePath)")
+            }
+            return response.body
+        } catch {
+            logger.error("artifact not streamed", metadata: ["task.id": "\(artifact.taskID)", "file": "\(artifact.fileName)", "error": "\(error)"])
+            throw .failed("cannot stream \(artifact.relativePath): \(error)")
+        }
+    }
+
+    public func list(taskID: String) async throws(ArtifactStoreError) -> [StoredArtifactFile] {
+        try Self.checkNames(taskID)
+        let prefix = taskPrefix(taskID)
+        do throws(S3Error) {
+            return try await client.listObjects(prefix: prefix).compactMap { object in
+                let name = String(object.key.dropFirst(prefix.count))
+                return name.isEmpty || name.contains("/") ? nil : StoredArtifactFile(fileName: name, bytes: object.bytes)
+            }
+        } catch {
+            throw .failed("cannot list \(taskID): \(error)")
+        }
+    }
+
+    // MARK: Deleting
+
+    /// `HEAD` tells whether it was there; `DeleteObjects` removes it.
+    public func delete(taskID: String, fileName: String) async throws(ArtifactStoreError) -> ArtifactDeletion {
+        try Self.checkNames(taskID, fileName)
+        let key = key(taskID: taskID, fileName: fileName)
+        do throws(S3Error) {
+            guard try await client.headObject(key: key) != nil else { return .alreadyGone }
+            try await client.deleteObjects([key])
+            return .deleted
+        } catch {
+            throw .failed("cannot delete \(taskID)/\(fileName): \(error)")
+        }
+    }
+
+    /// Lists the task's objects and deletes them in batches of 1,000.
+    public func deleteTask(_ taskID: String) async throws(ArtifactStoreError) -> ArtifactDeletion {
+        try Self.checkNames(taskID)
+        do throws(S3Error) {
+            let keys = try await client.listObjects(prefix: taskPrefix(taskID)).map(\.key)
+            guard !keys.isEmpty else { return .alreadyGone }
+            try await client.deleteObjects(keys)
+            return .deleted
+        } catch {
+            throw .failed("cannot delete \(taskID): \(error)")
+        }
+    }
+
+    // MARK: Readiness
+
+    /// `HEAD` on the bucket, tried once: the reason when it fails (wrong credentials, no bucket, no answer).
+    public func readiness(minimumFreeBytes: Int64) async -> StorageReadiness {
+        do throws(S3Error) {
+            try await client.headBucket(retrying: false)
+            return .ready
+        } catch {
+            return .unavailable(Self.readinessReason(error, endpoint: client.endpoint))
+        }
+    }
+
+    /// What `/readyz` and the start-up log say when the bucket cannot be used.
+    static func readinessReason(_ error: S3Error, endpoint: S3Endpoint) -> String {
+        switch error {
+        case .service(_, _, 403, _, _): "bucket \(endpoint.bucket) at \(endpoint.scheme)://\(endpoint.host) refused these credentials (403)"
+        case .service(_, _, 404, _, _): "bucket \(endpoint.bucket) not found at \(endpoint.scheme)://\(endpoint.host)"
+        case .service(_, _, let status, let code, _): "bucket \(endpoint.bucket) at \(endpoint.scheme)://\(endpoint.host) answered \(status) \(code)"
+        case .transport, .timedOut: "no answer from \(endpoint.scheme)://\(endpoint.host) (bucket \(endpoint.bucket))"
+        default: error.description
+        }
+    }
+
+    // MARK: Names
+
+    /// Plain names only, as the local store: no key can reach another task's objects.
+    private static func checkNames(_ names: String...) throws(ArtifactStoreError) {
+        for name in names where name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
+            throw .invalidName(name)
+        }
+    }
+}
