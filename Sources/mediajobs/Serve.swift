@@ -15,6 +15,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where the database and media live. [env: MEDIAJOBS_DATA_DIR] (default: ./storage)") var dataDir: String?
     @Option(help: "PostgreSQL instead of SQLite: postgres://user:password@host:port/database. [env: MEDIAJOBS_DATABASE_URL]")
     var databaseURL: String?
+    @Option(help: "Keep artifacts in an S3-compatible bucket: s3://bucket[/prefix]; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN). [env: MEDIAJOBS_STORAGE_URL] (default: the data dir)")
+    var storageURL: String?
+    @Option(help: "S3-compatible server, e.g. http://127.0.0.1:9000 (path-style addressing); omit for AWS. [env: MEDIAJOBS_S3_ENDPOINT]")
+    var s3Endpoint: String?
+    @Option(help: "Region requests are signed for. [env: MEDIAJOBS_S3_REGION, else AWS_REGION] (default: us-east-1)") var s3Region: String?
+    @Option(help: "How /files hands out objects: redirect (307 to a presigned URL) or proxy (streamed through this server, Range passed on). [env: MEDIAJOBS_S3_SERVE] (default: redirect)") var s3Serve: String?
+    @Option(help: "How long a presigned /files redirect stays valid. [env: MEDIAJOBS_S3_PRESIGN_TTL] (default: 15m)") var s3PresignTTL: String?
     @Option(help: "Client API keys, comma-separated; clients send 'Authorization: Bearer <key>' and see only their own tasks. [env: MEDIAJOBS_API_KEYS]")
     var apiKeys: String?
     @Option(help: "A file of client API keys, one per line ('#' comments). [env: MEDIAJOBS_API_KEYS_FILE]") var apiKeysFile: String?
@@ -101,6 +108,7 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--database-url: \(error.description)")
             }
         }
+        configuration.s3Storage = try makeS3Settings()
         configuration.apiKeys = (Setting.text(apiKeys, "MEDIAJOBS_API_KEYS") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map(Redacted.init)
         if let file = Setting.text(apiKeysFile, "MEDIAJOBS_API_KEYS_FILE") {
@@ -161,6 +169,20 @@ struct Serve: AsyncParsableCommand {
         configuration.webhooks.concurrency = try Setting.parse(webhookConcurrency, "MEDIAJOBS_WEBHOOK_CONCURRENCY", option: "--webhook-concurrency", default: configuration.webhooks.concurrency) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         configuration.operators = try makeOperatorSettings()
         return configuration
+    }
+
+    /// `--storage-url s3://…` and the `--s3-*` options; nil keeps artifacts in the data directory.
+    func makeS3Settings() throws -> S3StorageSettings? {
+        guard let url = Setting.text(storageURL, "MEDIAJOBS_STORAGE_URL") else { return nil }
+        guard var settings = S3StorageSettings(url: url) else {
+            throw ValidationError("--storage-url must be s3://<bucket>[/<prefix>] with a valid bucket name, got '\(url)'")
+        }
+        settings.endpoint = Setting.text(s3Endpoint, "MEDIAJOBS_S3_ENDPOINT")
+        settings.region = Setting.text(s3Region, "MEDIAJOBS_S3_REGION") ?? Setting.text(nil, "AWS_REGION") ?? settings.region
+        settings.serveMode = try Setting.parse(s3Serve, "MEDIAJOBS_S3_SERVE", option: "--s3-serve", default: settings.serveMode) { S3StorageSettings.ServeMode(rawValue: $0) }
+        settings.presignTTL = try Setting.duration(s3PresignTTL, "MEDIAJOBS_S3_PRESIGN_TTL", option: "--s3-presign-ttl", default: settings.presignTTL)
+        settings.credentials = S3Credentials.fromEnvironment(ProcessInfo.processInfo.environment)
+        return settings
     }
 
     func makeOperatorSettings() throws -> OperatorSettings {

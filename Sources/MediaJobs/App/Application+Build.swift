@@ -20,7 +20,7 @@ public func buildApplication(
     try configuration.validate()
     Assembly.logExposure(configuration, logger: logger)
 
-    let storage = try Assembly.artifactStorage(configuration)
+    let (storage, storageClients) = try await Assembly.artifactStorage(configuration, logger: logger)
     // The stable `/files/…` links of task objects, in API answers and in webhook events alike.
     let publicURLs = PublicURLs(baseURL: configuration.effectivePublicURL)
     let webhookSignal = WorkSignal()
@@ -37,7 +37,7 @@ public func buildApplication(
     let hotRoutes = Assembly.eventLoopRoutes(configuration, stores: stores, tasks: workers.tasks, storage: storage, metrics: metrics, logger: logger)
 
     // The database's service comes first, so the group stops it last, after the workers.
-    let services: [any Service] = stores.services + [SharedResources(httpClients: clients.all)] + upstream.services + workers.services
+    let services: [any Service] = stores.services + [SharedResources(httpClients: clients.all + storageClients)] + upstream.services + workers.services
     return Application(
         router: router,
         // `/files` bodies go out with sendfile(2), hot reads are answered on the event loop and
@@ -70,11 +70,29 @@ enum Assembly {
         }
     }
 
-    /// Where artifacts are kept: the local data directory.
-    static func artifactStorage(_ configuration: ServiceConfiguration) throws -> LocalArtifactStore {
-        let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory)
+    /// Where artifacts are kept: the local data directory, or the S3 bucket of `--storage-url`
+    /// (downloads still stage in the data directory), with the HTTP client its calls use. A bucket
+    /// that cannot be used is logged with the reason and `/readyz` says it; the server still starts,
+    /// so it recovers by itself when the bucket comes back.
+    static func artifactStorage(_ configuration: ServiceConfiguration, logger: Logger) async throws -> (any ArtifactStore, [HTTPClient]) {
+        guard let s3 = configuration.s3Storage, let endpoint = try configuration.s3Endpoint(), let credentials = s3.credentials else {
+            let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory)
+            try storage.prepare()
+            return (storage, [])
+        }
+        // Made as the service's other clients are, on the shared event loops; its own pool keeps
+        // uploads from queueing behind downloads.
+        let http = HTTPClients.make(configuration: configuration, retryConnectionEstablishment: true)
+        let client = S3Client(endpoint: endpoint, credentials: credentials, http: http, settings: s3.client, logger: logger)
+        let storage = S3ArtifactStore(client: client, settings: s3, dataDirectory: configuration.dataDirectory, logger: logger)
         try storage.prepare()
-        return storage
+        let readiness = await storage.readiness(minimumFreeBytes: 0)
+        if readiness == .ready {
+            logger.info("artifacts stored in S3", metadata: ["storage": "\(s3.storageURL)", "s3.endpoint": "\(endpoint.scheme)://\(endpoint.host)"])
+        } else {
+            logger.error("S3 storage not usable: \(readiness)", metadata: ["storage": "\(s3.storageURL)"])
+        }
+        return (storage, [http])
     }
 
     /// The stores: PostgreSQL when `--database-url` names one, else one SQLite database in the

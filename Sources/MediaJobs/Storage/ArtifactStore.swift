@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Where artifacts are kept: one folder (or key prefix) per task, `<task id>/<file name>`, names
 /// chosen by the caller and deterministic, so storing again overwrites instead of duplicating.
@@ -46,6 +47,20 @@ public protocol ArtifactStore: Sendable {
     /// Whether downloads can be stored now (for `/readyz`); `minimumFreeBytes` is the free space
     /// below which local files count as not ready.
     func readiness(minimumFreeBytes: Int64) async -> StorageReadiness
+
+    /// The bytes `range` (inclusive) of a stored file as they arrive, for ``ArtifactServing/proxy``
+    /// answers; read as the client takes them, so memory stays flat whatever the size.
+    func stream(_ artifact: TaskArtifact, range: ClosedRange<Int64>) async throws(ArtifactStoreError) -> ArtifactByteStream
+}
+
+/// Bytes of a stored file on their way to a client.
+public typealias ArtifactByteStream = any AsyncSequence<ByteBuffer, any Error> & Sendable
+
+extension ArtifactStore {
+    /// Stores that never answer ``ArtifactServing/proxy`` have nothing to stream.
+    public func stream(_ artifact: TaskArtifact, range: ClosedRange<Int64>) async throws(ArtifactStoreError) -> ArtifactByteStream {
+        throw .failed("this storage serves \(artifact.relativePath) without streaming it")
+    }
 }
 
 /// A finished download in a temporary file (from ``ArtifactStore/temporaryFile()``), with what
@@ -68,15 +83,16 @@ public struct StagedFile: Sendable, Equatable {
 /// How a `/files` answer gets the bytes of an artifact; ``FilesController`` and ``FilesFastPath``
 /// answer every case.
 ///
-/// A proxied byte stream (an object store's `proxy` serving mode, `Range` passed through) is not a
-/// case yet: no store produces one, and its shape is best fixed with the object-store client that
-/// will. `/files` would answer it with the head it builds from the row and the stream as the body.
 public enum ArtifactServing: Sendable, Equatable {
     /// A file on this machine's disk, sent with `sendfile(2)`. Its size is the artifact row's: the
     /// answer's framing comes from the row, and the sender checks the file still holds that much.
     case localFile(path: String)
-    /// A URL the client fetches the bytes from itself (e.g. a presigned object URL): a 307 answer.
-    case redirect(location: String)
+    /// A URL the client fetches the bytes from itself (e.g. a presigned object URL): a 307 answer,
+    /// cacheable by the client alone for `maxAge` seconds when given (less than the URL stays valid).
+    case redirect(location: String, maxAge: Int? = nil)
+    /// Streamed through this server from ``ArtifactStore/stream(_:range:)`` (an object store's
+    /// `proxy` mode): the head comes from the row as for a local file, `Range` is passed on.
+    case proxy
 }
 
 /// One file a store holds for a task.
@@ -105,6 +121,8 @@ public enum StorageReadiness: Sendable, Equatable, CustomStringConvertible {
     /// The free space could not be read.
     case unreadable(errno: Int32)
     case lowOnSpace(free: Int64, needed: Int64)
+    /// Remote storage cannot be used now; why (no answer, credentials refused, no bucket).
+    case unavailable(String)
 
     /// What `/readyz` shows: `ok`, or why not.
     public var description: String {
@@ -113,6 +131,7 @@ public enum StorageReadiness: Sendable, Equatable, CustomStringConvertible {
         case .notWritable(let code): "not writable (errno \(code))"
         case .unreadable(let code): "not readable (errno \(code))"
         case .lowOnSpace(let free, let needed): "low on space (\(ByteCount(bytes: free)) free, \(ByteCount(bytes: needed)) needed)"
+        case .unavailable(let reason): reason
         }
     }
 }
