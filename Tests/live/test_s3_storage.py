@@ -80,7 +80,7 @@ def botocore_presigned_signature(url: str, s3_server: dict) -> str:
     client = boto3.client("s3", endpoint_url=s3_server["MEDIAJOBS_TEST_S3_ENDPOINT"], region_name="us-east-1",
                           aws_access_key_id=s3_server["MEDIAJOBS_TEST_S3_ACCESS_KEY_ID"],
                           aws_secret_access_key=s3_server["MEDIAJOBS_TEST_S3_SECRET_ACCESS_KEY"],
-                          config=botocore.config.Config(s3={"addressing_style": "path"}))
+                          config=botocore.config.Config(signature_version="s3v4", s3={"addressing_style": "path"}))
     bucket_name, key = parts.path.lstrip("/").split("/", 1)
     with mock.patch.object(botocore.auth, "get_current_datetime", return_value=moment):
         theirs = client.generate_presigned_url("get_object", Params={"Bucket": bucket_name, "Key": unquote(key)},
@@ -100,7 +100,8 @@ def test_tasks_store_in_the_bucket_and_files_redirect(stack_factory, s3_server, 
     music = st.submit_music()
     image = st.submit_image_async()["id"]
     tasks = [st.wait_task(music), st.wait_task(image)]
-    artifacts = [a for t in tasks for a in t["artifacts"]]
+    # Each artifact with its task and file name, as its stable /files/<task>/<file> URL names them.
+    artifacts = [dict(a, task_id=a["url"].split("/")[-2], file_name=a["url"].split("/")[-1]) for t in tasks for a in t["artifacts"]]
     assert len(artifacts) == 3, tasks
 
     listed = {o["Key"]: o for o in s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents", [])}
