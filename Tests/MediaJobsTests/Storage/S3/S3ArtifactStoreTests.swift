@@ -97,14 +97,4 @@ import Testing
             #expect(!readiness.description.contains("wrong-secret"))
         }
     }
-
-    @Test func storageURLsAreParsed() {
-        let settings = S3StorageSettings(url: "s3://my-bucket/a//b/")
-        #expect(settings?.bucket == "my-bucket")
-        #expect(settings?.prefix == "a/b")
-        #expect(S3StorageSettings(url: "s3://my-bucket")?.prefix == "")
-        #expect(S3StorageSettings(url: "s3://My_Bucket/x") == nil)
-        #expect(S3StorageSettings(url: "https://my-bucket/x") == nil)
-        #expect(S3StorageSettings(url: "s3://ab") == nil)
-    }
 }
