@@ -44,6 +44,10 @@ public protocol ArtifactStore: Sendable {
     /// Deletes every stored file of a task (the task record is being deleted).
     func deleteTask(_ taskID: String) async throws(ArtifactStoreError) -> ArtifactDeletion
 
+    /// Deletes several stored files (a prune batch): one outcome per file, in order. A store with a
+    /// batch operation (S3's `DeleteObjects`) makes one call; the default deletes them one by one.
+    func delete(_ files: [ArtifactFileName]) async -> [Result<ArtifactDeletion, ArtifactStoreError>]
+
     /// Whether downloads can be stored now (for `/readyz`); `minimumFreeBytes` is the free space
     /// below which local files count as not ready.
     func readiness(minimumFreeBytes: Int64) async -> StorageReadiness
@@ -57,6 +61,20 @@ public protocol ArtifactStore: Sendable {
 public typealias ArtifactByteStream = any AsyncSequence<ByteBuffer, any Error> & Sendable
 
 extension ArtifactStore {
+    /// One ``delete(taskID:fileName:)`` after the other.
+    public func delete(_ files: [ArtifactFileName]) async -> [Result<ArtifactDeletion, ArtifactStoreError>] {
+        var outcomes: [Result<ArtifactDeletion, ArtifactStoreError>] = []
+        outcomes.reserveCapacity(files.count)
+        for file in files {
+            do throws(ArtifactStoreError) {
+                outcomes.append(.success(try await delete(taskID: file.taskID, fileName: file.fileName)))
+            } catch {
+                outcomes.append(.failure(error))
+            }
+        }
+        return outcomes
+    }
+
     /// Stores that never answer ``ArtifactServing/proxy`` have nothing to stream.
     public func stream(_ artifact: TaskArtifact, range: ClosedRange<Int64>) async throws(ArtifactStoreError) -> ArtifactByteStream {
         throw .failed("this storage serves \(artifact.relativePath) without streaming it")
@@ -93,6 +111,17 @@ public enum ArtifactServing: Sendable, Equatable {
     /// Streamed through this server from ``ArtifactStore/stream(_:range:)`` (an object store's
     /// `proxy` mode): the head comes from the row as for a local file, `Range` is passed on.
     case proxy
+}
+
+/// One stored file, named by its task and file name.
+public struct ArtifactFileName: Sendable, Hashable {
+    public var taskID: String
+    public var fileName: String
+
+    public init(taskID: String, fileName: String) {
+        self.taskID = taskID
+        self.fileName = fileName
+    }
 }
 
 /// One file a store holds for a task.

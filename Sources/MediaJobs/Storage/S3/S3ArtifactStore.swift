@@ -144,6 +144,26 @@ public struct S3ArtifactStore: ArtifactStore {
         }
     }
 
+    /// A prune batch in `DeleteObjects` calls of up to 1,000 keys. S3 does not say whether a key
+    /// existed, so every key it accepted counts as deleted.
+    public func delete(_ files: [ArtifactFileName]) async -> [Result<ArtifactDeletion, ArtifactStoreError>] {
+        var outcomes = [Result<ArtifactDeletion, ArtifactStoreError>](repeating: .success(.deleted), count: files.count)
+        var keys: [(index: Int, key: String)] = []
+        for (index, file) in files.enumerated() {
+            do throws(ArtifactStoreError) {
+                try Self.checkNames(file.taskID, file.fileName)
+                keys.append((index, key(taskID: file.taskID, fileName: file.fileName)))
+            } catch {
+                outcomes[index] = .failure(error)
+            }
+        }
+        let failures = await client.deleteObjectsReportingFailures(keys.map(\.key))
+        for (index, key) in keys {
+            if let failure = failures[key] { outcomes[index] = .failure(.failed("cannot delete \(key): \(failure)")) }
+        }
+        return outcomes
+    }
+
     /// Lists the task's objects and deletes them in batches of 1,000.
     public func deleteTask(_ taskID: String) async throws(ArtifactStoreError) -> ArtifactDeletion {
         try Self.checkNames(taskID)

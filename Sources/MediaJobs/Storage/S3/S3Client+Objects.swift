@@ -61,28 +61,50 @@ extension S3Client {
     }
 
     /// Deletes `keys` with `DeleteObjects`, `batchSize` (at most 1,000) per call; absent keys count
-    /// as deleted. Throws on the first key S3 could not delete.
+    /// as deleted. Throws the first key's failure once every batch was tried.
     public func deleteObjects(_ keys: [String], batchSize: Int = deleteBatchSize) async throws(S3Error) {
+        let failures = await deleteObjectsReportingFailures(keys, batchSize: batchSize)
+        if let first = keys.lazy.compactMap({ failures[$0] }).first { throw first }
+    }
+
+    /// ``deleteObjects(_:batchSize:)`` that reports instead of throwing: the keys that could not be
+    /// deleted, with why (a batch whose call failed counts for each of its keys).
+    public func deleteObjectsReportingFailures(_ keys: [String], batchSize: Int = deleteBatchSize) async -> [String: S3Error] {
         let batchSize = min(max(batchSize, 1), Self.deleteBatchSize)
+        var failures: [String: S3Error] = [:]
         var start = 0
         while start < keys.count {
-            let batch = keys[start..<min(start + batchSize, keys.count)]
+            let batch = Array(keys[start..<min(start + batchSize, keys.count)])
             start += batch.count
-            let objects = batch.map { "<Object><Key>\(S3XML.escape($0))</Key></Object>" }.joined()
-            let body = Data("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>\(objects)</Delete>".utf8)
-            // S3 insists on a Content-MD5 (or a checksum) for this call.
-            let md5 = Data(Insecure.MD5.hash(data: body)).base64EncodedString()
-            let response = try await send(
-                Call(
-                    operation: "DeleteObjects", method: .POST, query: [("delete", "")],
-                    headers: [("content-md5", md5), ("content-type", "application/xml")], payloadHash: SigV4Signer.hex(SHA256.hash(data: body)),
-                    body: { .bytes(ByteBuffer(bytes: body)) }, bodyBytes: Int64(body.count)))
-            let xml = try await xmlBody(response, operation: "DeleteObjects")
-            if let failure = S3XML.blocks("Error", in: xml).first {
-                throw .service(
-                    operation: "DeleteObjects", target: "\(endpoint.bucket)/\(S3XML.value("Key", in: failure) ?? "?")", status: 200,
-                    code: S3XML.value("Code", in: failure) ?? "Error", message: S3XML.value("Message", in: failure) ?? "")
+            do throws(S3Error) {
+                for (key, error) in try await deleteBatch(batch) { failures[key] = error }
+            } catch {
+                for key in batch { failures[key] = error }
             }
+        }
+        return failures
+    }
+
+    /// One `DeleteObjects` call in quiet mode: S3 then lists only the keys it failed on.
+    private func deleteBatch(_ batch: [String]) async throws(S3Error) -> [(String, S3Error)] {
+        let objects = batch.map { "<Object><Key>\(S3XML.escape($0))</Key></Object>" }.joined()
+        let body = Data("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>\(objects)</Delete>".utf8)
+        // S3 insists on a Content-MD5 (or a checksum) for this call.
+        let md5 = Data(Insecure.MD5.hash(data: body)).base64EncodedString()
+        let response = try await send(
+            Call(
+                operation: "DeleteObjects", method: .POST, query: [("delete", "")],
+                headers: [("content-md5", md5), ("content-type", "application/xml")], payloadHash: SigV4Signer.hex(SHA256.hash(data: body)),
+                body: { .bytes(ByteBuffer(bytes: body)) }, bodyBytes: Int64(body.count)))
+        let xml = try await xmlBody(response, operation: "DeleteObjects")
+        return S3XML.blocks("Error", in: xml).map { failure in
+            let key = S3XML.value("Key", in: failure) ?? "?"
+            return (
+                key,
+                .service(
+                    operation: "DeleteObjects", target: "\(endpoint.bucket)/\(key)", status: 200, code: S3XML.value("Code", in: failure) ?? "Error",
+                    message: S3XML.value("Message", in: failure) ?? "")
+            )
         }
     }
 

@@ -86,6 +86,28 @@ import Testing
         }
     }
 
+    /// A prune batch goes out as `DeleteObjects`; a bad name fails alone.
+    @Test func batchDeleteRemovesEveryNamedFile() async throws {
+        try await Self.withStore { store in
+            for task in ["task_5", "task_6"] {
+                try await store.store(try Self.stage([1, 2], in: store, type: "image/png"), taskID: task, fileName: "0.png")
+            }
+            let outcomes = await store.delete([
+                ArtifactFileName(taskID: "task_5", fileName: "0.png"), ArtifactFileName(taskID: "..", fileName: "0.png"),
+                ArtifactFileName(taskID: "task_6", fileName: "0.png"),
+            ])
+            #expect(outcomes.count == 3)
+            #expect((try? outcomes[0].get()) == .deleted)
+            #expect((try? outcomes[2].get()) == .deleted)
+            guard case .failure(.invalidName("..")) = outcomes[1] else {
+                Issue.record("expected the bad name refused, got \(outcomes[1])")
+                return
+            }
+            let left = try await store.client.listObjects(prefix: "media/v1/")
+            #expect(left.isEmpty, "\(left)")
+        }
+    }
+
     @Test func readinessChecksTheBucket() async throws {
         try await Self.withStore { store in
             #expect(await store.readiness(minimumFreeBytes: .max) == .ready)
