@@ -8,10 +8,12 @@ machines are shared and noisy, so absolute numbers only give context. Everything
 
 import argparse
 import contextlib
+import glob
 import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -797,6 +799,106 @@ http {{
                  "context", None if n >= count else False,
                  note=f"{n}/{count} delivered from a filled outbox (16 in flight); reference: wrk POSTing the same body to the same receiver, 16 conn")
 
+    # ---- figure 7: several instances on PostgreSQL
+
+    def postgres_database(self):
+        """A fresh database on the cluster bench/run started (scripts/postgres-test-cluster)."""
+        url = os.environ.get("MEDIAJOBS_TEST_DATABASE_URL")
+        if not url:
+            raise RuntimeError("figure 7 needs MEDIAJOBS_TEST_DATABASE_URL (bench/run starts a cluster)")
+        name = "bench_" + os.urandom(4).hex()
+        subprocess.run(["psql", url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+        return url.rsplit("/", 1)[0] + "/" + name
+
+    def pgbench(self, url, script, clients, seconds):
+        """pgbench's transactions per second for `script` (one statement per transaction)."""
+        pgbench = shutil.which("pgbench") or max(glob.glob("/usr/lib/postgresql/*/bin/pgbench"), default=None)
+        if pgbench is None:
+            raise RuntimeError("pgbench not found (Debian's postgresql package has it)")
+        result = subprocess.run([pgbench, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", script, url],
+                                capture_output=True, text=True, timeout=seconds + 120)
+        match = re.search(r"tps = ([0-9.]+)", result.stdout)
+        if not match:
+            raise RuntimeError(f"pgbench gave no tps: {result.stdout}\n{result.stderr}")
+        return {"rps": float(match.group(1)), "errors": 0, "status_errors": 0, "requests": 0, "bytes": 0}
+
+    def figure_postgres(self):
+        log("figure 7: PostgreSQL: submit vs the database's single-row insert ceiling, reads vs /healthz, three instances vs one")
+        url = self.postgres_database()
+        # The ceiling: one durable single-row insert per transaction, the shape of a task row, from
+        # as many clients as MediaJobs' pool has connections (20).
+        subprocess.run(["psql", url, "-qAt", "-v", "ON_ERROR_STOP=1", "-c",
+                        "CREATE TABLE ceiling (id TEXT PRIMARY KEY, status TEXT NOT NULL, request TEXT NOT NULL, next_attempt_at BIGINT NOT NULL)"],
+                       check=True, capture_output=True)
+        script = os.path.join(self.work, "ceiling.sql")
+        with open(script, "w") as f:
+            f.write("INSERT INTO ceiling VALUES (md5(random()::text || clock_timestamp()::text), 'queued', "
+                    "repeat('x', 200), (extract(epoch FROM clock_timestamp()) * 1000)::bigint);\n")
+        data_dir = os.path.join(self.work, "postgres-submit")
+        server, base = self.serve(data_dir, self.blackhole_url(), extra=["--upstream-timeout", "30m", "--database-url", url])
+        try:
+            wrk(base + "/healthz", seconds=1 if self.smoke else 2)
+            subject = lambda: wrk_cpu(server.pid, base + "/suno/submit/music", script="submit.lua", seconds=self.seconds)
+            ceiling, submit, ratio = paired(lambda: self.pgbench(url, script, 20, self.seconds), subject, self.rounds)
+            stored = int(subprocess.run(["psql", url, "-qAt", "-c", "SELECT COUNT(*) FROM tasks"], check=True, capture_output=True, text=True).stdout)
+            ids = subprocess.run(["psql", url, "-qAt", "-c", "SELECT id FROM tasks LIMIT 20000"], check=True, capture_output=True, text=True).stdout.split()
+            ids_file = os.path.join(self.work, "postgres-ids.txt")
+            with open(ids_file, "w") as f:
+                f.write("\n".join(ids) + "\n")
+            reads_subject = lambda: wrk_cpu(server.pid, base + "/suno/fetch/x", script="fetch.lua", seconds=self.seconds, env_extra={"BENCH_IDS": ids_file})
+            reads_reference = lambda: wrk_cpu(server.pid, base + "/healthz", script="fetch.lua", seconds=self.seconds,
+                                              env_extra={"BENCH_IDS": ids_file, "BENCH_PREFIX": "/healthz?task="})
+            health, reads, reads_ratio = paired(reads_reference, reads_subject, self.rounds)
+        finally:
+            self.procs.stop(server)
+        self.details["postgres_submit"] = {"ceiling_tps": ceiling["rps"], "submit": summarize_wrk(submit), "tasks_stored": stored,
+                                           "ceiling": "pgbench, 20 clients, one INSERT of a task-shaped row per transaction",
+                                           "reads": summarize_wrk(reads), "healthz": summarize_wrk(health)}
+        ok = submit["errors"] == 0 and stored >= submit["requests"]
+        self.add("7 PostgreSQL submit req/s vs INSERT ceiling", round(submit["rps"]), round(ceiling["rps"]), ratio, ">= 0.50",
+                 ok and ratio >= 0.5, note=f"errors {submit['errors']}, stored {stored}/{submit['requests']}; reference: pgbench, 20 clients, "
+                                           f"one single-row INSERT per transaction on the same database")
+        self.add("7 PostgreSQL status read req/s", round(reads["rps"]), round(health["rps"]), reads_ratio, "context", None,
+                 note=f"p50 {reads['p50_us']/1000:.2f} ms, p99 {reads['p99_us']/1000:.2f} ms; errors {reads['errors']}")
+
+        # Three instances against one: the same tasks end to end; no task claimed twice (the
+        # simulator counts submissions), throughput not lower.
+        count = 60 if self.smoke else 600
+        results = {}
+        for instances in (1, 3):
+            database = self.postgres_database()
+            simulator, simulator_url = self.simulator("0s", track_duration="1s")
+            servers = [self.serve(os.path.join(self.work, f"postgres-{instances}"), simulator_url,
+                                  extra=["--database-url", database, "--poll-interval", "250ms"]) for _ in range(instances)]
+            try:
+                started = time.time()
+                shares = [count // instances + (1 if i < count % instances else 0) for i in range(instances)]
+                for (process, base), share in zip(servers, shares):
+                    ok, failed, _ = self.submit_tasks(base, share, workers=8)
+                    assert failed == 0, f"{failed} submits failed"
+                while True:
+                    done = int(subprocess.run(["psql", database, "-qAt", "-c", "SELECT COUNT(*) FROM tasks WHERE status = 'completed'"],
+                                              check=True, capture_output=True, text=True).stdout)
+                    if done >= count or time.time() - started > 600:
+                        break
+                    time.sleep(0.2)
+                elapsed = time.time() - started
+                status, body = http_get(simulator_url + "/_stats")
+                submitted = json.loads(body)["submits"] if status == 200 else None
+                results[instances] = {"tasks": count, "completed": done, "seconds": elapsed, "tasks_per_s": done / elapsed,
+                                      "upstream_submits": submitted}
+            finally:
+                for process, _ in servers:
+                    self.procs.stop(process)
+                self.procs.stop(simulator)
+        one, three = results[1], results[3]
+        ratio = three["tasks_per_s"] / one["tasks_per_s"]
+        claimed_once = all(r["upstream_submits"] == count and r["completed"] == count for r in results.values())
+        self.details["postgres_instances"] = results
+        self.add("7 three instances vs one, tasks/s end to end", round(three["tasks_per_s"], 1), round(one["tasks_per_s"], 1), ratio,
+                 ">= 1.0, no task claimed twice", claimed_once and ratio >= 1.0,
+                 note=f"{count} tasks; upstream submissions {three['upstream_submits']} (3) / {one['upstream_submits']} (1) for {count} tasks")
+
     # ---- driver
 
     def run(self, figures):
@@ -804,7 +906,7 @@ http {{
         try:
             for name in figures:
                 getattr(self, {"submit": "figure_submit", "reads": "figure_reads_and_files", "download": "figure_download",
-                               "inflight": "figure_in_flight", "webhooks": "figure_webhooks"}[name])()
+                               "inflight": "figure_in_flight", "webhooks": "figure_webhooks", "postgres": "figure_postgres"}[name])()
         finally:
             self.procs.stop_all()
             if self.blackhole:
@@ -839,7 +941,7 @@ def print_table(rows, out=sys.stdout):
     headers = ["figure", "MediaJobs", "reference", "ratio", "target", "result"]
     lines = [[r["figure"], fmt(r["mediajobs"]), fmt(r["reference"]), fmt(r["ratio"]), r["target"],
               "—" if r["pass"] is None else ("pass" if r["pass"] else "FAIL")] for r in rows]
-    widths = [max(len(h), *(len(l[i]) for l in lines)) for i, h in enumerate(headers)]
+    widths = [max([len(h)] + [len(l[i]) for l in lines]) for i, h in enumerate(headers)]
     print("| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |", file=out)
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|", file=out)
     for l in lines:
@@ -853,7 +955,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="seconds-long run with tiny counts, no pass/fail")
     parser.add_argument("--bin", required=True, help="the mediajobs binary")
-    parser.add_argument("--only", default="submit,reads,download,inflight,webhooks", help="comma-separated figures to run")
+    parser.add_argument("--only", default="submit,reads,download,inflight,webhooks,postgres", help="comma-separated figures to run")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per measurement round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating reference/subject rounds per wrk figure")
     parser.add_argument("--store-tasks", type=int, default=100_000)

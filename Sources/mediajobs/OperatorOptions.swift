@@ -3,15 +3,18 @@ import Foundation
 import Logging
 import MediaJobs
 
-/// Options every operator command shares: which data directory, and how to print.
+/// Options every operator command shares: which data directory (or database), and how to print.
 struct OperatorOptions: ParsableArguments {
     @Option(help: "Where the database and media live. [env: MEDIAJOBS_DATA_DIR] (default: ./storage)") var dataDir: String?
+    @Option(help: "The PostgreSQL database of the servers, as given to serve: postgres://user:password@host:port/database. [env: MEDIAJOBS_DATABASE_URL]")
+    var databaseURL: String?
     @Option(help: "Base of the file URLs printed for tasks. [env: MEDIAJOBS_PUBLIC_URL] (default: http://<MEDIAJOBS_HOST>:<MEDIAJOBS_PORT>)")
     var publicURL: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env: MEDIAJOBS_LOG_LEVEL] (default: warning)") var logLevel: String?
     @Option(help: "text or json (one JSON object per line). [env: MEDIAJOBS_LOG_FORMAT] (default: text)") var logFormat: String?
 
-    /// Opens the data directory (which must hold a database already) with logging set up.
+    /// Opens the servers' database (PostgreSQL, or the SQLite database the data directory must
+    /// already hold) with logging set up.
     func open() async throws -> OperatorConsole {
         let logger = try bootstrapLogging(level: logLevel, format: logFormat, defaultLevel: .warning)
         var configuration = ServiceConfiguration()
@@ -22,8 +25,20 @@ struct OperatorOptions: ParsableArguments {
         do {
             // Global endpoints come from the same variable `serve` reads, so an operator's cancel notifies them too.
             let endpoints = Setting.list("MEDIAJOBS_WEBHOOK_URLS").compactMap(WebhookEndpoint.init(parsing:))
+            if let text = Setting.text(databaseURL, "MEDIAJOBS_DATABASE_URL") {
+                let url: PostgresDatabaseURL
+                do {
+                    url = try PostgresDatabaseURL(text)
+                } catch {
+                    throw CommandFailure("--database-url: \(error)")
+                }
+                return try await OperatorConsole.open(
+                    database: url, dataDirectory: directory, publicURL: configuration.effectivePublicURL, webhookEndpoints: endpoints, logger: logger)
+            }
             return try OperatorConsole.open(dataDirectory: directory, publicURL: configuration.effectivePublicURL, webhookEndpoints: endpoints, logger: logger)
         } catch let error as OperatorError {
+            throw CommandFailure(error.description)
+        } catch let error as StartupError {
             throw CommandFailure(error.description)
         }
     }

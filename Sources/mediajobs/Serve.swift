@@ -46,6 +46,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Longest wait between polls of one task. [env: MEDIAJOBS_MAX_POLL_INTERVAL] (default: 30s)") var maxPollInterval: String?
     @Option(help: "A task that has not finished after this fails. [env: MEDIAJOBS_TASK_TIMEOUT] (default: 30m)") var taskTimeout: String?
     @Option(help: "Failed tries of one step before the task fails. [env: MEDIAJOBS_MAX_ATTEMPTS] (default: 8)") var maxAttempts: String?
+    @Option(help: "How long a claimed task (or webhook delivery) stays reserved for its instance; renewed while a step runs, so it bounds how long a dead instance's work waits. [env: MEDIAJOBS_LEASE_DURATION] (default: 60s)")
+    var leaseDuration: String?
     @Option(help: "Calls in flight at once to the provider. [env: MEDIAJOBS_UPSTREAM_CONCURRENCY] (default: 16)") var upstreamConcurrency: String?
     @Option(help: "Deadline of one call to the provider. [env: MEDIAJOBS_UPSTREAM_TIMEOUT] (default: 30s)") var upstreamTimeout: String?
     @Option(help: "Demo mode: time the simulator takes per task. [env: MEDIAJOBS_SIMULATOR_LATENCY] (default: 3s)") var simulatorLatency: String?
@@ -61,7 +63,7 @@ struct Serve: AsyncParsableCommand {
     var simulatorFailFirstTasks: String?
     @Option(help: "Send every task's events here too; repeatable. Filter with a fragment: URL#task.failed+task.canceled. [env: MEDIAJOBS_WEBHOOK_URLS, comma-separated]")
     var webhookURL: [String] = []
-    @Option(help: "whsec_… secret that signs webhooks; generated and kept in the data dir when unset. [env: MEDIAJOBS_WEBHOOK_SECRET]")
+    @Option(help: "whsec_… secret that signs webhooks; generated and kept in the data dir (with --database-url: in the database) when unset. [env: MEDIAJOBS_WEBHOOK_SECRET]")
     var webhookSecret: String?
     @Option(help: "A secret being rotated out, still signed with; repeatable. [env: MEDIAJOBS_WEBHOOK_PREVIOUS_SECRETS, comma-separated]")
     var webhookPreviousSecret: [String] = []
@@ -140,6 +142,7 @@ struct Serve: AsyncParsableCommand {
         configuration.pipeline.maxPollInterval = try Setting.duration(maxPollInterval, "MEDIAJOBS_MAX_POLL_INTERVAL", option: "--max-poll-interval", default: configuration.pipeline.maxPollInterval)
         configuration.pipeline.taskTimeout = try Setting.duration(taskTimeout, "MEDIAJOBS_TASK_TIMEOUT", option: "--task-timeout", default: configuration.pipeline.taskTimeout)
         configuration.pipeline.maxAttempts = try Setting.parse(maxAttempts, "MEDIAJOBS_MAX_ATTEMPTS", option: "--max-attempts", default: configuration.pipeline.maxAttempts) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
+        configuration.pipeline.lease = try Setting.duration(leaseDuration, "MEDIAJOBS_LEASE_DURATION", option: "--lease-duration", default: configuration.pipeline.lease)
         configuration.upstreamConcurrency = try Setting.parse(upstreamConcurrency, "MEDIAJOBS_UPSTREAM_CONCURRENCY", option: "--upstream-concurrency", default: configuration.upstreamConcurrency) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         configuration.upstreamTimeout = try Setting.duration(upstreamTimeout, "MEDIAJOBS_UPSTREAM_TIMEOUT", option: "--upstream-timeout", default: configuration.upstreamTimeout)
         configuration.simulator.latency = try Setting.duration(simulatorLatency, "MEDIAJOBS_SIMULATOR_LATENCY", option: "--simulator-latency", default: configuration.simulator.latency)
@@ -166,6 +169,8 @@ struct Serve: AsyncParsableCommand {
             webhookRetrySchedule, "MEDIAJOBS_WEBHOOK_RETRY_SCHEDULE", option: "--webhook-retry-schedule", default: configuration.webhooks.retrySchedule
         ) { DurationList.parse($0).flatMap { $0.isEmpty ? nil : $0 } }
         configuration.webhooks.timeout = try Setting.duration(webhookTimeout, "MEDIAJOBS_WEBHOOK_TIMEOUT", option: "--webhook-timeout", default: configuration.webhooks.timeout)
+        // A delivery's lease is not renewed during its attempt: it outlasts the attempt's deadline.
+        configuration.webhooks.lease = max(configuration.pipeline.lease, configuration.webhooks.timeout + .seconds(5))
         configuration.webhooks.concurrency = try Setting.parse(webhookConcurrency, "MEDIAJOBS_WEBHOOK_CONCURRENCY", option: "--webhook-concurrency", default: configuration.webhooks.concurrency) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         configuration.operators = try makeOperatorSettings()
         return configuration

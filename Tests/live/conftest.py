@@ -28,6 +28,7 @@ import signal
 import socket
 import struct
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Optional
@@ -655,6 +656,35 @@ def module_stack(request, tmp_path_factory, binary: str, **kw) -> Iterator[Stack
     name = request.module.__name__.rsplit(".", 1)[-1]
     with launch_stack(binary, tmp_path_factory.mktemp(name), **kw) as st:
         yield st
+
+
+RECEIVER = REPO_ROOT / "webhooks" / "receiver.py"
+
+
+class Receiver:
+    """webhooks/receiver.py on a loopback port, logging one JSON line per request."""
+
+    def __init__(self, workdir: Path, *extra: str, secret: str, port: int | None = None, name: str = "receiver"):
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.log = workdir / f"{name}.jsonl"
+        argv = [sys.executable, str(RECEIVER), "--port", str(self.port), "--secret", secret, "--log", str(self.log), *extra]
+        self.proc = Proc(name, argv, workdir / f"{name}.stderr")
+
+    def start(self) -> "Receiver":
+        self.proc.start()
+        wait_for(lambda: "listening" in self.proc.log_text(), 60, desc="receiver to listen")
+        return self
+
+    def entries(self) -> list[dict]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        self.proc.stop()
+
 
 
 # --------------------------------------------------------------------------

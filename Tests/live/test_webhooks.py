@@ -14,37 +14,9 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from conftest import REPO_ROOT, Proc, assert_error, free_port, wait_for
+from conftest import Receiver, assert_error, free_port, wait_for
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-RECEIVER = REPO_ROOT / "webhooks" / "receiver.py"
-
-
-class Receiver:
-    """webhooks/receiver.py on a loopback port, logging one JSON line per request."""
-
-    def __init__(self, workdir: Path, *extra: str, port: int | None = None, name: str = "receiver"):
-        workdir.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.log = workdir / f"{name}.jsonl"
-        argv = [sys.executable, str(RECEIVER), "--port", str(self.port), "--secret", SECRET, "--log", str(self.log), *extra]
-        self.proc = Proc(name, argv, workdir / f"{name}.stderr")
-
-    def start(self) -> "Receiver":
-        self.proc.start()
-        wait_for(lambda: "listening" in self.proc.log_text(), 60, desc="receiver to listen")
-        return self
-
-    def entries(self) -> list[dict]:
-        if not self.log.exists():
-            return []
-        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
-
-    def stop(self) -> None:
-        self.proc.stop()
-
-
 def serve_args(*extra: str, schedule: str = "0s,300ms,300ms,300ms") -> list[str]:
     return ["--allow-private-networks", "--webhook-secret", SECRET, "--webhook-retry-schedule", schedule, *extra]
 
@@ -66,7 +38,7 @@ def receiver_factory(tmp_path):
     made: list[Receiver] = []
 
     def make(*extra: str, port: int | None = None, name: str = "receiver", start: bool = True) -> Receiver:
-        receiver = Receiver(tmp_path / "receivers", *extra, port=port, name=name)
+        receiver = Receiver(tmp_path / "receivers", *extra, secret=SECRET, port=port, name=name)
         made.append(receiver)
         return receiver.start() if start else receiver
 

@@ -52,6 +52,15 @@ public struct APIError: Error, Sendable, Equatable {
 
     public static let bodyTooLarge = APIError(status: .contentTooLarge, kind: .invalidRequest, code: "body_too_large", message: "the request body is larger than this server accepts")
 
+    /// The database is out of reach (``StoreUnavailable``): nothing was accepted or changed, and the same request may be sent again.
+    public static let databaseUnavailable: APIError = {
+        var error = APIError(
+            status: .serviceUnavailable, kind: .server, code: "database_unavailable",
+            message: "the database is unavailable; nothing was changed, try again shortly")
+        error.headers[.retryAfter] = "5"
+        return error
+    }()
+
     public static let internalError = APIError(status: .internalServerError, kind: .server, code: "internal_error", message: "the server hit an unexpected error; it has been logged")
 
     /// Whether answers on `path` use the Suno variant of the envelope (top-level `code` and `message`).

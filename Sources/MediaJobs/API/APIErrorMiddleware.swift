@@ -2,8 +2,8 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// Turns every error into the error envelope (``APIError/rendered(sunoStyle:)``); anything unexpected becomes a logged 500
-/// whose details stay in the log.
+/// Turns every error into the error envelope (``APIError/rendered(sunoStyle:)``): an unreachable
+/// database becomes a 503 the client may retry, anything unexpected a logged 500 whose details stay in the log.
 public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -16,6 +16,9 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.response(sunoStyle: sunoStyle)
         } catch let error as any HTTPResponseError {
             return Self.translate(error, path: request.uri.path).response(sunoStyle: sunoStyle)
+        } catch let error as StoreUnavailable {
+            context.logger.warning("request refused: the database is unavailable", metadata: ["reason": "\(error.reason)", "path": "\(request.uri.path)"])
+            return APIError.databaseUnavailable.response(sunoStyle: sunoStyle)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
             return APIError.internalError.response(sunoStyle: sunoStyle)

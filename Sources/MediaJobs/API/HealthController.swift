@@ -20,7 +20,7 @@ struct HealthController<Context: RequestContext> {
             checks["database"] = "ok"
         } catch {
             context.logger.error("readiness: database unusable", metadata: ["error": "\(error)"])
-            checks["database"] = "unavailable"
+            checks["database"] = (error as? StoreUnavailable).map { "unavailable: \($0.reason)" } ?? "unavailable"
         }
         checks["storage"] = await storage.readiness(minimumFreeBytes: minimumFreeBytes).description
         let ready = checks.values.allSatisfy { $0 == "ok" }

@@ -19,19 +19,24 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     try configuration.validate()
     Assembly.logExposure(configuration, logger: logger)
+    // Owns this start's leases (and, with several instances, its temporary folder).
+    let identity = WorkerIdentity.forThisProcess()
+    logger.info("worker identity", metadata: ["worker.id": "\(identity)"])
 
-    let (storage, storageClients) = try await Assembly.artifactStorage(configuration, logger: logger)
+    let (storage, storageClients) = try await Assembly.artifactStorage(configuration, identity: identity, logger: logger)
     // The stable `/files/…` links of task objects, in API answers and in webhook events alike.
     let publicURLs = PublicURLs(baseURL: configuration.effectivePublicURL)
+    // Wake-ups of the workers: from this instance's requests, and through the store from other instances'.
     let webhookSignal = WorkSignal()
-    let stores = try await Assembly.stores(configuration, publicURLs: publicURLs, webhookSignal: webhookSignal, logger: logger)
+    let stageSignals = StageSignals()
+    let stores = try await Assembly.stores(configuration, publicURLs: publicURLs, webhookSignal: webhookSignal, stageSignals: stageSignals, logger: logger)
     try await StartupRecovery(stores: stores, storage: storage, dataDirectory: configuration.dataDirectory, logger: logger).run()
 
     let clients = HTTPClients(configuration: configuration)
     let upstream = try Assembly.upstream(configuration, client: clients.upstream, metrics: metrics, logger: logger)
     let workers = try await Assembly.workers(
-        configuration, stores: stores, storage: storage, publicURLs: publicURLs, upstream: upstream, clients: clients,
-        webhookSignal: webhookSignal, metrics: metrics, logger: logger)
+        configuration, identity: identity, stores: stores, storage: storage, publicURLs: publicURLs, upstream: upstream, clients: clients,
+        webhookSignal: webhookSignal, stageSignals: stageSignals, metrics: metrics, logger: logger)
 
     let router = Assembly.router(configuration, tasks: workers.tasks, operators: workers.operators, metrics: metrics)
     let hotRoutes = Assembly.eventLoopRoutes(configuration, stores: stores, tasks: workers.tasks, storage: storage, metrics: metrics, logger: logger)
@@ -70,13 +75,17 @@ enum Assembly {
         }
     }
 
-    /// Where artifacts are kept: the local data directory, or the S3 bucket of `--storage-url`
-    /// (downloads still stage in the data directory), with the HTTP client its calls use. A bucket
-    /// that cannot be used is logged with the reason and `/readyz` says it; the server still starts,
-    /// so it recovers by itself when the bucket comes back.
-    static func artifactStorage(_ configuration: ServiceConfiguration, logger: Logger) async throws -> (any ArtifactStore, [HTTPClient]) {
+    /// Where artifacts are kept: the local data directory, shared by every instance of a shared
+    /// database (each downloading into its own temporary folder), or the S3 bucket of
+    /// `--storage-url` (downloads still stage in the data directory), with the HTTP client its calls
+    /// use. A bucket that cannot be used is logged with the reason and `/readyz` says it; the server
+    /// still starts, so it recovers by itself when the bucket comes back.
+    static func artifactStorage(
+        _ configuration: ServiceConfiguration, identity: WorkerIdentity, logger: Logger
+    ) async throws -> (any ArtifactStore, [HTTPClient]) {
+        let instance = configuration.databaseURL == nil ? nil : identity
         guard let s3 = configuration.s3Storage, let endpoint = try configuration.s3Endpoint(), let credentials = s3.credentials else {
-            let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory)
+            let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory, instance: instance)
             try storage.prepare()
             return (storage, [])
         }
@@ -84,7 +93,7 @@ enum Assembly {
         // uploads from queueing behind downloads.
         let http = HTTPClients.make(configuration: configuration, retryConnectionEstablishment: true)
         let client = S3Client(endpoint: endpoint, credentials: credentials, http: http, settings: s3.client, logger: logger)
-        let storage = S3ArtifactStore(client: client, settings: s3, dataDirectory: configuration.dataDirectory, logger: logger)
+        let storage = S3ArtifactStore(client: client, settings: s3, dataDirectory: configuration.dataDirectory, instance: instance, logger: logger)
         try storage.prepare()
         let readiness = await storage.readiness(minimumFreeBytes: 0)
         if readiness == .ready {
@@ -99,15 +108,23 @@ enum Assembly {
     /// data directory, held by this process alone (the data-directory lock is taken here). The
     /// store writes a task's webhook event in the transaction that ends it, then wakes the dispatcher.
     static func stores(
-        _ configuration: ServiceConfiguration, publicURLs: PublicURLs, webhookSignal: WorkSignal, logger: Logger
+        _ configuration: ServiceConfiguration, publicURLs: PublicURLs, webhookSignal: WorkSignal, stageSignals: StageSignals, logger: Logger
     ) async throws -> Stores {
         let outbox = WebhookOutbox.taskEvents(
             endpoints: configuration.webhooks.endpoints, representations: TaskRepresentations(publicURLs: publicURLs),
             wake: { webhookSignal.signal() })
         if let url = configuration.databaseURL {
-            let database = try await PostgresStoreService.connect(url, outbox: outbox, logger: logger)
+            let database = try await PostgresStoreService.connect(
+                url, outbox: outbox,
+                wake: { wakeUp in
+                    switch wakeUp {
+                    case .tasks: stageSignals.submit.signal()
+                    case .webhooks: webhookSignal.signal()
+                    }
+                }, logger: logger)
             // No event-loop routes (the hot routes go through the router) and no single-node recovery.
-            return Stores(tasks: database.store, webhooks: database.store, eventLoop: nil, singleNode: nil, services: [database])
+            return Stores(
+                tasks: database.store, webhooks: database.store, eventLoop: nil, singleNode: nil, sharedSettings: database.store, services: [database])
         }
         let database = try SQLiteStore.openForServing(dataDirectory: configuration.dataDirectory, outbox: outbox)
         return Stores(tasks: database.tasks, webhooks: database.webhooks, eventLoop: database.tasks, singleNode: database)
@@ -137,8 +154,8 @@ enum Assembly {
     /// The task pipeline's stage workers, the webhook dispatcher and automatic retention, and the
     /// façades the routes use.
     static func workers(
-        _ configuration: ServiceConfiguration, stores: Stores, storage: any ArtifactStore, publicURLs: PublicURLs, upstream: Upstream, clients: HTTPClients,
-        webhookSignal: WorkSignal, metrics: ServiceMetrics, logger: Logger
+        _ configuration: ServiceConfiguration, identity: WorkerIdentity, stores: Stores, storage: any ArtifactStore, publicURLs: PublicURLs,
+        upstream: Upstream, clients: HTTPClients, webhookSignal: WorkSignal, stageSignals signals: StageSignals, metrics: ServiceMetrics, logger: Logger
     ) async throws -> Workers {
         let addressPolicy = AddressPolicy(allowPrivateNetworks: configuration.allowPrivateNetworks, allowedCIDRs: configuration.allowedCIDRs)
         // Webhook targets get no trusted hosts: the provider's host being trusted for downloads
@@ -151,8 +168,9 @@ enum Assembly {
                 throw StartupError.configuration("--webhook-url \(endpoint.url): \(error.description)")
             }
         }
-        let leaseOwner = "mediajobs-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let signer = try WebhookSigning.signer(configuration: configuration, dataDirectory: configuration.dataDirectory, logger: logger)
+        let leaseOwner = identity.value
+        let signer = try await WebhookSigning.signer(
+            configuration: configuration, dataDirectory: configuration.dataDirectory, shared: stores.sharedSettings, logger: logger)
         var services: [any Service] = [
             WebhookDispatcher(
                 store: stores.webhooks, httpClient: clients.webhooks, signer: signer, urlGuard: webhookGuard,
@@ -163,7 +181,6 @@ enum Assembly {
             httpClient: clients.upstream, storage: storage,
             urlGuard: OutboundURLGuard(policy: addressPolicy, trustedHosts: [upstream.trustedHost]),
             limits: .init(maxBytes: configuration.maxArtifactSize.bytes, timeout: configuration.downloadTimeout), metrics: metrics)
-        let signals = StageSignals()
         let events = TaskEvents()
         let settings = configuration.pipeline
         let pipeline = TaskPipeline(
@@ -222,6 +239,8 @@ struct Stores: Sendable {
     var eventLoop: (any EventLoopStoreAccess)?
     /// The single-node SQLite database, for the recovery only a single node may do at start; nil with PostgreSQL.
     var singleNode: SQLiteStore?
+    /// Where values every instance must share are kept (PostgreSQL); nil for a single node, which keeps them in its data directory.
+    var sharedSettings: (any SharedSettingStore)?
     /// What must run as long as the stores are used (PostgreSQL's connection pool).
     var services: [any Service] = []
 }

@@ -11,11 +11,12 @@ struct StartupRecovery {
     let logger: Logger
 
     func run() async throws {
-        // With PostgreSQL the media directory may be shared with live instances: their downloads'
-        // temporary files and their leases are not this start's to clear (expired leases simply
-        // make tasks due again).
+        // With PostgreSQL the media directory may be shared with live instances: their leases are
+        // not this start's to clear (expired leases simply make tasks due again), and the storage
+        // cleans only this instance's and dead instances' temporary folders.
         guard let singleNode = stores.singleNode else {
-            logger.info("shared database: no single-node recovery", metadata: ["data.dir": "\(dataDirectory.path)"])
+            let leftovers = try await storage.removeLeftoverTemporaryFiles()
+            logger.info("shared database: no single-node recovery", metadata: ["data.dir": "\(dataDirectory.path)", "temp.removed": "\(leftovers)"])
             try await finishInterruptedPrunes()
             return
         }

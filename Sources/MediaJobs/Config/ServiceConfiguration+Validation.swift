@@ -8,6 +8,18 @@ extension ServiceConfiguration {
         _ = try upstreamBaseURL()
         _ = try webhookSecrets()
         _ = try s3Endpoint()
+        try checkLeases()
+    }
+
+    /// A lease must leave room for renewals every third of it; a webhook delivery's lease (not
+    /// renewed) must outlast one attempt.
+    func checkLeases() throws(StartupError) {
+        guard pipeline.lease >= .seconds(3) else {
+            throw .configuration("--lease-duration must be at least 3s, got \(pipeline.lease.humanReadable)")
+        }
+        guard webhooks.lease > webhooks.timeout else {
+            throw .configuration("a webhook delivery's lease (\(webhooks.lease.humanReadable)) must be longer than an attempt's timeout (\(webhooks.timeout.humanReadable))")
+        }
     }
 
     /// The bucket's endpoint when artifacts go to S3, after checking the settings that must hold

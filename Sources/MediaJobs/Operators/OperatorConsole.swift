@@ -57,6 +57,22 @@ public struct OperatorConsole: Sendable {
             pruner: Pruner(store: database.tasks, storage: storage, logger: logger), webhooks: database.webhooks, logger: logger)
     }
 
+    /// Opens the PostgreSQL database several servers share, for the CLI; the media are in
+    /// `dataDirectory` (the directory the servers share). Throws ``StartupError`` when the
+    /// database cannot be reached (the message names it without the password).
+    public static func open(
+        database url: PostgresDatabaseURL, dataDirectory: URL, publicURL: String, webhookEndpoints: [WebhookEndpoint] = [], logger: Logger
+    ) async throws -> OperatorConsole {
+        let storage = LocalArtifactStore(dataDirectory: dataDirectory)
+        let publicURLs = PublicURLs(baseURL: publicURL)
+        // The servers' LISTEN connections hear about what this process changes (a retry, a redelivery, a cancel's webhooks).
+        let outbox = WebhookOutbox.taskEvents(endpoints: webhookEndpoints, representations: TaskRepresentations(publicURLs: publicURLs), wake: {})
+        let database = try await PostgresStoreService.connect(url, outbox: outbox, logger: logger)
+        return OperatorConsole(
+            store: database.store, publicURLs: publicURLs, dataDirectory: storage.dataDirectory,
+            pruner: Pruner(store: database.store, storage: storage, logger: logger), webhooks: database.store, logger: logger)
+    }
+
     /// The statistics, with the data directory's free space.
     public func stats(now: Date = Date()) async throws -> OperatorStats {
         var stats = try await store.stats(now: now)

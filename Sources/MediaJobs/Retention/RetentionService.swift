@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// The automatic retention policy of `serve`: runs the ``Pruner`` at start and then every `interval`.
+/// The automatic retention policy of `serve`: runs the ``Pruner`` at start and then every `interval`,
+/// on one instance at a time when several share the store.
 ///
 /// On graceful shutdown it stops between batches (committed work stays done) and exits.
 public struct RetentionService<C: Clock>: Service where C.Duration == Duration {
@@ -38,10 +39,15 @@ public struct RetentionService<C: Clock>: Service where C.Duration == Duration {
         }
     }
 
-    /// One prune; failures are logged and counted, and the next tick tries again.
+    /// One prune, unless another instance sharing the store is pruning; failures are logged and
+    /// counted, and the next tick tries again.
     func runOnce() async {
         do {
-            let report = try await pruner.run(policy, dryRun: false)
+            let (pruner, policy) = (pruner, policy)
+            guard let report = try await pruner.store.exclusiveRetention({ try await pruner.run(policy, dryRun: false) }) else {
+                logger.debug("retention skipped: another instance is running it")
+                return
+            }
             metrics.pruneRun(report, trigger: "schedule")
             if report.sizeLimitMet == false {
                 logger.warning(

@@ -29,6 +29,10 @@ public protocol RetentionStore: Sendable {
 
     /// Forgets removals whose files are gone.
     func completeFileRemovals(_ ids: [Int64]) async throws
+
+    /// Runs `body` unless another instance sharing the store is running scheduled retention right
+    /// now (then returns nil, and that instance does the work). A store of one node just runs it.
+    func exclusiveRetention<Result: Sendable>(_ body: @escaping @Sendable () async throws -> Result) async throws -> Result?
 }
 
 /// What a prune may touch.

@@ -9,19 +9,34 @@ import Glibc
 /// Layout under the data directory: `media/<task id>/<file name>` for artifacts and `tmp/` for
 /// downloads in progress, on the same filesystem so the final rename is atomic. Files are served
 /// with `sendfile(2)` (``ArtifactServing/localFile(path:)``).
+///
+/// Several instances may share the directory (on a shared filesystem, with PostgreSQL): each then
+/// downloads into its own `tmp/<worker identity>/`, so that what one start cleans up is never a
+/// live instance's download in progress.
 public struct LocalArtifactStore: ArtifactStore {
     public let dataDirectory: URL
+    /// The folder of this instance's downloads in progress, `tmp/` alone or `tmp/<instance>/`.
+    public let temporaryDirectory: URL
+    /// Whether other instances share `tmp/` (each in its own folder).
+    private let sharesTemporaryFolder: Bool
 
     /// `mediaDirectory.path`, kept so ``filePath(taskID:fileName:)`` builds no URL.
     private let mediaDirectoryPath: String
 
-    public init(dataDirectory: URL) {
+    /// Another instance's temporary folder untouched this long belongs to an instance that died:
+    /// far longer than any download may take.
+    static let abandonedAfter: TimeInterval = 24 * 3600
+
+    /// A store in `dataDirectory`; `instance` (the worker identity) when other instances share the directory.
+    public init(dataDirectory: URL, instance: WorkerIdentity? = nil) {
         self.dataDirectory = dataDirectory.standardizedFileURL
         self.mediaDirectoryPath = self.dataDirectory.appendingPathComponent("media", isDirectory: true).path
+        let shared = self.dataDirectory.appendingPathComponent("tmp", isDirectory: true)
+        self.temporaryDirectory = instance.map { shared.appendingPathComponent($0.value, isDirectory: true) } ?? shared
+        self.sharesTemporaryFolder = instance != nil
     }
 
     public var mediaDirectory: URL { dataDirectory.appendingPathComponent("media", isDirectory: true) }
-    public var temporaryDirectory: URL { dataDirectory.appendingPathComponent("tmp", isDirectory: true) }
 
     /// Creates the folders if they are missing.
     public func prepare() throws {
@@ -47,12 +62,39 @@ public struct LocalArtifactStore: ArtifactStore {
         temporaryDirectory.appendingPathComponent("\(UUID().uuidString.lowercased()).partial")
     }
 
+    /// Removes this instance's leftovers and, in a shared directory, the folders of instances that
+    /// died (untouched for ``abandonedAfter``); never a live instance's download.
     public func removeLeftoverTemporaryFiles() -> Int {
-        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory.path)) ?? []
+        var removed = Self.removeContents(of: temporaryDirectory)
+        if sharesTemporaryFolder {
+            let shared = temporaryDirectory.deletingLastPathComponent()
+            let others = (try? FileManager.default.contentsOfDirectory(atPath: shared.path)) ?? []
+            for name in others where name != temporaryDirectory.lastPathComponent {
+                let folder = shared.appendingPathComponent(name)
+                guard let touched = Self.lastTouched(folder), Date().timeIntervalSince(touched) > Self.abandonedAfter else { continue }
+                removed += Self.removeContents(of: folder)
+                try? FileManager.default.removeItem(at: folder)
+            }
+        }
+        return removed
+    }
+
+    /// Deletes everything in `folder`; returns how many entries there were.
+    private static func removeContents(of folder: URL) -> Int {
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         for name in leftovers {
-            try? FileManager.default.removeItem(at: temporaryDirectory.appendingPathComponent(name))
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
         return leftovers.count
+    }
+
+    /// The latest modification of `folder` or of anything directly in it.
+    private static func lastTouched(_ folder: URL) -> Date? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let dates = ([folder] + names.map { folder.appendingPathComponent($0) }).compactMap {
+            (try? FileManager.default.attributesOfItem(atPath: $0.path))?[.modificationDate] as? Date
+        }
+        return dates.max()
     }
 
     // MARK: Storing

@@ -27,6 +27,8 @@ public struct MediaTask: Sendable, Equatable {
     public var deadlineAt: Date
     public var leaseOwner: String?
     public var leaseExpiresAt: Date?
+    /// How many times the task was claimed; fences late writes of an earlier claim (``Lease``).
+    public var leaseEpoch: Int64
     public var createdAt: Date
     public var updatedAt: Date
     public var finishedAt: Date?
@@ -58,9 +60,15 @@ public struct MediaTask: Sendable, Equatable {
         self.deadlineAt = createdAt.adding(deadline)
         self.leaseOwner = nil
         self.leaseExpiresAt = nil
+        self.leaseEpoch = 0
         self.createdAt = createdAt
         self.updatedAt = createdAt
         self.finishedAt = nil
+    }
+
+    /// The lease a worker holds on the task, if it is claimed.
+    public var lease: Lease? {
+        leaseOwner.map { Lease(owner: $0, epoch: leaseEpoch) }
     }
 
     /// The model name shown to clients.
@@ -106,5 +114,10 @@ extension Duration {
     public var timeInterval: TimeInterval {
         let (seconds, attoseconds) = components
         return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+
+    /// The duration in whole milliseconds (rounded), the unit stores keep times in.
+    public var millis: Int64 {
+        Int64((timeInterval * 1000).rounded())
     }
 }

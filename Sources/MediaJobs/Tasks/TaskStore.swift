@@ -38,32 +38,38 @@ public protocol TaskStore: Sendable {
     /// The artifact stored as `<taskID>/<fileName>`, if any, with its task's owner (one read for `/files`).
     func artifact(taskID: String, fileName: String) async throws -> (artifact: TaskArtifact, owner: String?)?
 
-    /// Leases up to `limit` due tasks in `status` to `owner` until `now + lease`.
+    /// Leases up to `limit` tasks in `status` that are due at `now` to `owner`, for `lease`.
+    ///
+    /// Each claimed task comes back with its new ``MediaTask/lease`` (its epoch incremented), which
+    /// every later write of the worker presents. Lease times are the store's clock: a store shared
+    /// by several instances takes them from the database (`now` then only decides what is due),
+    /// so instances whose clocks disagree still agree on when a lease expired.
     func claim(_ status: TaskStatus, owner: String, lease: Duration, limit: Int, now: Date) async throws -> [MediaTask]
 
     /// The earliest `nextAttemptAt` among unleased tasks in `status`, so an idle worker knows when to look again.
     func nextDue(_ status: TaskStatus) async throws -> Date?
 
-    /// Applies `change` to a task that `owner` holds in `status`, and releases the lease.
+    /// Applies `change` to a task held under `lease` in `status`, and releases the lease.
     ///
     /// Throws ``TaskStoreError/leaseLost(_:)`` when the task moved on or the lease went to
     /// someone else meanwhile: the caller's work is then stale and must be dropped. A terminal
     /// change writes the task's webhook event in the same transaction (``WebhookOutbox``).
     @discardableResult
-    func advance(taskID: String, from status: TaskStatus, owner: String, change: TaskChange, now: Date) async throws -> MediaTask
+    func advance(taskID: String, from status: TaskStatus, lease: Lease, change: TaskChange, now: Date) async throws -> MediaTask
 
-    /// Extends a lease that `owner` still holds; false if it was lost.
-    func renewLease(taskID: String, owner: String, until: Date) async throws -> Bool
+    /// Extends `lease` to `duration` from now (the store's clock, as in ``claim(_:owner:lease:limit:now:)``);
+    /// false if the lease was lost.
+    func renewLease(taskID: String, lease: Lease, for duration: Duration, now: Date) async throws -> Bool
 
-    /// Gives up a lease `owner` holds without changing the task, so it can be claimed at once.
-    func releaseLease(taskID: String, owner: String) async throws -> Bool
+    /// Gives up `lease` without changing the task, so it can be claimed at once.
+    func releaseLease(taskID: String, lease: Lease) async throws -> Bool
 
-    /// Records a stored file for a task that `owner` holds in `downloading`; replaces an earlier row of the same index.
-    func saveArtifact(_ artifact: TaskArtifact, owner: String) async throws
+    /// Records a stored file for a task held under `lease` in `downloading`; replaces an earlier row of the same index.
+    func saveArtifact(_ artifact: TaskArtifact, lease: Lease) async throws
 
     /// Cancels a queued or processing task.
     ///
-    /// Writes the task's webhook event in the same transaction, like a terminal ``advance(taskID:from:owner:change:now:)``.
+    /// Writes the task's webhook event in the same transaction, like a terminal ``advance(taskID:from:lease:change:now:)``.
     /// Throws ``TaskStoreError/notFound(_:)``, or ``TaskStoreError/conflict(id:status:)`` in any other state.
     func cancel(taskID: String, now: Date) async throws -> MediaTask
 

@@ -3,9 +3,9 @@ import Logging
 
 /// The steps that move a task from `queued` to a terminal state, one per non-terminal status.
 ///
-/// Each step works on a task its worker leased, and ends by a conditional update through the
-/// store; if the task was cancelled or the lease lost meanwhile, the update is refused and the
-/// step's result dropped.
+/// Each step works on a task its worker leased, keeps the lease alive while it runs, and ends
+/// by a conditional update through the store fenced by that lease; if the task was cancelled
+/// or the lease lost meanwhile, the update is refused and the step's result dropped.
 public struct TaskPipeline: Sendable {
     public let store: any TaskStore
     public let upstream: any UpstreamClient
@@ -13,7 +13,7 @@ public struct TaskPipeline: Sendable {
     public let settings: PipelineSettings
     public let events: TaskEvents
     public let signals: StageSignals
-    /// Identifies this process's leases.
+    /// This instance's worker identity, the owner of its leases.
     public let leaseOwner: String
     let logger: Logger
 
@@ -37,19 +37,26 @@ public struct TaskPipeline: Sendable {
         logger[metadataKey: "task.id"] = "\(task.id)"
         logger[metadataKey: "task.kind"] = "\(task.kind.rawValue)"
         if let upstreamID = task.upstreamID { logger[metadataKey: "upstream.id"] = "\(upstreamID)" }
+        guard let lease = task.lease else {
+            logger.error("internal error: a claimed task without a lease; step skipped")
+            return
+        }
+        let step = Step(task: task, lease: lease, logger: logger)
         do {
-            if Date() >= task.deadlineAt {
-                try await finish(task, .fail("the task did not finish within \(settings.taskTimeout.humanReadable)"), logger: logger)
-                return
-            }
-            switch task.status {
-            case .queued: try await submit(task, logger: logger)
-            case .processing: try await poll(task, logger: logger)
-            case .downloading: try await download(task, logger: logger)
-            case .completed, .failed, .canceled: return
+            try await whileHolding(step) {
+                if Date() >= task.deadlineAt {
+                    try await finish(step, .fail("the task did not finish within \(settings.taskTimeout.humanReadable)"))
+                    return
+                }
+                switch task.status {
+                case .queued: try await submit(step)
+                case .processing: try await poll(step)
+                case .downloading: try await download(step)
+                case .completed, .failed, .canceled: return
+                }
             }
         } catch where Task.isCancelled {
-            await releaseAfterCancellation(task, logger: logger)
+            await releaseAfterCancellation(step)
         } catch TaskStoreError.leaseLost {
             logger.info("task moved on while this step ran (cancelled or re-leased); result dropped")
         } catch {
@@ -59,12 +66,20 @@ public struct TaskPipeline: Sendable {
 
     // MARK: Steps
 
-    private func submit(_ task: MediaTask, logger: Logger) async throws {
+    /// The task a step works on, the lease it holds it under, and the step's logger.
+    struct Step: Sendable {
+        let task: MediaTask
+        let lease: Lease
+        let logger: Logger
+    }
+
+    private func submit(_ step: Step) async throws {
+        let task = step.task
         let submission: UpstreamSubmission
         do {
             submission = try await upstream.submit(task)
         } catch {
-            try await retryOrFail(task, error: error, isRetryable: error.isRetryable, retryAfter: error.retryAfter, logger: logger)
+            try await retryOrFail(step, error: error, isRetryable: error.isRetryable, retryAfter: error.retryAfter)
             return
         }
         let now = Date()
@@ -74,26 +89,27 @@ public struct TaskPipeline: Sendable {
             let change = TaskChange(
                 path: [.processing], upstreamID: upstreamID, progress: 0,
                 nextAttemptAt: now.adding(settings.pollDelay(afterPolls: 0, using: &generator)), attempts: 0, pollCount: 0)
-            try await store.advance(taskID: task.id, from: .queued, owner: leaseOwner, change: change, now: now)
-            logger.info("upstream accepted task", metadata: ["upstream.id": "\(upstreamID)"])
+            try await store.advance(taskID: task.id, from: .queued, lease: step.lease, change: change, now: now)
+            step.logger.info("upstream accepted task", metadata: ["upstream.id": "\(upstreamID)"])
         case .finished(let upstreamID, let outputs):
             let change = TaskChange(path: [.processing, .downloading], upstreamID: upstreamID, upstreamOutputs: outputs, progress: 90, nextAttemptAt: now, attempts: 0)
-            try await store.advance(taskID: task.id, from: .queued, owner: leaseOwner, change: change, now: now)
-            logger.info("upstream finished task synchronously", metadata: ["upstream.id": "\(upstreamID)", "outputs": "\(outputs.count)"])
+            try await store.advance(taskID: task.id, from: .queued, lease: step.lease, change: change, now: now)
+            step.logger.info("upstream finished task synchronously", metadata: ["upstream.id": "\(upstreamID)", "outputs": "\(outputs.count)"])
             signals.download.signal()
         }
     }
 
-    private func poll(_ task: MediaTask, logger: Logger) async throws {
+    private func poll(_ step: Step) async throws {
+        let task = step.task
         guard let upstreamID = task.upstreamID else {
-            try await finish(task, .fail("internal error: processing task without an upstream id"), logger: logger)
+            try await finish(step, .fail("internal error: processing task without an upstream id"))
             return
         }
         let progress: UpstreamProgress
         do {
             progress = try await upstream.poll(kind: task.kind, upstreamID: upstreamID)
         } catch {
-            try await retryOrFail(task, error: error, isRetryable: error.isRetryable, retryAfter: error.retryAfter, logger: logger)
+            try await retryOrFail(step, error: error, isRetryable: error.isRetryable, retryAfter: error.retryAfter)
             return
         }
         let now = Date()
@@ -103,97 +119,118 @@ public struct TaskPipeline: Sendable {
             let change = TaskChange(
                 progress: percent.map { min($0, 89) }, nextAttemptAt: now.adding(settings.pollDelay(afterPolls: task.pollCount + 1, using: &generator)),
                 attempts: 0, pollCount: task.pollCount + 1)
-            try await store.advance(taskID: task.id, from: .processing, owner: leaseOwner, change: change, now: now)
+            try await store.advance(taskID: task.id, from: .processing, lease: step.lease, change: change, now: now)
         case .completed(let outputs):
             let change = TaskChange(path: [.downloading], upstreamOutputs: outputs, progress: 90, nextAttemptAt: now, attempts: 0)
-            try await store.advance(taskID: task.id, from: .processing, owner: leaseOwner, change: change, now: now)
-            logger.info("upstream completed task", metadata: ["outputs": "\(outputs.count)"])
+            try await store.advance(taskID: task.id, from: .processing, lease: step.lease, change: change, now: now)
+            step.logger.info("upstream completed task", metadata: ["outputs": "\(outputs.count)"])
             signals.download.signal()
         case .failed(let reason):
-            try await finish(task, .fail(reason), logger: logger)
+            try await finish(step, .fail(reason))
         }
     }
 
-    private func download(_ task: MediaTask, logger: Logger) async throws {
+    private func download(_ step: Step) async throws {
+        let task = step.task
         guard !task.upstreamOutputs.isEmpty else {
-            try await finish(task, .fail("the upstream reported no outputs"), logger: logger)
+            try await finish(step, .fail("the upstream reported no outputs"))
             return
         }
         let stored = try await store.artifacts(forTasks: [task.id])[task.id] ?? []
-        try await withLeaseRenewal(of: task) {
-            for (index, output) in task.upstreamOutputs.enumerated() {
-                if let existing = stored.first(where: { $0.index == index }), await downloader.hasStoredFile(existing) {
-                    continue  // kept from an earlier try that stopped part-way
-                }
-                let file: ArtifactDownloader.StoredFile
-                do throws(DownloadError) {
-                    file = try await downloader.download(output.url, taskID: task.id, index: index, kind: task.kind)
-                } catch {
-                    try await retryOrFail(task, error: error, isRetryable: error.isRetryable, retryAfter: nil, logger: logger)
-                    return
-                }
-                let artifact = TaskArtifact(
-                    taskID: task.id, index: index, fileName: file.fileName, contentType: file.media.contentType, bytes: file.bytes,
-                    sha256: file.sha256, sourceURL: output.url, title: output.title, duration: output.duration, style: output.style,
-                    imageURL: output.imageURL)
-                try await store.saveArtifact(artifact, owner: leaseOwner)
-                logger.info("artifact stored", metadata: ["artifact.index": "\(index)", "artifact.bytes": "\(file.bytes)", "artifact.sha256": "\(file.sha256)"])
+        for (index, output) in task.upstreamOutputs.enumerated() {
+            if let existing = stored.first(where: { $0.index == index }), await downloader.hasStoredFile(existing) {
+                continue  // kept from an earlier try that stopped part-way
             }
-            try await finish(task, TaskChange(path: [.completed]), logger: logger)
+            let file: ArtifactDownloader.StoredFile
+            do throws(DownloadError) {
+                file = try await downloader.download(output.url, taskID: task.id, index: index, kind: task.kind)
+            } catch {
+                try await retryOrFail(step, error: error, isRetryable: error.isRetryable, retryAfter: nil)
+                return
+            }
+            let artifact = TaskArtifact(
+                taskID: task.id, index: index, fileName: file.fileName, contentType: file.media.contentType, bytes: file.bytes,
+                sha256: file.sha256, sourceURL: output.url, title: output.title, duration: output.duration, style: output.style,
+                imageURL: output.imageURL)
+            try await store.saveArtifact(artifact, lease: step.lease)
+            step.logger.info("artifact stored", metadata: ["artifact.index": "\(index)", "artifact.bytes": "\(file.bytes)", "artifact.sha256": "\(file.sha256)"])
         }
+        try await finish(step, TaskChange(path: [.completed]))
     }
 
     // MARK: Helpers
 
     /// Ends a task and tells anyone waiting on it.
-    private func finish(_ task: MediaTask, _ change: TaskChange, logger: Logger) async throws {
-        let ended = try await store.advance(taskID: task.id, from: task.status, owner: leaseOwner, change: change, now: Date())
-        events.taskEnded(task.id)
+    private func finish(_ step: Step, _ change: TaskChange) async throws {
+        let ended = try await store.advance(taskID: step.task.id, from: step.task.status, lease: step.lease, change: change, now: Date())
+        events.taskEnded(step.task.id)
         if ended.status == .failed {
-            logger.warning("task failed", metadata: ["reason": "\(ended.failReason ?? "")"])
+            step.logger.warning("task failed", metadata: ["reason": "\(ended.failReason ?? "")"])
         } else {
-            logger.info("task \(ended.status.rawValue)")
+            step.logger.info("task \(ended.status.rawValue)")
         }
     }
 
     /// Schedules another try of the same step with backoff, or fails the task when retrying cannot help.
-    private func retryOrFail(_ task: MediaTask, error: any Error, isRetryable: Bool, retryAfter: Duration?, logger: Logger) async throws {
+    private func retryOrFail(_ step: Step, error: any Error, isRetryable: Bool, retryAfter: Duration?) async throws {
         // A step cut short by shutdown did not fail: hand the task back untouched.
         if Task.isCancelled { throw CancellationError() }
-        let attempts = task.attempts + 1
+        let attempts = step.task.attempts + 1
         guard isRetryable, attempts < settings.maxAttempts else {
             let suffix = isRetryable ? " (gave up after \(attempts) attempts)" : ""
-            try await finish(task, .fail("\(error)\(suffix)"), logger: logger)
+            try await finish(step, .fail("\(error)\(suffix)"))
             return
         }
         let delay = settings.retryBackoff.delay(attempt: attempts, retryAfter: retryAfter)
-        logger.notice("step failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempts)", "retry.in": "\(delay.humanReadable)"])
+        step.logger.notice("step failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempts)", "retry.in": "\(delay.humanReadable)"])
         let now = Date()
         try await store.advance(
-            taskID: task.id, from: task.status, owner: leaseOwner, change: TaskChange(nextAttemptAt: now.adding(delay), attempts: attempts), now: now)
+            taskID: step.task.id, from: step.task.status, lease: step.lease, change: TaskChange(nextAttemptAt: now.adding(delay), attempts: attempts), now: now)
     }
 
     /// Gives a task back after shutdown cancelled its step, so a restart (or another instance) takes it at once.
-    private func releaseAfterCancellation(_ task: MediaTask, logger: Logger) async {
+    private func releaseAfterCancellation(_ step: Step) async {
         // The release must run even though this task is cancelled.
-        let released = await Task.detached { [store, leaseOwner] in
-            (try? await store.releaseLease(taskID: task.id, owner: leaseOwner)) ?? false
+        let released = await Task.detached { [store] in
+            (try? await store.releaseLease(taskID: step.task.id, lease: step.lease)) ?? false
         }.value
-        logger.notice("step interrupted by shutdown; task handed back", metadata: ["lease.released": "\(released)"])
+        step.logger.notice("step interrupted by shutdown; task handed back", metadata: ["lease.released": "\(released)"])
     }
 
-    /// Keeps the lease alive while a long step (a big download) runs.
-    private func withLeaseRenewal(of task: MediaTask, _ body: () async throws -> Void) async throws {
-        let interval = settings.lease / 3
-        let renewer = Task { [store, leaseOwner, settings] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                if Task.isCancelled { return }
-                _ = try? await store.renewLease(taskID: task.id, owner: leaseOwner, until: Date().adding(settings.lease))
+    /// Runs `body` while renewing the step's lease every third of its length.
+    ///
+    /// A step whose lease is lost (another worker claimed the task after it expired) or cannot be
+    /// renewed before it runs out (the database is unreachable) is stopped with
+    /// ``TaskStoreError/leaseLost(_:)``: whatever it does after that belongs to someone else.
+    private func whileHolding(_ step: Step, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        let (store, lease, taskID, length) = (store, step.lease, step.task.id, settings.lease)
+        let interval = length / 3
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask(operation: body)
+            group.addTask {
+                var renewed = ContinuousClock.now
+                while true {
+                    // Cancelled when the step ends: the thrown CancellationError is discarded with the group.
+                    try await Task.sleep(for: interval)
+                    do {
+                        guard try await store.renewLease(taskID: taskID, lease: lease, for: length, now: Date()) else {
+                            throw TaskStoreError.leaseLost(taskID)
+                        }
+                        renewed = .now
+                    } catch let error as TaskStoreError {
+                        throw error
+                    } catch {
+                        // The step ended while a renewal was on its way: nothing to keep.
+                        if Task.isCancelled { return }
+                        step.logger.warning("could not renew the lease", metadata: ["error": "\(error)"])
+                        // One more failed renewal and the lease may have run out: stop before someone else starts.
+                        if renewed.duration(to: .now) + interval >= length { throw TaskStoreError.leaseLost(taskID) }
+                    }
+                }
             }
+            try await group.next()
+            group.cancelAll()
         }
-        defer { renewer.cancel() }
-        try await body()
     }
 }
 

@@ -25,15 +25,22 @@ struct WorkLoop<Item: Sendable>: Sendable {
         let limit = max(1, concurrency)
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
+                // Consecutive failed claims (the database unreachable): the wait before the next grows.
+                var failedClaims = 0
                 while !stopping.isSet, !Task.isCancelled {
                     let free = limit - inFlight.value
                     if free > 0 {
                         let claimed: [Item]
                         do {
                             claimed = try await claim(free)
+                            if failedClaims > 0 { logger.notice("claiming work again", metadata: ["worker": "\(name)"]) }
+                            failedClaims = 0
                         } catch {
-                            logger.error("claiming work failed", metadata: ["worker": "\(name)", "error": "\(error)"])
-                            claimed = []
+                            failedClaims += 1
+                            let backoff = Self.claimBackoff(afterFailures: failedClaims, idleTick: idleTick)
+                            logger.error("claiming work failed", metadata: ["worker": "\(name)", "error": "\(error)", "retry.in": "\(backoff)"])
+                            await signal.wait(timeout: backoff)
+                            continue
                         }
                         for item in claimed {
                             inFlight.add(1)
@@ -64,6 +71,11 @@ struct WorkLoop<Item: Sendable>: Sendable {
             stopping.set()
             signal.signal()
         }
+    }
+
+    /// The wait after `failures` failed claims in a row: one idle tick, doubling up to 30 s.
+    static func claimBackoff(afterFailures failures: Int, idleTick: Duration) -> Duration {
+        min(idleTick * (1 << min(failures - 1, 16)), max(idleTick, .seconds(30)))
     }
 
     /// Until the next due item, at most one idle tick.

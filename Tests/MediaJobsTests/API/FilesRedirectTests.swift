@@ -47,7 +47,7 @@ import Testing
         task.leaseExpiresAt = Date().addingTimeInterval(600)
         try await store.insert(task)
         let artifact = artifact(taskID: task.id)
-        try await store.saveArtifact(artifact, owner: "test")
+        try await store.saveArtifact(artifact, lease: try #require(task.lease))
         return artifact
     }
 

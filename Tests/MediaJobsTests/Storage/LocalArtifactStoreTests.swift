@@ -118,6 +118,32 @@ import Testing
         }
     }
 
+    /// Instances sharing a data directory: a start clears its own and dead instances' downloads,
+    /// never a live one's.
+    @Test func sharedDirectoryStartsCleanOnlyWhatIsNotLive() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("artifact-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let live = LocalArtifactStore(dataDirectory: directory, instance: WorkerIdentity("host-1-live"))
+        let dead = LocalArtifactStore(dataDirectory: directory, instance: WorkerIdentity("host-2-dead"))
+        let starting = LocalArtifactStore(dataDirectory: directory, instance: WorkerIdentity("host-3-new"))
+        for store in [live, dead, starting] { try store.prepare() }
+        #expect(live.temporaryFile().deletingLastPathComponent().lastPathComponent == "host-1-live")
+        _ = try Self.stage([1], in: live)
+        _ = try Self.stage([2], in: dead)
+        _ = try Self.stage([3], in: starting)
+        // The dead instance's folder and file were last touched two days ago.
+        let old = Date().addingTimeInterval(-2 * 86_400)
+        for file in try Self.temporaryFiles(dead) {
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: dead.temporaryDirectory.appendingPathComponent(file).path)
+        }
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: dead.temporaryDirectory.path)
+
+        #expect(starting.removeLeftoverTemporaryFiles() == 2, "its own file and the dead instance's")
+        #expect(try Self.temporaryFiles(starting).isEmpty)
+        #expect(try Self.temporaryFiles(live).count == 1, "a live instance's download in progress stays")
+        #expect(!FileManager.default.fileExists(atPath: dead.temporaryDirectory.path))
+    }
+
     @Test func aFailedStoreLeavesNothingBehind() async throws {
         try await Self.withStore { store in
             // A regular file where the task's folder would go: the rename into it fails.

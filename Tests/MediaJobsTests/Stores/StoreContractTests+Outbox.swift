@@ -75,16 +75,16 @@ extension StoreContractTests {
         func aFailingEventWriteKeepsTheTaskWhereItWas(_ factory: StoreFactory) async throws {
             let store = try await factory.make(endpoints: [Self.everything])
             let task = try await store.drive(try await store.queued(), to: .downloading, files: [(10, store.now)])
-            try await store.lease(task, in: .downloading)
+            let held = try await store.lease(task, in: .downloading)
             store.probe.failRendering(true)
             await #expect(throws: OutboxProbe.RenderingFailed()) {
-                try await store.tasks.advance(taskID: task.id, from: .downloading, owner: "w", change: TaskChange(path: [.completed]), now: store.now)
+                try await store.tasks.advance(taskID: task.id, from: .downloading, lease: held, change: TaskChange(path: [.completed]), now: store.now)
             }
             await #expect(throws: OutboxProbe.RenderingFailed()) {
-                try await store.tasks.advance(taskID: task.id, from: .downloading, owner: "w", change: .fail("x"), now: store.now)
+                try await store.tasks.advance(taskID: task.id, from: .downloading, lease: held, change: .fail("x"), now: store.now)
             }
             let unchanged = try #require(try await store.tasks.task(id: task.id))
-            #expect(unchanged.status == .downloading && unchanged.finishedAt == nil && unchanged.leaseOwner == "w")
+            #expect(unchanged.status == .downloading && unchanged.finishedAt == nil && unchanged.lease == held)
             #expect(try await store.webhooks.list(.all).isEmpty)
             #expect(store.probe.wakes == 0)
 
@@ -96,7 +96,7 @@ extension StoreContractTests {
 
             // Once events can be written again, the worker still holds the task and ends it.
             store.probe.failRendering(false)
-            let completed = try await store.tasks.advance(taskID: task.id, from: .downloading, owner: "w", change: TaskChange(path: [.completed]), now: store.now)
+            let completed = try await store.tasks.advance(taskID: task.id, from: .downloading, lease: held, change: TaskChange(path: [.completed]), now: store.now)
             #expect(completed.status == .completed)
             #expect(try await store.webhooks.list(.all).count == 1)
             #expect(store.probe.wakes == 1)

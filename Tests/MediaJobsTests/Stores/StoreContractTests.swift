@@ -52,7 +52,8 @@ import Testing
         let first = try await store.tasks.claim(.queued, owner: "a", lease: .seconds(30), limit: 10, now: store.now)
         #expect(first.map(\.id) == [due.id])
         #expect(first.first?.leaseOwner == "a")
-        #expect(first.first?.leaseExpiresAt == store.now.addingTimeInterval(30))
+        #expect(first.first?.leaseExpiresAt != nil)
+        #expect(first.first?.lease == Lease(owner: "a", epoch: 1), "the first claim of a task is its epoch 1")
         #expect(try await store.tasks.claim(.queued, owner: "b", lease: .seconds(30), limit: 10, now: store.now).isEmpty)
         // A leased task is not what an idle worker waits for.
         #expect(try await store.tasks.nextDue(.queued) == later.nextAttemptAt)
@@ -73,24 +74,45 @@ import Testing
     func aLostLeaseRefusesEveryLateWrite(_ factory: StoreFactory) async throws {
         let store = try await factory.make()
         let task = try await store.drive(try await store.queued(), to: .downloading)
-        _ = try await store.tasks.claim(.downloading, owner: "crashed", lease: .seconds(30), limit: 1, now: store.now)
-        let stolen = try await store.tasks.claim(.downloading, owner: "b", lease: .seconds(30), limit: 1, now: store.now.addingTimeInterval(31))
+        // A lease of zero has expired by the next statement, on whichever clock the store keeps leases.
+        let crashed = try await store.lease(task, in: .downloading, owner: "crashed", for: .zero)
+        let stolen = try await store.tasks.claim(.downloading, owner: "b", lease: .seconds(30), limit: 1, now: store.now)
         #expect(stolen.map(\.id) == [task.id])
+        let holder = try #require(stolen.first?.lease)
+        #expect(holder.epoch == crashed.epoch + 1)
 
         await #expect(throws: TaskStoreError.leaseLost(task.id)) {
-            try await store.tasks.advance(taskID: task.id, from: .downloading, owner: "crashed", change: TaskChange(path: [.completed]), now: store.now)
+            try await store.tasks.advance(taskID: task.id, from: .downloading, lease: crashed, change: TaskChange(path: [.completed]), now: store.now)
         }
-        #expect(try await store.tasks.renewLease(taskID: task.id, owner: "crashed", until: store.now.addingTimeInterval(600)) == false)
+        #expect(try await store.tasks.renewLease(taskID: task.id, lease: crashed, for: .seconds(600), now: store.now) == false)
         await #expect(throws: TaskStoreError.leaseLost(task.id)) {
-            try await store.tasks.saveArtifact(store.artifact(of: task, index: 0), owner: "crashed")
+            try await store.tasks.saveArtifact(store.artifact(of: task, index: 0), lease: crashed)
         }
-        #expect(try await store.tasks.releaseLease(taskID: task.id, owner: "crashed") == false)
+        #expect(try await store.tasks.releaseLease(taskID: task.id, lease: crashed) == false)
         #expect(try await store.artifacts(task).isEmpty)
         let current = try #require(try await store.tasks.task(id: task.id))
-        #expect(current.status == .downloading && current.leaseOwner == "b")
+        #expect(current.status == .downloading && current.lease == holder)
         // The new holder is unaffected.
-        try await store.tasks.saveArtifact(store.artifact(of: task, index: 0), owner: "b")
-        try await store.tasks.advance(taskID: task.id, from: .downloading, owner: "b", change: TaskChange(path: [.completed]), now: store.now)
+        try await store.tasks.saveArtifact(store.artifact(of: task, index: 0), lease: holder)
+        try await store.tasks.advance(taskID: task.id, from: .downloading, lease: holder, change: TaskChange(path: [.completed]), now: store.now)
+    }
+
+    /// The epoch fences a worker whose lease ran out and was claimed again by its own instance
+    /// (same owner): only the newer claim may write.
+    @Test(arguments: StoreFactory.all)
+    func anOlderClaimOfTheSameOwnerIsRefused(_ factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        let task = try await store.drive(try await store.queued(), to: .processing)
+        let paused = try await store.lease(task, in: .processing, for: .zero)
+        let current = try await store.lease(task, in: .processing)
+        #expect(paused.owner == current.owner && current.epoch == paused.epoch + 1)
+        await #expect(throws: TaskStoreError.leaseLost(task.id)) {
+            try await store.tasks.advance(taskID: task.id, from: .processing, lease: paused, change: .fail("late"), now: store.now)
+        }
+        #expect(try await store.tasks.renewLease(taskID: task.id, lease: paused, for: .seconds(60), now: store.now) == false)
+        #expect(try await store.tasks.releaseLease(taskID: task.id, lease: paused) == false)
+        let polled = try await store.tasks.advance(taskID: task.id, from: .processing, lease: current, change: TaskChange(progress: 30), now: store.now)
+        #expect(polled.status == .processing && polled.progress == 30 && polled.leaseOwner == nil)
     }
 
     /// A write from a stale state is refused too, even by the lease holder's name.
@@ -98,9 +120,9 @@ import Testing
     func advanceFromAStateTheTaskLeftIsRefused(_ factory: StoreFactory) async throws {
         let store = try await factory.make()
         let task = try await store.drive(try await store.queued(), to: .processing)
-        try await store.lease(task, in: .processing)
+        let held = try await store.lease(task, in: .processing)
         await #expect(throws: TaskStoreError.leaseLost(task.id)) {
-            try await store.tasks.advance(taskID: task.id, from: .queued, owner: "w", change: TaskChange(path: [.processing]), now: store.now)
+            try await store.tasks.advance(taskID: task.id, from: .queued, lease: held, change: TaskChange(path: [.processing]), now: store.now)
         }
         #expect(try await store.tasks.task(id: task.id)?.leaseOwner == "w")
     }
@@ -109,19 +131,22 @@ import Testing
     func renewedLeaseKeepsOthersOut(_ factory: StoreFactory) async throws {
         let store = try await factory.make()
         let task = try await store.queued()
-        _ = try await store.tasks.claim(.queued, owner: "a", lease: .seconds(30), limit: 1, now: store.now)
-        #expect(try await store.tasks.renewLease(taskID: task.id, owner: "a", until: store.now.addingTimeInterval(120)))
-        #expect(try await store.tasks.claim(.queued, owner: "b", lease: .seconds(30), limit: 1, now: store.now.addingTimeInterval(60)).isEmpty)
-        #expect(try await store.tasks.claim(.queued, owner: "b", lease: .seconds(30), limit: 1, now: store.now.addingTimeInterval(121)).map(\.id) == [task.id])
+        // Claimed for no time at all, then renewed: the renewal is what keeps others out.
+        let held = try await store.lease(task, in: .queued, owner: "a", for: .zero)
+        #expect(try await store.tasks.renewLease(taskID: task.id, lease: held, for: .seconds(120), now: store.now))
+        #expect(try await store.tasks.claim(.queued, owner: "b", lease: .seconds(30), limit: 1, now: store.now).isEmpty)
+        // Renewed to zero, it is free again.
+        #expect(try await store.tasks.renewLease(taskID: task.id, lease: held, for: .zero, now: store.now))
+        #expect(try await store.tasks.claim(.queued, owner: "b", lease: .seconds(30), limit: 1, now: store.now).map(\.id) == [task.id])
     }
 
     @Test(arguments: StoreFactory.all)
     func releasedLeaseIsClaimableAtOnce(_ factory: StoreFactory) async throws {
         let store = try await factory.make()
         let task = try await store.queued()
-        _ = try await store.tasks.claim(.queued, owner: "a", lease: .seconds(30), limit: 1, now: store.now)
-        #expect(try await store.tasks.releaseLease(taskID: task.id, owner: "b") == false)
-        #expect(try await store.tasks.releaseLease(taskID: task.id, owner: "a"))
+        let held = try await store.lease(task, in: .queued, owner: "a")
+        #expect(try await store.tasks.releaseLease(taskID: task.id, lease: Lease(owner: "b", epoch: held.epoch)) == false)
+        #expect(try await store.tasks.releaseLease(taskID: task.id, lease: held))
         let again = try await store.tasks.claim(.queued, owner: "b", lease: .seconds(30), limit: 1, now: store.now)
         #expect(again.map(\.id) == [task.id])
         #expect(again.first?.status == .queued && again.first?.attempts == 0)
@@ -131,10 +156,10 @@ import Testing
     func advanceAppliesTheChangeAndReleasesTheLease(_ factory: StoreFactory) async throws {
         let store = try await factory.make()
         let task = try await store.queued()
-        try await store.lease(task, in: .queued)
+        let held = try await store.lease(task, in: .queued)
         let outputs = [UpstreamOutput(url: "http://upstream.test/a.wav", title: "A", duration: 1.5, style: "lo-fi", imageURL: "http://upstream.test/a.png")]
         let moved = try await store.tasks.advance(
-            taskID: task.id, from: .queued, owner: "w",
+            taskID: task.id, from: .queued, lease: held,
             change: TaskChange(path: [.processing], upstreamID: "up-1", upstreamOutputs: outputs, progress: 5, nextAttemptAt: store.now.addingTimeInterval(-2), attempts: 1, pollCount: 2),
             now: store.now.addingTimeInterval(1))
         #expect(moved.status == .processing)
@@ -146,8 +171,8 @@ import Testing
         #expect(try await store.tasks.task(id: task.id) == moved)
 
         // An empty path keeps the status (a poll that found the task still running).
-        try await store.lease(moved, in: .processing)
-        let polled = try await store.tasks.advance(taskID: task.id, from: .processing, owner: "w", change: TaskChange(progress: 40, pollCount: 3), now: store.now)
+        let polling = try await store.lease(moved, in: .processing)
+        let polled = try await store.tasks.advance(taskID: task.id, from: .processing, lease: polling, change: TaskChange(progress: 40, pollCount: 3), now: store.now)
         #expect(polled.status == .processing && polled.progress == 40 && polled.pollCount == 3 && polled.upstreamID == "up-1")
     }
 
@@ -183,12 +208,12 @@ import Testing
     func cancelStopsAWorkerMidStep(_ factory: StoreFactory) async throws {
         let store = try await factory.make()
         let task = try await store.queued()
-        try await store.lease(task, in: .queued)
+        let held = try await store.lease(task, in: .queued)
         #expect(try await store.tasks.cancel(taskID: task.id, now: store.now).status == .canceled)
         await #expect(throws: TaskStoreError.leaseLost(task.id)) {
-            try await store.tasks.advance(taskID: task.id, from: .queued, owner: "w", change: TaskChange(path: [.processing], upstreamID: "late"), now: store.now)
+            try await store.tasks.advance(taskID: task.id, from: .queued, lease: held, change: TaskChange(path: [.processing], upstreamID: "late"), now: store.now)
         }
-        #expect(try await store.tasks.renewLease(taskID: task.id, owner: "w", until: store.now.addingTimeInterval(60)) == false)
+        #expect(try await store.tasks.renewLease(taskID: task.id, lease: held, for: .seconds(60), now: store.now) == false)
         #expect(try await store.tasks.task(id: task.id)?.status == .canceled)
     }
 
@@ -197,22 +222,22 @@ import Testing
         let store = try await factory.make()
         let task = try await store.drive(try await store.queued(owner: "key-1"), to: .processing)
         // Held, but not downloading yet.
-        try await store.lease(task, in: .processing)
-        await #expect(throws: TaskStoreError.leaseLost(task.id)) { try await store.tasks.saveArtifact(store.artifact(of: task, index: 0), owner: "w") }
-        try await store.tasks.advance(taskID: task.id, from: .processing, owner: "w", change: TaskChange(path: [.downloading]), now: store.now)
+        let polling = try await store.lease(task, in: .processing)
+        await #expect(throws: TaskStoreError.leaseLost(task.id)) { try await store.tasks.saveArtifact(store.artifact(of: task, index: 0), lease: polling) }
+        try await store.tasks.advance(taskID: task.id, from: .processing, lease: polling, change: TaskChange(path: [.downloading]), now: store.now)
         // Downloading, but not held.
-        await #expect(throws: TaskStoreError.leaseLost(task.id)) { try await store.tasks.saveArtifact(store.artifact(of: task, index: 0), owner: "w") }
-        try await store.lease(task, in: .downloading)
+        await #expect(throws: TaskStoreError.leaseLost(task.id)) { try await store.tasks.saveArtifact(store.artifact(of: task, index: 0), lease: polling) }
+        let held = try await store.lease(task, in: .downloading)
         var second = store.artifact(of: task, index: 1, bytes: 20)
         second.title = "Rainy Afternoon"
         second.duration = 12.5
         second.style = "lo-fi"
         second.imageURL = "http://upstream.test/cover.png"
-        try await store.tasks.saveArtifact(second, owner: "w")
-        try await store.tasks.saveArtifact(store.artifact(of: task, index: 0, bytes: 10), owner: "w")
+        try await store.tasks.saveArtifact(second, lease: held)
+        try await store.tasks.saveArtifact(store.artifact(of: task, index: 0, bytes: 10), lease: held)
         // A re-download replaces, never duplicates.
         let replaced = store.artifact(of: task, index: 0, bytes: 11)
-        try await store.tasks.saveArtifact(replaced, owner: "w")
+        try await store.tasks.saveArtifact(replaced, lease: held)
 
         #expect(try await store.artifacts(task) == [replaced, second])
         let found = try #require(try await store.tasks.artifact(taskID: task.id, fileName: "1.wav"))

@@ -86,15 +86,16 @@ struct StoreUnderTest: Sendable {
         return task
     }
 
-    /// Leases `task`, which is due in `status`, to `owner` the way a worker's claim does; other due
-    /// tasks the claim took on the way are released again.
+    /// Leases `task`, which is due in `status`, to `owner` the way a worker's claim does, and
+    /// returns the lease; other due tasks the claim took on the way are released again.
     @discardableResult
-    func lease(_ task: MediaTask, in status: TaskStatus, owner: String = "w") async throws -> MediaTask {
-        let claimed = try await tasks.claim(status, owner: owner, lease: .seconds(60), limit: 10_000, now: now)
+    func lease(_ task: MediaTask, in status: TaskStatus, owner: String = "w", for duration: Duration = .seconds(60)) async throws -> Lease {
+        let claimed = try await tasks.claim(status, owner: owner, lease: duration, limit: 10_000, now: now)
         for other in claimed where other.id != task.id {
-            _ = try await tasks.releaseLease(taskID: other.id, owner: owner)
+            _ = try await tasks.releaseLease(taskID: other.id, lease: try #require(other.lease))
         }
-        return try #require(claimed.first { $0.id == task.id }, "\(task.id) is not claimable in \(status)")
+        let held = try #require(claimed.first { $0.id == task.id }, "\(task.id) is not claimable in \(status)")
+        return try #require(held.lease)
     }
 
     /// An artifact of `task` at `index`.
@@ -121,29 +122,29 @@ struct StoreUnderTest: Sendable {
             precondition(files.isEmpty, "a canceled task never stored a file")
             return try await tasks.cancel(taskID: task.id, now: end)
         case .processing:
-            try await lease(task, in: .queued)
-            return try await tasks.advance(taskID: task.id, from: .queued, owner: "w", change: TaskChange(path: [.processing], upstreamID: "up-\(task.id)"), now: now)
+            let held = try await lease(task, in: .queued)
+            return try await tasks.advance(taskID: task.id, from: .queued, lease: held, change: TaskChange(path: [.processing], upstreamID: "up-\(task.id)"), now: now)
         case .failed where !downloads:
-            try await lease(task, in: .queued)
-            return try await tasks.advance(taskID: task.id, from: .queued, owner: "w", change: .fail("upstream said no"), now: end)
+            let held = try await lease(task, in: .queued)
+            return try await tasks.advance(taskID: task.id, from: .queued, lease: held, change: .fail("upstream said no"), now: end)
         case .downloading, .completed, .failed:
-            try await lease(task, in: .queued)
+            let submitting = try await lease(task, in: .queued)
             let outputs = files.indices.map { UpstreamOutput(url: "http://upstream.test/\(task.id)/\($0)") }
             let downloading = try await tasks.advance(
-                taskID: task.id, from: .queued, owner: "w", change: TaskChange(path: [.processing, .downloading], upstreamID: "up-\(task.id)", upstreamOutputs: outputs),
+                taskID: task.id, from: .queued, lease: submitting, change: TaskChange(path: [.processing, .downloading], upstreamID: "up-\(task.id)", upstreamOutputs: outputs),
                 now: now)
             guard !files.isEmpty || status != .downloading else { return downloading }
-            try await lease(task, in: .downloading)
+            let held = try await lease(task, in: .downloading)
             for (index, file) in files.enumerated() {
-                try await tasks.saveArtifact(artifact(of: task, index: index, bytes: file.bytes, createdAt: file.storedAt), owner: "w")
+                try await tasks.saveArtifact(artifact(of: task, index: index, bytes: file.bytes, createdAt: file.storedAt), lease: held)
             }
             switch status {
             case .completed:
-                return try await tasks.advance(taskID: task.id, from: .downloading, owner: "w", change: TaskChange(path: [.completed]), now: end)
+                return try await tasks.advance(taskID: task.id, from: .downloading, lease: held, change: TaskChange(path: [.completed]), now: end)
             case .failed:
-                return try await tasks.advance(taskID: task.id, from: .downloading, owner: "w", change: .fail("download failed"), now: end)
+                return try await tasks.advance(taskID: task.id, from: .downloading, lease: held, change: .fail("download failed"), now: end)
             default:
-                _ = try await tasks.releaseLease(taskID: task.id, owner: "w")
+                _ = try await tasks.releaseLease(taskID: task.id, lease: held)
                 return try #require(try await tasks.task(id: task.id))
             }
         }

@@ -15,9 +15,10 @@ import Testing
         store = try SQLiteStore.inMemory(outbox: .testing).tasks
     }
 
-    func pipeline(_ upstream: ScriptedUpstream, maxAttempts: Int = 3) -> TaskPipeline {
+    func pipeline(_ upstream: any UpstreamClient, maxAttempts: Int = 3, lease: Duration = .seconds(60)) -> TaskPipeline {
         let storage = LocalArtifactStore(dataDirectory: directory)
         var settings = PipelineSettings()
+        settings.lease = lease
         settings.maxAttempts = maxAttempts
         settings.retryBackoff = RetryBackoff(base: .seconds(1), cap: .seconds(4))
         return TaskPipeline(
@@ -122,5 +123,42 @@ import Testing
         let failed = try await step(pipeline, status: .downloading)
         #expect(failed.status == .failed)
         #expect(failed.failReason?.contains("loopback") == true)
+    }
+
+    /// A step holds its lease while it runs; once the lease is lost (here: the task was cancelled),
+    /// the next renewal stops the step instead of letting it run on for someone else's task.
+    @Test func aStepWhoseLeaseIsLostIsStopped() async throws {
+        let upstream = HangingUpstream()
+        let pipeline = pipeline(upstream, lease: .milliseconds(300))
+        let task = Self.music()
+        try await store.insert(task)
+        let leased = try #require(try await store.claim(.queued, owner: "test", lease: .milliseconds(300), limit: 1, now: Date()).first)
+        let step = Task { await pipeline.run(leased) }
+        await upstream.started.wait(timeout: .seconds(30))
+        _ = try await store.cancel(taskID: task.id, now: Date())
+        await step.value
+        let cutShort = upstream.wasCancelled.load(ordering: .relaxed)
+        #expect(cutShort, "the provider call was cut short")
+        #expect(try await store.task(id: task.id)?.status == .canceled)
+    }
+}
+
+/// A provider whose submit never answers until its caller gives up.
+final class HangingUpstream: UpstreamClient {
+    let started = WorkSignal()
+    let wasCancelled = Atomic<Bool>(false)
+
+    func submit(_ task: MediaTask) async throws(UpstreamError) -> UpstreamSubmission {
+        started.signal()
+        do {
+            try await Task.sleep(for: .seconds(3600))
+        } catch {
+            wasCancelled.store(true, ordering: .relaxed)
+        }
+        throw .transport("cancelled")
+    }
+
+    func poll(kind: TaskKind, upstreamID: String) async throws(UpstreamError) -> UpstreamProgress {
+        .pending(progress: nil)
     }
 }

@@ -14,18 +14,23 @@ import Glibc
 public struct S3ArtifactStore: ArtifactStore {
     public let client: S3Client
     public let settings: S3StorageSettings
-    /// Downloads in progress: the same `tmp/` folder the local store uses.
-    public let temporaryDirectory: URL
+    /// Where downloads in progress stage: the local store's temporary folder (per instance when
+    /// several share the data directory), with its clean-up at start.
+    private let staging: LocalArtifactStore
     private let logger: Logger
 
-    public init(client: S3Client, settings: S3StorageSettings, dataDirectory: URL, logger: Logger) {
+    /// `instance` (the worker identity) when other instances share the data directory.
+    public init(client: S3Client, settings: S3StorageSettings, dataDirectory: URL, instance: WorkerIdentity? = nil, logger: Logger) {
         self.client = client
         self.settings = settings
-        self.temporaryDirectory = dataDirectory.standardizedFileURL.appendingPathComponent("tmp", isDirectory: true)
+        self.staging = LocalArtifactStore(dataDirectory: dataDirectory, instance: instance)
         var logger = logger
         logger[metadataKey: "storage"] = "\(settings.storageURL)"
         self.logger = logger
     }
+
+    /// The folder of this instance's downloads in progress.
+    public var temporaryDirectory: URL { staging.temporaryDirectory }
 
     /// Creates the temp folder if it is missing.
     public func prepare() throws {
@@ -45,15 +50,11 @@ public struct S3ArtifactStore: ArtifactStore {
     // MARK: Downloads in progress
 
     public func temporaryFile() -> URL {
-        temporaryDirectory.appendingPathComponent("\(UUID().uuidString.lowercased()).partial")
+        staging.temporaryFile()
     }
 
     public func removeLeftoverTemporaryFiles() async throws(ArtifactStoreError) -> Int {
-        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory.path)) ?? []
-        for name in leftovers {
-            try? FileManager.default.removeItem(at: temporaryDirectory.appendingPathComponent(name))
-        }
-        return leftovers.count
+        staging.removeLeftoverTemporaryFiles()
     }
 
     // MARK: Storing

@@ -42,9 +42,13 @@ public struct PostgresDatabaseURL: Sendable, CustomStringConvertible {
 
     public var description: String { "postgres://\(username)@\(host):\(port)/\(database)" }
 
-    /// A single connection's configuration for this URL, to check at start-up that it can log in.
-    public func probeConfiguration() -> PostgresConnection.Configuration {
-        PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: .disable)
+    /// A single connection's configuration for this URL (the start-up login check, the `LISTEN`
+    /// connection); `searchPath` picks a schema other than `public`.
+    public func probeConfiguration(searchPath: String? = nil) -> PostgresConnection.Configuration {
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: username, password: password, database: database, tls: .disable)
+        if let searchPath { configuration.options.additionalStartupParameters.append(("search_path", searchPath)) }
+        return configuration
     }
 
     /// The client configuration for this URL; `searchPath` picks a schema other than `public`.

@@ -11,15 +11,17 @@ extension PostgresStore: WebhookDeliveryStore {
 
     public func claim(owner: String, lease: Duration, limit: Int, now: Date) async throws -> [WebhookJob] {
         guard limit > 0 else { return [] }
-        // Claimed like tasks: one statement, SKIP LOCKED, so each attempt is made by one dispatcher.
+        // Claimed like tasks: one statement, SKIP LOCKED, so each attempt is made by one dispatcher;
+        // leases on the database's clock.
         let claimed = try await rows(
             """
             WITH c AS (
                 SELECT id FROM webhook_deliveries
-                WHERE status = 'pending' AND next_attempt_at <= \(now.millis) AND (lease_expires_at IS NULL OR lease_expires_at <= \(now.millis))
+                WHERE status = 'pending' AND next_attempt_at <= \(now.millis)
+                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(unescaped: Self.databaseNow))
                 ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED LIMIT \(limit)),
             u AS (
-                UPDATE webhook_deliveries d SET lease_owner = \(owner), lease_expires_at = \(now.adding(lease).millis)
+                UPDATE webhook_deliveries d SET lease_owner = \(owner), lease_expires_at = \(unescaped: Self.databaseNow) + \(lease.millis)
                 FROM c WHERE d.id = c.id RETURNING d.*)
             SELECT u.*, e.type AS event_type, e.payload AS payload FROM u JOIN webhook_events e ON e.id = u.event_id
             ORDER BY u.next_attempt_at, u.id
@@ -37,26 +39,26 @@ extension PostgresStore: WebhookDeliveryStore {
     public func record(_ outcome: WebhookAttemptOutcome, deliveryID: Int64, owner: String, now: Date) async throws {
         switch outcome {
         case .delivered(let status):
-            try await client.query(
+            try await run(
                 """
                 UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, last_attempt_at = \(now.millis),
                     last_response_status = \(status), last_error = NULL, delivered_at = \(now.millis), lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(deliveryID) AND lease_owner = \(owner)
-                """, logger: logger)
+                """)
         case .retry(let status, let error, let next):
-            try await client.query(
+            try await run(
                 """
                 UPDATE webhook_deliveries SET attempts = attempts + 1, last_attempt_at = \(now.millis), last_response_status = \(status),
                     last_error = \(error), next_attempt_at = \(next.millis), lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(deliveryID) AND lease_owner = \(owner)
-                """, logger: logger)
+                """)
         case .dead(let status, let error):
-            try await client.query(
+            try await run(
                 """
                 UPDATE webhook_deliveries SET status = 'dead', attempts = attempts + 1, last_attempt_at = \(now.millis),
                     last_response_status = \(status), last_error = \(error), lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = \(deliveryID) AND lease_owner = \(owner)
-                """, logger: logger)
+                """)
         case .endpointGone(let url):
             try await transaction { connection in
                 try await connection.query(
@@ -90,7 +92,8 @@ extension PostgresStore: WebhookDeliveryStore {
     }
 
     public func redeliver(id: Int64, now: Date) async throws -> WebhookDelivery? {
-        try await transaction { connection -> WebhookDelivery? in
+        defer { notifier.wake(.webhooks) }
+        return try await transaction { connection -> WebhookDelivery? in
             guard let row = try await connection.rows("\(unescaped: Self.selectDeliveries) WHERE d.id = \(id) FOR UPDATE OF d", logger: logger).first else {
                 return nil
             }
@@ -108,13 +111,15 @@ extension PostgresStore: WebhookDeliveryStore {
     }
 
     public func redeliverAllDead(now: Date) async throws -> Int {
-        try await client.withConnection { connection in
+        let count = try await withConnection { [logger] connection in
             try await connection.execute(
                 """
                 UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = \(now.millis), lease_owner = NULL, lease_expires_at = NULL
                 WHERE status = 'dead' RETURNING 1
                 """, logger: logger)
         }
+        if count > 0 { notifier.wake(.webhooks) }
+        return count
     }
 
     public func counts() async throws -> [WebhookDelivery.Status: Int] {

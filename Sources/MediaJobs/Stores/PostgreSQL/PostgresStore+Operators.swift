@@ -41,7 +41,7 @@ extension PostgresStore: OperatorStore {
     }
 
     public func retry(taskID: String, now: Date) async throws -> MediaTask {
-        try await transaction { connection in
+        let retried = try await transaction { connection in
             guard let row = try await connection.rows("SELECT * FROM tasks WHERE id = \(taskID) FOR UPDATE", logger: logger).first else {
                 throw TaskStoreError.notFound(taskID)
             }
@@ -66,5 +66,7 @@ extension PostgresStore: OperatorStore {
             }
             return try MediaTask(postgresRow: updated)
         }
+        notifier.wake(.tasks)
+        return retried
     }
 }

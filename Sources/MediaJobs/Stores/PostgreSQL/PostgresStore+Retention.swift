@@ -37,7 +37,7 @@ extension PostgresStore: RetentionStore {
             return PruneBatch(scanned: candidates.count, pruned: Array(candidates.prefix(rule.accepted(candidates))))
         }
         if dryRun {
-            return try await client.withConnection { try await select($0) }
+            return try await withConnection { try await select($0) }
         }
         return try await transaction { connection in
             let batch = try await select(connection)
@@ -80,7 +80,7 @@ extension PostgresStore: RetentionStore {
             }
         }
         if dryRun {
-            return try await client.withConnection { try await select($0) }
+            return try await withConnection { try await select($0) }
         }
         return try await transaction { connection in
             let tasks = try await select(connection)
@@ -108,9 +108,28 @@ extension PostgresStore: RetentionStore {
         }
     }
 
+    /// A session advisory lock held on one pooled connection while `body` runs on others: an
+    /// instance that dies releases it with its connection.
+    public func exclusiveRetention<Result: Sendable>(_ body: @escaping @Sendable () async throws -> Result) async throws -> Result? {
+        try await withConnection { [logger] connection -> Result? in
+            let lock: PostgresQuery = "hashtext('mediajobs.retention.' || current_schema())"
+            let held = try await connection.rows("SELECT pg_try_advisory_lock(\(unescaped: lock.sql)) AS held", logger: logger)
+                .first?.value("held", as: Bool.self) ?? false
+            guard held else { return nil }
+            do {
+                let result = try await body()
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(unescaped: lock.sql))", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(unescaped: lock.sql))", logger: logger)
+                throw error
+            }
+        }
+    }
+
     public func completeFileRemovals(_ ids: [Int64]) async throws {
         guard !ids.isEmpty else { return }
-        try await client.query("DELETE FROM file_removals WHERE id = ANY(\(ids))", logger: logger)
+        try await run("DELETE FROM file_removals WHERE id = ANY(\(ids))")
     }
 
     // MARK: SQL pieces

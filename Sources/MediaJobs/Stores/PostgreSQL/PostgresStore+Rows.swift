@@ -26,6 +26,7 @@ extension MediaTask {
         deadlineAt = try row.date("deadline_at")
         leaseOwner = try row.value("lease_owner")
         leaseExpiresAt = try row.optionalDate("lease_expires_at")
+        leaseEpoch = try row.value("lease_epoch")
         createdAt = try row.date("created_at")
         updatedAt = try row.date("updated_at")
         finishedAt = try row.optionalDate("finished_at")
@@ -55,14 +56,26 @@ extension TaskArtifact {
     /// The `artifacts` columns ``init(postgresRow:)`` reads.
     static let postgresColumns = "task_id, idx, file_name, content_type, bytes, sha256, source_url, title, duration, style, image_url, created_at, pruned_at"
 
+    /// ``postgresColumns`` of the artifacts table aliased `a`, each named with the prefix `a_`, to
+    /// select beside a task's columns.
+    static let postgresJoinedColumns: String = postgresColumns.split(separator: ",").map { name -> String in
+        let column = name.trimmingCharacters(in: .whitespaces)
+        return "a.\(column) AS a_\(column)"
+    }.joined(separator: ", ")
+
     /// Decodes a row selected with ``postgresColumns``.
     init(postgresRow row: PostgresRandomAccessRow) throws {
+        try self.init(postgresRow: row, prefix: "")
+    }
+
+    /// Decodes a row selected with ``postgresColumns`` (`prefix` "") or ``postgresJoinedColumns`` (`prefix` "a_").
+    init(postgresRow row: PostgresRandomAccessRow, prefix: String) throws {
         self.init(
-            taskID: try row.value("task_id"), index: try row.value("idx"), fileName: try row.value("file_name"),
-            contentType: try row.value("content_type"), bytes: try row.value("bytes"), sha256: try row.value("sha256"),
-            sourceURL: try row.value("source_url"), title: try row.value("title"), duration: try row.value("duration"),
-            style: try row.value("style"), imageURL: try row.value("image_url"), createdAt: try row.date("created_at"),
-            prunedAt: try row.optionalDate("pruned_at"))
+            taskID: try row.value(prefix + "task_id"), index: try row.value(prefix + "idx"), fileName: try row.value(prefix + "file_name"),
+            contentType: try row.value(prefix + "content_type"), bytes: try row.value(prefix + "bytes"), sha256: try row.value(prefix + "sha256"),
+            sourceURL: try row.value(prefix + "source_url"), title: try row.value(prefix + "title"), duration: try row.value(prefix + "duration"),
+            style: try row.value(prefix + "style"), imageURL: try row.value(prefix + "image_url"), createdAt: try row.date(prefix + "created_at"),
+            prunedAt: try row.optionalDate(prefix + "pruned_at"))
     }
 }
 

@@ -2,10 +2,51 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore {
+    /// How long an operation may wait for a pooled connection before the database counts as
+    /// unavailable: the pool itself would wait (and retry connecting) forever.
+    static let connectionWait: Duration = .seconds(5)
+
+    /// Runs `body` on a pooled connection; throws ``StoreUnavailable`` when no connection comes
+    /// within ``connectionWait`` or the connection fails, so callers answer 503 rather than hang.
+    func withConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        let acquired = SharedFlag()
+        do {
+            return try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        acquired.set()
+                        return try await body(connection)
+                    }
+                }
+                group.addTask {
+                    try await Task.sleep(for: Self.connectionWait)
+                    // Once the operation has its connection, statement_timeout bounds it.
+                    guard acquired.isSet else { throw StoreUnavailable(reason: "no connection to the database within \(Self.connectionWait)") }
+                    return nil
+                }
+                while let finished = try await group.next() {
+                    if let result = finished {
+                        group.cancelAll()
+                        return result
+                    }
+                }
+                throw CancellationError()
+            }
+        } catch let error as PSQLError where error.meansUnavailable {
+            throw StoreUnavailable(reason: PostgresStoreService.describe(error))
+        }
+    }
+
+    /// Runs `query` for its effect, reading any rows it returns (an error of a statement that
+    /// returns rows, e.g. an `INSERT` inside a `WITH`, arrives with them).
+    func run(_ query: PostgresQuery) async throws {
+        try await withConnection { [logger] connection in _ = try await connection.execute(query, logger: logger) }
+    }
+
     /// Runs `body` in one transaction on one pooled connection, rethrowing `body`'s own errors
     /// (PostgresNIO's `withTransaction` wraps them, and callers match on ``TaskStoreError``).
-    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await client.withConnection { connection in
+    func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await withConnection { [logger] connection in
             try await connection.query("BEGIN", logger: logger)
             do {
                 let result = try await body(connection)
@@ -20,15 +61,30 @@ extension PostgresStore {
         }
     }
 
+    /// The channel every instance `LISTEN`s on (``PostgresWakeUpListener``); ``PostgresWakeUpNotifier`` sends on it.
+    static let wakeUpChannel = "mediajobs_work"
+
+    /// The notification of `wakeUp`: `<schema>:<wake-up>`, so deployments in different schemas of
+    /// one database do not wake each other.
+    static func notification(_ wakeUp: StoreWakeUp) -> PostgresQuery {
+        PostgresQuery(unsafeSQL: "SELECT pg_notify('\(wakeUpChannel)', current_schema() || ':\(wakeUp.rawValue)')")
+    }
+
+    /// Sends the notifications ``notifier`` is asked for, until cancelled (a service of `serve`;
+    /// operator commands do not run it, so servers find their changes at the next idle tick).
+    public func runNotifier() async {
+        await notifier.run { wakeUp in try await run(Self.notification(wakeUp)) }
+    }
+
     /// The rows of `query`, outside any transaction, each read by column name.
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+        try await withConnection { [logger] connection in try await connection.rows(query, logger: logger) }
     }
 
     /// The first column of the first row of `query`, if any.
-    func scalar<Value: PostgresDecodable>(_ query: PostgresQuery, as type: Value.Type) async throws -> Value? {
-        guard let row = try await client.query(query, logger: logger).collect().first else { return nil }
-        return try row.makeRandomAccess()[0].decode(Value.self)
+    func scalar<Value: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: Value.Type) async throws -> Value? {
+        guard let row = try await rows(query).first else { return nil }
+        return try row[0].decode(Value.self)
     }
 }
 
@@ -67,4 +123,14 @@ extension PostgresRandomAccessRow {
 extension PSQLError {
     /// The SQLSTATE the server answered with, if it answered.
     var sqlState: String? { serverInfo?[.sqlState] }
+
+    /// Whether the error says the database is out of reach (connection lost or refused, server
+    /// shutting down or out of connections) rather than that a statement was wrong.
+    var meansUnavailable: Bool {
+        if let sqlState {
+            // 08: connection exception; 53: insufficient resources; 57P01–03: shutdown, crash, cannot connect now.
+            return sqlState.hasPrefix("08") || sqlState.hasPrefix("53") || ["57P01", "57P02", "57P03"].contains(sqlState)
+        }
+        return [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(code)
+    }
 }

@@ -112,7 +112,13 @@ extension PostgresStore {
             )
             """,
             "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
-        ]
+        ],
+        [
+            // Counts the claims of a task: every worker write presents the epoch of its claim (`Lease`).
+            "ALTER TABLE tasks ADD COLUMN lease_epoch BIGINT NOT NULL DEFAULT 0",
+            // Values every instance must share, e.g. the webhook signing secret.
+            "CREATE TABLE service_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ],
     ]
 
     /// Brings the schema up to date in one transaction under an advisory lock, so instances that

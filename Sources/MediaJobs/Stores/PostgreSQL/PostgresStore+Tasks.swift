@@ -11,9 +11,16 @@ extension PostgresStore: TaskStore {
         try await rows("SELECT * FROM tasks WHERE id = \(id)").first.map(MediaTask.init(postgresRow:))
     }
 
+    /// One round trip: the task joined with its artifacts, one row per artifact (or one row without).
     public func taskWithArtifacts(id: String) async throws -> (MediaTask, [TaskArtifact])? {
-        guard let task = try await task(id: id) else { return nil }
-        return (task, try await artifacts(forTasks: [id])[id] ?? [])
+        let found = try await rows(
+            """
+            SELECT t.*, \(unescaped: TaskArtifact.postgresJoinedColumns) FROM tasks t LEFT JOIN artifacts a ON a.task_id = t.id
+            WHERE t.id = \(id) ORDER BY a.idx
+            """)
+        guard let first = found.first else { return nil }
+        let artifacts = try found.filter { try $0.value("a_task_id", as: String?.self) != nil }.map { try TaskArtifact(postgresRow: $0, prefix: "a_") }
+        return (try MediaTask(postgresRow: first), artifacts)
     }
 
     public func statusWithArtifacts(id: String) async throws -> (TaskStatusRecord, [TaskArtifact])? {
@@ -75,16 +82,23 @@ extension PostgresStore: TaskStore {
     // MARK: Writes
 
     public func insert(_ task: MediaTask) async throws {
-        let statement = try task.postgresInsert()
         do {
-            try await client.query(statement, logger: logger)
+            try await run(try task.postgresInsert())
         } catch let error as PSQLError where error.sqlState == "23505" {
             throw TaskStoreError.duplicateID(task.id)
         }
+        notifier.wake(.tasks)
     }
 
     public func accept(_ task: MediaTask, idempotency: IdempotencyClaim?, maxActivePerOwner: Int?, now: Date) async throws -> AcceptOutcome {
+        // A plain submit is one statement, one round trip; a key or an in-flight cap needs the
+        // checks of a transaction. Other instances hear of the task once it is committed.
         let statement = try task.postgresInsert()
+        if idempotency == nil && (maxActivePerOwner == nil || task.owner == nil) {
+            try await run(statement)
+            notifier.wake(.tasks)
+            return .created(task)
+        }
         let outcome = try await transaction { connection -> AcceptOutcome in
             // Advisory transaction locks make the key check and the in-flight count atomic across
             // connections and instances; always the key's before the owner's, so none wait in a cycle.
@@ -114,7 +128,7 @@ extension PostgresStore: TaskStore {
                 ).first?.value("n", as: Int.self) ?? 0
                 guard active < limit else { throw TaskStoreError.tooManyActiveTasks(limit: limit) }
             }
-            try await connection.query(statement, logger: logger)
+            _ = try await connection.execute(statement, logger: logger)
             if let claim = idempotency {
                 try await connection.query(
                     """
@@ -124,6 +138,7 @@ extension PostgresStore: TaskStore {
             }
             return .created(task)
         }
+        if case .created = outcome { notifier.wake(.tasks) }
         return outcome
     }
 
@@ -131,14 +146,16 @@ extension PostgresStore: TaskStore {
         guard limit > 0 else { return [] }
         // One statement; the CTE bounds the rows to `limit` (an UPDATE … WHERE id IN (subquery)
         // may be planned to update more), and SKIP LOCKED lets concurrent claimers pass each other.
+        // Leases are measured on the database's clock; `now` only says what is due.
         let claimed = try await rows(
             """
             WITH c AS (
                 SELECT id FROM tasks
                 WHERE status = \(status.rawValue) AND status IN \(unescaped: Self.unfinished) AND next_attempt_at <= \(now.millis)
-                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(now.millis))
+                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(unescaped: Self.databaseNow))
                 ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED LIMIT \(limit))
-            UPDATE tasks t SET lease_owner = \(owner), lease_expires_at = \(now.adding(lease).millis)
+            UPDATE tasks t SET lease_owner = \(owner), lease_expires_at = \(unescaped: Self.databaseNow) + \(lease.millis),
+                lease_epoch = t.lease_epoch + 1
             FROM c WHERE t.id = c.id RETURNING t.*
             """
         ).map(MediaTask.init(postgresRow:))
@@ -146,7 +163,7 @@ extension PostgresStore: TaskStore {
     }
 
     @discardableResult
-    public func advance(taskID: String, from status: TaskStatus, owner: String, change: TaskChange, now: Date) async throws -> MediaTask {
+    public func advance(taskID: String, from status: TaskStatus, lease: Lease, change: TaskChange, now: Date) async throws -> MediaTask {
         let target = change.path.last ?? status
         if !change.path.isEmpty, !status.canFollow(change.path) {
             throw TaskStoreError.invalidTransition(from: status, path: change.path)
@@ -169,7 +186,8 @@ extension PostgresStore: TaskStore {
         if target.isTerminal { assignments.append("finished_at = \(statement.bind(now.millis))") }
         let sql = """
             UPDATE tasks SET \(assignments.joined(separator: ", "))
-            WHERE id = \(statement.bind(taskID)) AND status = \(statement.bind(status.rawValue)) AND lease_owner = \(statement.bind(owner))
+            WHERE id = \(statement.bind(taskID)) AND status = \(statement.bind(status.rawValue)) AND lease_owner = \(statement.bind(lease.owner))
+                AND lease_epoch = \(statement.bind(lease.epoch))
             RETURNING *
             """
         let query = statement.query(sql)
@@ -179,33 +197,38 @@ extension PostgresStore: TaskStore {
             return (updated, updated.status.isTerminal ? try await recordTerminalEvent(of: updated, now: now, connection) : false)
         }
         guard let updated else { throw TaskStoreError.leaseLost(taskID) }
-        if wroteEvent { outbox.wake() }
+        if wroteEvent {
+            outbox.wake()
+            notifier.wake(.webhooks)
+        }
         return updated
     }
 
-    public func renewLease(taskID: String, owner: String, until: Date) async throws -> Bool {
-        try await client.withConnection { connection in
+    public func renewLease(taskID: String, lease: Lease, for duration: Duration, now: Date) async throws -> Bool {
+        try await withConnection { connection in
             try await connection.execute(
                 """
-                UPDATE tasks SET lease_expires_at = \(until.millis)
-                WHERE id = \(taskID) AND lease_owner = \(owner) AND status IN \(unescaped: Self.unfinished) RETURNING 1
+                UPDATE tasks SET lease_expires_at = \(unescaped: Self.databaseNow) + \(duration.millis)
+                WHERE id = \(taskID) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch)
+                    AND status IN \(unescaped: Self.unfinished) RETURNING 1
                 """, logger: logger) == 1
         }
     }
 
-    public func releaseLease(taskID: String, owner: String) async throws -> Bool {
-        try await client.withConnection { connection in
+    public func releaseLease(taskID: String, lease: Lease) async throws -> Bool {
+        try await withConnection { connection in
             try await connection.execute(
-                "UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = \(taskID) AND lease_owner = \(owner) RETURNING 1",
+                "UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = \(taskID) AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch) RETURNING 1",
                 logger: logger) == 1
         }
     }
 
-    public func saveArtifact(_ artifact: TaskArtifact, owner: String) async throws {
+    public func saveArtifact(_ artifact: TaskArtifact, lease: Lease) async throws {
         try await transaction { connection in
             // FOR SHARE holds the task in `downloading` under this lease until the row is written.
             let held = try await connection.rows(
-                "SELECT 1 FROM tasks WHERE id = \(artifact.taskID) AND status = 'downloading' AND lease_owner = \(owner) FOR SHARE", logger: logger)
+                "SELECT 1 FROM tasks WHERE id = \(artifact.taskID) AND status = 'downloading' AND lease_owner = \(lease.owner) AND lease_epoch = \(lease.epoch) FOR SHARE",
+                logger: logger)
             guard !held.isEmpty else { throw TaskStoreError.leaseLost(artifact.taskID) }
             // Replaces an earlier row of the same index (or, like SQLite's INSERT OR REPLACE, of the same file name).
             try await connection.query(
@@ -237,7 +260,10 @@ extension PostgresStore: TaskStore {
             }
             throw TaskStoreError.conflict(id: taskID, status: try TaskStatus.decode(try current.value("status")))
         }
-        if wroteEvent { outbox.wake() }
+        if wroteEvent {
+            outbox.wake()
+            notifier.wake(.webhooks)
+        }
         return canceled
     }
 }

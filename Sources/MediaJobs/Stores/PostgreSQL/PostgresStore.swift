@@ -8,9 +8,10 @@ import PostgresNIO
 ///
 /// Built fully at init from a running `PostgresClient` and the webhook outbox; the schema is
 /// brought up to date before the store is returned. Times are bigint milliseconds since 1970,
-/// like SQLite's, and come from the `now:` the protocols pass: leases on the database's clock
-/// (`now()`) are a later step of multi-instance support. No transaction stays open across
-/// anything but SQL. Nothing outside this folder sees a PostgresNIO type.
+/// like SQLite's. Lease times come from the database's clock (``databaseNow``), so instances
+/// whose clocks disagree still agree on when a lease expired; the other times (what is due,
+/// when a task was created or finished) come from the `now:` the protocols pass. No transaction
+/// stays open across anything but SQL. Nothing outside this folder sees a PostgresNIO type.
 public struct PostgresStore: Sendable {
     /// The connection pool; its `run()` belongs to whoever made it (a service in the ServiceGroup).
     let client: PostgresClient
@@ -18,6 +19,11 @@ public struct PostgresStore: Sendable {
     let outbox: WebhookOutbox
     /// Where PostgresNIO logs queries (only at debug level and below).
     let logger: Logger
+    /// Announces committed work to the other instances (``runNotifier()`` sends).
+    let notifier = PostgresWakeUpNotifier()
+
+    /// The database's clock in milliseconds since 1970, the one clock every instance's leases are measured on.
+    static let databaseNow = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
     /// Wraps `client` and migrates the database's schema; throws ``PostgresSchemaError`` for a
     /// database written by a newer binary.

@@ -4,16 +4,19 @@ import PostgresNIO
 import ServiceLifecycle
 
 /// The PostgreSQL store of `serve` and the connection pool under it, as a service of the
-/// application's `ServiceGroup`: the pool runs from ``connect(_:outbox:logger:)`` (the schema is
-/// migrated before the server starts) until the group shuts it down, after the workers.
+/// application's `ServiceGroup`: the pool runs from ``connect(_:outbox:wake:logger:)`` (the schema
+/// is migrated before the server starts) until the group shuts it down, after the workers; the
+/// instance's `LISTEN` connection (``PostgresWakeUpListener``) runs as long as the service.
 public final class PostgresStoreService: Service, Sendable {
     /// The store on this pool.
     public let store: PostgresStore
     private let running: Task<Void, Never>
+    private let listener: PostgresWakeUpListener
 
-    private init(store: PostgresStore, running: Task<Void, Never>) {
+    private init(store: PostgresStore, running: Task<Void, Never>, listener: PostgresWakeUpListener) {
         self.store = store
         self.running = running
+        self.listener = listener
     }
 
     /// How long start-up waits for the database before giving up with a clear error.
@@ -21,8 +24,11 @@ public final class PostgresStoreService: Service, Sendable {
 
     /// Starts a pool for `url` and opens (migrating) the store on it; throws ``StartupError`` naming
     /// the host, port, user and database (never the password) when the database cannot be reached
-    /// in time or refuses the schema.
-    public static func connect(_ url: PostgresDatabaseURL, outbox: WebhookOutbox, logger: Logger) async throws -> PostgresStoreService {
+    /// in time or refuses the schema. `wake` is called for work other instances (or operator
+    /// commands) made, once the service runs.
+    public static func connect(
+        _ url: PostgresDatabaseURL, outbox: WebhookOutbox, wake: @escaping @Sendable (StoreWakeUp) -> Void = { _ in }, logger: Logger
+    ) async throws -> PostgresStoreService {
         let poolLogger = {
             var poolLogger = logger
             poolLogger[metadataKey: "component"] = "postgres"
@@ -53,7 +59,8 @@ public final class PostgresStoreService: Service, Sendable {
                 return store
             }
             logger.info("PostgreSQL store ready", metadata: ["database": "\(url)"])
-            return PostgresStoreService(store: store, running: running)
+            let listener = PostgresWakeUpListener(url: url, wake: wake, logger: poolLogger)
+            return PostgresStoreService(store: store, running: running, listener: listener)
         } catch let error as StartupError {
             running.cancel()
             throw error
@@ -67,8 +74,14 @@ public final class PostgresStoreService: Service, Sendable {
     }
 
     public func run() async throws {
+        let listening = Task { [listener] in await listener.run() }
+        let notifying = Task { [store] in await store.runNotifier() }
         // The pool serves until the group shuts down; the group stops this service after the workers.
         try? await gracefulShutdown()
+        listening.cancel()
+        notifying.cancel()
+        await listening.value
+        await notifying.value
         running.cancel()
         await running.value
     }

@@ -126,6 +126,10 @@ extension SQLiteStore {
                     """
             )
         }
+        migrator.registerMigration("v5: lease epochs") { db in
+            // Counts the claims of a task: every worker write presents the epoch of its claim (`Lease`).
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

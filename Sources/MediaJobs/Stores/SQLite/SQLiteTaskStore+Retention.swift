@@ -2,6 +2,11 @@ import Foundation
 import GRDB
 
 extension SQLiteTaskStore: RetentionStore {
+    /// One node holds the data directory alone: nobody else can be running retention.
+    public func exclusiveRetention<Result: Sendable>(_ body: @escaping @Sendable () async throws -> Result) async throws -> Result? {
+        try await body()
+    }
+
     public func storedBytes(_ scope: PruneScope) async throws -> Int64 {
         var conditions = ["a.pruned_at IS NULL"]
         var arguments = StatementArguments()

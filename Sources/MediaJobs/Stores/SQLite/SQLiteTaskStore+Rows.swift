@@ -26,6 +26,7 @@ extension MediaTask {
         deadlineAt = Date(millis: row["deadline_at"])
         leaseOwner = row["lease_owner"]
         leaseExpiresAt = (row["lease_expires_at"] as Int64?).map(Date.init(millis:))
+        leaseEpoch = row["lease_epoch"]
         createdAt = Date(millis: row["created_at"])
         updatedAt = Date(millis: row["updated_at"])
         finishedAt = (row["finished_at"] as Int64?).map(Date.init(millis:))
@@ -77,7 +78,7 @@ extension TaskArtifact {
         )
     }
 
-    /// Values for the `INSERT` column list of ``SQLiteTaskStore/saveArtifact(_:owner:)``.
+    /// Values for the `INSERT` column list of ``SQLiteTaskStore/saveArtifact(_:lease:)``.
     func databaseArguments() -> StatementArguments {
         let values: [(any DatabaseValueConvertible)?] = [
             taskID, index, fileName, contentType, bytes, sha256, sourceURL, title, duration, style, imageURL,

@@ -216,7 +216,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
         return try await writer.write { db in
             try Row.fetchAll(
                 db.cachedStatement(sql: """
-                    UPDATE tasks SET lease_owner = ?, lease_expires_at = ?
+                    UPDATE tasks SET lease_owner = ?, lease_expires_at = ?, lease_epoch = lease_epoch + 1
                     WHERE id IN (
                         SELECT id FROM tasks
                         WHERE status = ? AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
@@ -229,7 +229,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
     }
 
     @discardableResult
-    public func advance(taskID: String, from status: TaskStatus, owner: String, change: TaskChange, now: Date) async throws -> MediaTask {
+    public func advance(taskID: String, from status: TaskStatus, lease: Lease, change: TaskChange, now: Date) async throws -> MediaTask {
         let target = change.path.last ?? status
         if !change.path.isEmpty, !status.canFollow(change.path) {
             throw TaskStoreError.invalidTransition(from: status, path: change.path)
@@ -249,9 +249,9 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
         if let pollCount = change.pollCount { set("poll_count", pollCount) }
         if target.isTerminal { set("finished_at", now.millis) }
         if target == .completed { set("progress", 100) }
-        arguments += [taskID, status.rawValue, owner]
+        arguments += [taskID, status.rawValue, lease.owner, lease.epoch]
         let finalArguments = arguments
-        let sql = "UPDATE tasks SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ? AND lease_owner = ? RETURNING *"
+        let sql = "UPDATE tasks SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ? AND lease_owner = ? AND lease_epoch = ? RETURNING *"
         let database = database
         let (updated, wroteEvent) = try await writer.write { db -> (MediaTask?, Bool) in
             guard let updated = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: finalArguments).map(MediaTask.init(row:)) else {
@@ -264,31 +264,34 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
         return updated
     }
 
-    public func renewLease(taskID: String, owner: String, until: Date) async throws -> Bool {
+    public func renewLease(taskID: String, lease: Lease, for duration: Duration, now: Date) async throws -> Bool {
         try await writer.write { db in
             try db.execute(
-                sql: "UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND status IN ('queued', 'processing', 'downloading')",
-                arguments: [until.millis, taskID, owner]
+                sql: """
+                    UPDATE tasks SET lease_expires_at = ?
+                    WHERE id = ? AND lease_owner = ? AND lease_epoch = ? AND status IN ('queued', 'processing', 'downloading')
+                    """,
+                arguments: [now.adding(duration).millis, taskID, lease.owner, lease.epoch]
             )
             return db.changesCount == 1
         }
     }
 
-    public func releaseLease(taskID: String, owner: String) async throws -> Bool {
+    public func releaseLease(taskID: String, lease: Lease) async throws -> Bool {
         try await writer.write { db in
             try db.execute(
-                sql: "UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?",
-                arguments: [taskID, owner])
+                sql: "UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ? AND lease_epoch = ?",
+                arguments: [taskID, lease.owner, lease.epoch])
             return db.changesCount == 1
         }
     }
 
-    public func saveArtifact(_ artifact: TaskArtifact, owner: String) async throws {
+    public func saveArtifact(_ artifact: TaskArtifact, lease: Lease) async throws {
         try await writer.write { db in
             let held = try Bool.fetchOne(
                 db,
-                sql: "SELECT 1 FROM tasks WHERE id = ? AND status = 'downloading' AND lease_owner = ?",
-                arguments: [artifact.taskID, owner]
+                sql: "SELECT 1 FROM tasks WHERE id = ? AND status = 'downloading' AND lease_owner = ? AND lease_epoch = ?",
+                arguments: [artifact.taskID, lease.owner, lease.epoch]
             ) ?? false
             guard held else { throw TaskStoreError.leaseLost(artifact.taskID) }
             try db.execute(

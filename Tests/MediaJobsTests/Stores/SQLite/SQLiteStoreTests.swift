@@ -17,10 +17,11 @@ import Testing
         var hooked = MediaTask(request: .music(MusicRequest(prompt: "c")), createdAt: now, deadline: .seconds(600))
         hooked.callbackURL = "https://client.example/cb"
         for task in [polling, queued, hooked] { try await store.insert(task) }
-        _ = try await store.claim(.queued, owner: "w", lease: .seconds(30), limit: 3, now: now)
+        let claimed = try await store.claim(.queued, owner: "w", lease: .seconds(30), limit: 3, now: now)
+        func lease(of task: MediaTask) throws -> Lease { try #require(claimed.first { $0.id == task.id }?.lease) }
         try await store.advance(
-            taskID: polling.id, from: .queued, owner: "w", change: TaskChange(path: [.processing], upstreamID: "u", nextAttemptAt: now.addingTimeInterval(300)), now: now)
-        try await store.advance(taskID: hooked.id, from: .queued, owner: "w", change: .fail("x"), now: now)
+            taskID: polling.id, from: .queued, lease: try lease(of: polling), change: TaskChange(path: [.processing], upstreamID: "u", nextAttemptAt: now.addingTimeInterval(300)), now: now)
+        try await store.advance(taskID: hooked.id, from: .queued, lease: try lease(of: hooked), change: .fail("x"), now: now)
         // The previous process held a poll, a submit and a webhook delivery when it died.
         _ = try await store.claim(.processing, owner: "dead", lease: .seconds(600), limit: 1, now: now.addingTimeInterval(300))
         #expect(try await database.webhooks.claim(owner: "dead", lease: .seconds(600), limit: 1, now: now).count == 1)
@@ -36,9 +37,9 @@ import Testing
         let database = try SQLiteStore.inMemory(outbox: .testing)
         let task = MediaTask(request: .music(MusicRequest(prompt: "a")), createdAt: now, deadline: .seconds(600))
         try await database.tasks.insert(task)
-        _ = try await database.tasks.claim(.queued, owner: "w", lease: .seconds(30), limit: 1, now: now)
+        let held = try #require(try await database.tasks.claim(.queued, owner: "w", lease: .seconds(30), limit: 1, now: now).first?.lease)
         try await database.tasks.advance(
-            taskID: task.id, from: .queued, owner: "w", change: TaskChange(path: [.processing], upstreamID: "u", nextAttemptAt: now.addingTimeInterval(10)),
+            taskID: task.id, from: .queued, lease: held, change: TaskChange(path: [.processing], upstreamID: "u", nextAttemptAt: now.addingTimeInterval(10)),
             now: now)
         _ = try await database.recoverSingleNodeAfterRestart(now: now.addingTimeInterval(60))
         #expect(try await database.tasks.task(id: task.id)?.nextAttemptAt == now.addingTimeInterval(10))
