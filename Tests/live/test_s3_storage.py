@@ -13,9 +13,11 @@ from __future__ import annotations
 import datetime
 import os
 import subprocess
+import sys
 import urllib.request
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 from unittest import mock
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -24,7 +26,7 @@ import botocore.auth
 import botocore.config
 import pytest
 
-from conftest import assert_error, sha256, wait_for
+from conftest import Proc, assert_error, free_port, sha256, wait_for
 
 ADMIN_KEY = "s3-admin-key"
 PREFIX = "media/live"
@@ -186,3 +188,43 @@ def test_proxy_mode_streams_with_range(stack_factory, s3_server, bucket, monkeyp
         tail_part = st.get(path, headers={"Range": "bytes=-10"})
         assert tail_part.status_code == 206 and tail_part.content == whole.content[-10:]
         assert st.get(path, headers={"If-None-Match": whole.headers["ETag"]}).status_code == 304
+
+
+def test_storage_down_then_back_completes_every_task(stack_factory, monkeypatch, tmp_path):
+    """The S3 server is down when tasks finish upstream: uploads fail and are retried with backoff,
+    no task completes without its object, and once a server answers on that address every task
+    completes with its objects. (A moto of its own, without signature checks, on a held port.)"""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEDOWN")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "down-secret")
+    st = stack_factory("s3-down", demo=True, serve_args=[
+        "--storage-url", "s3://comes-back/p", "--s3-endpoint", endpoint, "--simulator-latency", "200ms"])
+    assert st.get("/readyz").status_code == 503
+    ids = [st.submit_music(), st.submit_image_async()["id"]]
+    # Downloads happen and their uploads fail: the tasks wait in `downloading`, none completes.
+    wait_for(lambda: "artifact upload failed" in st.server.log_text, 60, desc="a failed upload")
+    assert all(st.get_task(t)["status"] in ("queued", "processing", "downloading") for t in ids)
+
+    moto = Proc("moto", [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)], tmp_path / "moto.log")
+    moto.start()
+    try:
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id="AKIAEXAMPLEDOWN", aws_secret_access_key="down-secret")
+        wait_for(lambda: _try(lambda: client.create_bucket(Bucket="comes-back")), 30, desc="moto to start")
+        tasks = [st.wait_task(t, timeout=120) for t in ids]
+        keys = {o["Key"] for o in client.list_objects_v2(Bucket="comes-back").get("Contents", [])}
+        for t in tasks:
+            for a in t["artifacts"]:
+                assert f"p/{t['id']}/{a['url'].split('/')[-1]}" in keys, (a, keys)
+        wait_for(lambda: st.get("/readyz").status_code == 200, 30, desc="/readyz to recover")
+    finally:
+        moto.stop()
+
+
+def _try(action) -> bool:
+    try:
+        action()
+        return True
+    except Exception:
+        return False

@@ -90,8 +90,10 @@ enum Assembly {
             return (storage, [])
         }
         // Made as the service's other clients are, on the shared event loops; its own pool keeps
-        // uploads from queueing behind downloads.
-        let http = HTTPClients.make(configuration: configuration, retryConnectionEstablishment: true)
+        // uploads from queueing behind downloads. A refused connection fails the attempt at once:
+        // the S3 client retries with its own backoff (the client's inner retries would hold each
+        // attempt, and the start-up bucket check, for the whole connect timeout).
+        let http = HTTPClients.make(configuration: configuration, retryConnectionEstablishment: false)
         let client = S3Client(endpoint: endpoint, credentials: credentials, http: http, settings: s3.client, logger: logger)
         let storage = S3ArtifactStore(client: client, settings: s3, dataDirectory: configuration.dataDirectory, instance: instance, logger: logger)
         try storage.prepare()
