@@ -110,7 +110,8 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--database-url: \(error.description)")
             }
         }
-        configuration.s3Storage = try makeS3Settings()
+        configuration.s3Storage = try S3StorageSettings.fromCommandLine(
+            storageURL: storageURL, endpoint: s3Endpoint, region: s3Region, serve: s3Serve, presignTTL: s3PresignTTL)
         configuration.apiKeys = (Setting.text(apiKeys, "MEDIAJOBS_API_KEYS") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map(Redacted.init)
         if let file = Setting.text(apiKeysFile, "MEDIAJOBS_API_KEYS_FILE") {
@@ -174,20 +175,6 @@ struct Serve: AsyncParsableCommand {
         configuration.webhooks.concurrency = try Setting.parse(webhookConcurrency, "MEDIAJOBS_WEBHOOK_CONCURRENCY", option: "--webhook-concurrency", default: configuration.webhooks.concurrency) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         configuration.operators = try makeOperatorSettings()
         return configuration
-    }
-
-    /// `--storage-url s3://…` and the `--s3-*` options; nil keeps artifacts in the data directory.
-    func makeS3Settings() throws -> S3StorageSettings? {
-        guard let url = Setting.text(storageURL, "MEDIAJOBS_STORAGE_URL") else { return nil }
-        guard var settings = S3StorageSettings(url: url) else {
-            throw ValidationError("--storage-url must be s3://<bucket>[/<prefix>] with a valid bucket name, got '\(url)'")
-        }
-        settings.endpoint = Setting.text(s3Endpoint, "MEDIAJOBS_S3_ENDPOINT")
-        settings.region = Setting.text(s3Region, "MEDIAJOBS_S3_REGION") ?? Setting.text(nil, "AWS_REGION") ?? settings.region
-        settings.serveMode = try Setting.parse(s3Serve, "MEDIAJOBS_S3_SERVE", option: "--s3-serve", default: settings.serveMode) { S3StorageSettings.ServeMode(rawValue: $0) }
-        settings.presignTTL = try Setting.duration(s3PresignTTL, "MEDIAJOBS_S3_PRESIGN_TTL", option: "--s3-presign-ttl", default: settings.presignTTL)
-        settings.credentials = S3Credentials.fromEnvironment(ProcessInfo.processInfo.environment)
-        return settings
     }
 
     func makeOperatorSettings() throws -> OperatorSettings {

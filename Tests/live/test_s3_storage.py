@@ -228,3 +228,20 @@ def _try(action) -> bool:
         return True
     except Exception:
         return False
+
+
+def test_cli_prune_removes_objects(stack_factory, s3_server, bucket, monkeypatch, mediajobs_bin):
+    """`mediajobs prune` with the servers' --storage-url deletes the objects, beside the running server."""
+    bucket_name, s3 = bucket
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server["MEDIAJOBS_TEST_S3_ACCESS_KEY_ID"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server["MEDIAJOBS_TEST_S3_SECRET_ACCESS_KEY"])
+    st = stack_factory("s3-cli", demo=True, serve_args=s3_serve_args(s3_server, bucket_name))
+    task = st.wait_task(st.submit_music())
+    assert len(s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents", [])) == len(task["artifacts"]) == 2
+    run = subprocess.run([mediajobs_bin, "prune", "--older-than", "0s", "--json", "--data-dir", str(st.server.data_dir),
+                          "--storage-url", f"s3://{bucket_name}/{PREFIX}", "--s3-endpoint", s3_server["MEDIAJOBS_TEST_S3_ENDPOINT"]],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert '"count" : 2' in run.stdout or '"count": 2' in run.stdout, run.stdout
+    assert not s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents"), "objects left after prune"
+    assert all(a["expired"] for a in st.get_task(task["id"])["artifacts"])

@@ -84,7 +84,7 @@ enum Assembly {
         _ configuration: ServiceConfiguration, identity: WorkerIdentity, logger: Logger
     ) async throws -> (any ArtifactStore, [HTTPClient]) {
         let instance = configuration.databaseURL == nil ? nil : identity
-        guard let s3 = configuration.s3Storage, let endpoint = try configuration.s3Endpoint(), let credentials = s3.credentials else {
+        guard let s3 = configuration.s3Storage else {
             let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory, instance: instance)
             try storage.prepare()
             return (storage, [])
@@ -94,8 +94,8 @@ enum Assembly {
         // the S3 client retries with its own backoff (the client's inner retries would hold each
         // attempt, and the start-up bucket check, for the whole connect timeout).
         let http = HTTPClients.make(configuration: configuration, retryConnectionEstablishment: false)
-        let client = S3Client(endpoint: endpoint, credentials: credentials, http: http, settings: s3.client, logger: logger)
-        let storage = S3ArtifactStore(client: client, settings: s3, dataDirectory: configuration.dataDirectory, instance: instance, logger: logger)
+        let storage = try S3ArtifactStore(settings: s3, http: http, dataDirectory: configuration.dataDirectory, instance: instance, logger: logger)
+        let endpoint = storage.client.endpoint
         try storage.prepare()
         let readiness = await storage.readiness(minimumFreeBytes: 0)
         if readiness == .ready {

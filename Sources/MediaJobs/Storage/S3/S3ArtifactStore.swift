@@ -29,6 +29,18 @@ public struct S3ArtifactStore: ArtifactStore {
         self.logger = logger
     }
 
+    /// A store for `settings` with its calls on `http`, checked as `serve` checks them (credentials,
+    /// endpoint, presign time); the error names the bucket, never the secret.
+    public init(settings: S3StorageSettings, http: HTTPClient, dataDirectory: URL, instance: WorkerIdentity? = nil, logger: Logger) throws(StartupError) {
+        var configuration = ServiceConfiguration()
+        configuration.s3Storage = settings
+        guard let endpoint = try configuration.s3Endpoint(), let credentials = settings.credentials else {
+            throw .configuration("no S3 storage configured")
+        }
+        let client = S3Client(endpoint: endpoint, credentials: credentials, http: http, settings: settings.client, logger: logger)
+        self.init(client: client, settings: settings, dataDirectory: dataDirectory, instance: instance, logger: logger)
+    }
+
     /// The folder of this instance's downloads in progress.
     public var temporaryDirectory: URL { staging.temporaryDirectory }
 
