@@ -26,7 +26,7 @@ import botocore.auth
 import botocore.config
 import pytest
 
-from conftest import Proc, assert_error, free_port, sha256, wait_for
+from conftest import HTTP_TIMEOUT, TERMINAL, Proc, Server, Upstream, assert_error, free_port, http, sha256, wait_for
 
 ADMIN_KEY = "s3-admin-key"
 PREFIX = "media/live"
@@ -245,3 +245,55 @@ def test_cli_prune_removes_objects(stack_factory, s3_server, bucket, monkeypatch
     assert '"count" : 2' in run.stdout or '"count": 2' in run.stdout, run.stdout
     assert not s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents"), "objects left after prune"
     assert all(a["expired"] for a in st.get_task(task["id"])["artifacts"])
+
+
+def test_two_instances_on_postgresql_share_the_bucket(mediajobs_bin, s3_server, bucket, monkeypatch, tmp_path):
+    """Two servers, one PostgreSQL database, one bucket, and no shared directory: each task's
+    objects land once in the bucket whichever instance downloads them, and either instance
+    serves any task's files."""
+    from test_several_instances import fresh_database
+
+    bucket_name, s3 = bucket
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server["MEDIAJOBS_TEST_S3_ACCESS_KEY_ID"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server["MEDIAJOBS_TEST_S3_SECRET_ACCESS_KEY"])
+    database = fresh_database()
+    upstream = Upstream(mediajobs_bin, tmp_path, latency="500ms", track_duration="1s").start()
+    servers = [
+        Server(mediajobs_bin, tmp_path / f"node-{k}", upstream_url=upstream.url, name=f"serve-{k}",
+               extra=["--database-url", database, *s3_serve_args(s3_server, bucket_name)])
+        for k in range(2)
+    ]
+    try:
+        for server in servers:
+            server.start()
+        with http() as s:
+            ids = []
+            for k in range(6):
+                r = s.post(servers[k % 2].url("/suno/submit/music"), json={"prompt": f"shared bucket {k}"}, timeout=HTTP_TIMEOUT)
+                assert r.status_code == 200, r.text
+                ids.append(r.json()["data"]["task_id"])
+
+            def finished() -> list[dict] | None:
+                tasks = [s.get(servers[0].url(f"/v1/tasks/{t}"), timeout=HTTP_TIMEOUT).json() for t in ids]
+                return tasks if all(t["status"] in TERMINAL for t in tasks) else None
+
+            tasks = wait_for(finished, 120, desc="every task to finish")
+            assert all(t["status"] == "completed" for t in tasks), [t["status"] for t in tasks]
+            listed = {o["Key"]: o["Size"] for o in s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents", [])}
+            assert len(listed) == 2 * len(ids), sorted(listed)
+            for t in tasks:
+                for a in t["artifacts"]:
+                    key = f"{PREFIX}/{t['id']}/{a['url'].split('/')[-1]}"
+                    assert listed.get(key) == a["bytes"], (key, a)
+                    # Either instance answers for any task, with a redirect into the shared bucket.
+                    for server in servers:
+                        r = s.get(server.url(f"/files/{t['id']}/{a['url'].split('/')[-1]}"), allow_redirects=False, timeout=HTTP_TIMEOUT)
+                        assert r.status_code == 307 and f"/{bucket_name}/{key}?" in r.headers["Location"], (r.status_code, r.headers)
+        for server in servers:
+            media = server.data_dir / "media"
+            assert not media.exists() or not any(p.is_file() for p in media.rglob("*")), f"files on {server.data_dir}"
+    finally:
+        for server in servers:
+            server.stop()
+            server.reservation.release()
+        upstream.stop()
