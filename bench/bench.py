@@ -840,6 +840,7 @@ http {{
             wrk(base + "/healthz", seconds=1 if self.smoke else 2)
             subject = lambda: wrk_cpu(server.pid, base + "/suno/submit/music", script="submit.lua", seconds=self.seconds)
             ceiling, submit, ratio = paired(lambda: self.pgbench(url, script, 20, self.seconds), subject, self.rounds)
+            self.profile_run(server.pid, "postgres-submit", subject)
             stored = int(subprocess.run(["psql", url, "-qAt", "-c", "SELECT COUNT(*) FROM tasks"], check=True, capture_output=True, text=True).stdout)
             ids = subprocess.run(["psql", url, "-qAt", "-c", "SELECT id FROM tasks LIMIT 20000"], check=True, capture_output=True, text=True).stdout.split()
             ids_file = os.path.join(self.work, "postgres-ids.txt")
@@ -849,6 +850,7 @@ http {{
             reads_reference = lambda: wrk_cpu(server.pid, base + "/healthz", script="fetch.lua", seconds=self.seconds,
                                               env_extra={"BENCH_IDS": ids_file, "BENCH_PREFIX": "/healthz?task="})
             health, reads, reads_ratio = paired(reads_reference, reads_subject, self.rounds)
+            self.profile_run(server.pid, "postgres-reads", reads_subject)
         finally:
             self.procs.stop(server)
         self.details["postgres_submit"] = {"ceiling_tps": ceiling["rps"], "submit": summarize_wrk(submit), "tasks_stored": stored,

@@ -5,9 +5,10 @@ import MediaJobs
 struct SimulateUpstream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate-upstream",
-        abstract: "Serve a stand-in for the ApiTopMix provider that produces real WAV and PNG media.",
+        abstract: "Serve a stand-in for the ApiTopMix provider that produces real WAV, PNG and MP4 media.",
         discussion: """
-            Endpoints: POST /suno/submit/music, GET /suno/fetch/{id}, POST /v1/images/generations, and the media they link to.
+            Endpoints: POST /suno/submit/music, GET /suno/fetch/{id}, POST /v1/images/generations, POST /v1/videos, GET /v1/videos/{id}, \
+            and the media they link to (WAV audio, PNG images and cover art, H.264 MP4 video with a PNG poster).
 
             Faults for tests: --fail-first and --fail-first-tasks are exact whatever the timing; the rates are drawn \
             from --seed (a random seed when unset, logged at start), so one seed repeats a run. GET /_stats counts the \
@@ -17,13 +18,13 @@ struct SimulateUpstream: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on; 0 picks a free one (the 'upstream simulator listening' log line names it).") var port = 9090
-    @Option(help: "Time from a music submit to its completion; image calls answer after it.") var latency = "3s"
+    @Option(help: "Time from a music or video submit to its completion; image calls answer after it.") var latency = "3s"
     @Option(help: "Fraction (0-1) of tasks that end failed.") var failureRate = "0"
     @Option(help: "Fraction (0-1) of calls answered 503 with Retry-After: 1 (media downloads excepted).") var errorRate = "0"
     @Option(help: "Seed of the --failure-rate and --error-rate draws, so a run repeats (default: random, logged).") var seed: UInt64?
-    @Option(help: "The first N calls of each kind answered 503 with Retry-After: 1, e.g. submit=2,fetch=1,image=1,media=1.")
+    @Option(help: "The first N calls of each kind answered 503 with Retry-After: 1, e.g. submit=2,fetch=1,image=1,media=1,video=1,video_fetch=1.")
     var failFirst: String?
-    @Option(help: "The first N tasks (music and image, in arrival order) end failed.") var failFirstTasks = 0
+    @Option(help: "The first N tasks (music, image and video, in arrival order) end failed.") var failFirstTasks = 0
     @Option(help: "Length of each generated track.") var trackDuration = "10s"
     @Option(help: "Require this Bearer key on API calls.") var apiKey: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?

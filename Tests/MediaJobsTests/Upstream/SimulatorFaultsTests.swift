@@ -144,7 +144,7 @@ import Testing
             #expect(outcomes == ["failed", "completed"])
             try await client.execute(uri: "/_stats", method: .get) { response in
                 let stats = try JSONDecoder().decode(Stats.self, from: Data(buffer: response.body))
-                #expect(stats.injected_errors == ["submit": 2, "fetch": 0, "image": 0, "media": 0])
+                #expect(stats.injected_errors == ["submit": 2, "fetch": 0, "image": 0, "media": 0, "video": 0, "video_fetch": 0])
                 #expect(stats.failed_tasks == 1)
             }
         }

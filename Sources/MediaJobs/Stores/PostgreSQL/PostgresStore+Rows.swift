@@ -32,15 +32,30 @@ extension MediaTask {
         finishedAt = try row.optionalDate("finished_at")
     }
 
-    /// The `INSERT` of this task into a ``PostgresStore``.
-    func postgresInsert() throws -> PostgresQuery {
+    /// The JSON columns of a task row, encoded once.
+    struct EncodedColumns: Sendable {
+        var request: String
+        var upstreamOutputs: String
+        var metadata: String?
+    }
+
+    /// This task's JSON columns (a new task has no outputs yet: no encoder for the constant "[]").
+    func encodedColumns() throws -> EncodedColumns {
         let requestJSON: String =
             switch request {
             case .music(let music): JSONWriter.string(music)
             case .image(let image): try JSONCoding.string(image)
             }
-        let outputsJSON = upstreamOutputs.isEmpty ? "[]" : try JSONCoding.string(upstreamOutputs)
-        let metadataJSON = try metadata.map(JSONCoding.string)
+        return EncodedColumns(
+            request: requestJSON, upstreamOutputs: upstreamOutputs.isEmpty ? "[]" : try JSONCoding.string(upstreamOutputs),
+            metadata: try metadata.map(JSONCoding.string))
+    }
+
+    /// The `INSERT` of this task into a ``PostgresStore``, for a transaction (outside one,
+    /// ``PostgresPreparedStatements/InsertTask`` is the same row, prepared).
+    func postgresInsert() throws -> PostgresQuery {
+        let columns = try encodedColumns()
+        let (requestJSON, outputsJSON, metadataJSON) = (columns.request, columns.upstreamOutputs, columns.metadata)
         return """
             INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
                 upstream_outputs, progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at,
@@ -49,6 +64,16 @@ extension MediaTask {
                 \(outputsJSON), \(progress), \(failReason), \(attempts), \(pollCount), \(nextAttemptAt.millis), \(deadlineAt.millis),
                 \(leaseOwner), \(leaseExpiresAt?.millis), \(createdAt.millis), \(updatedAt.millis), \(finishedAt?.millis))
             """
+    }
+}
+
+extension TaskStatusRecord {
+    /// Decodes a row of ``PostgresPreparedStatements/StatusWithArtifacts``.
+    init(postgresRow row: PostgresRandomAccessRow) throws {
+        self.init(
+            id: try row.value("id"), kind: try TaskKind.decode(try row.value("kind")), status: try TaskStatus.decode(try row.value("status")),
+            progress: try row.value("progress"), failReason: try row.value("fail_reason"), owner: try row.value("owner"),
+            createdAt: try row.date("created_at"), finishedAt: try row.optionalDate("finished_at"))
     }
 }
 

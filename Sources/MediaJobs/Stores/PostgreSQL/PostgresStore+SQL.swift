@@ -43,6 +43,13 @@ extension PostgresStore {
         try await withConnection { [logger] connection in _ = try await connection.execute(query, logger: logger) }
     }
 
+    /// Runs a prepared statement for its effect (prepared on first use per connection).
+    func runPrepared<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws {
+        try await withConnection { [logger] connection in
+            for try await _ in try await connection.execute(statement, logger: logger) {}
+        }
+    }
+
     /// Runs `body` in one transaction on one pooled connection, rethrowing `body`'s own errors
     /// (PostgresNIO's `withTransaction` wraps them, and callers match on ``TaskStoreError``).
     func transaction<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {

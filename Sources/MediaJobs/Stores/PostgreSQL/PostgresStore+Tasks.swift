@@ -13,18 +13,26 @@ extension PostgresStore: TaskStore {
 
     /// One round trip: the task joined with its artifacts, one row per artifact (or one row without).
     public func taskWithArtifacts(id: String) async throws -> (MediaTask, [TaskArtifact])? {
-        let found = try await rows(
-            """
-            SELECT t.*, \(unescaped: TaskArtifact.postgresJoinedColumns) FROM tasks t LEFT JOIN artifacts a ON a.task_id = t.id
-            WHERE t.id = \(id) ORDER BY a.idx
-            """)
-        guard let first = found.first else { return nil }
-        let artifacts = try found.filter { try $0.value("a_task_id", as: String?.self) != nil }.map { try TaskArtifact(postgresRow: $0, prefix: "a_") }
-        return (try MediaTask(postgresRow: first), artifacts)
+        guard let (row, artifacts) = try await joinedRows(PostgresPreparedStatements.TaskWithArtifacts(id: id)) else { return nil }
+        return (try MediaTask(postgresRow: row), artifacts)
     }
 
     public func statusWithArtifacts(id: String) async throws -> (TaskStatusRecord, [TaskArtifact])? {
-        try await taskWithArtifacts(id: id).map { ($0.statusRecord, $1) }
+        guard let (row, artifacts) = try await joinedRows(PostgresPreparedStatements.StatusWithArtifacts(id: id)) else { return nil }
+        return (try TaskStatusRecord(postgresRow: row), artifacts)
+    }
+
+    /// The task's row and its artifacts from a statement joining them (artifact columns prefixed
+    /// `a_`, one row per artifact or one row without); nil when the task does not exist.
+    private func joinedRows<Statement: PostgresPreparedStatement>(
+        _ statement: Statement
+    ) async throws -> (PostgresRandomAccessRow, [TaskArtifact])? where Statement.Row == PostgresRandomAccessRow {
+        let found = try await withConnection { [logger] connection in
+            try await connection.execute(statement, logger: logger).reduce(into: []) { $0.append($1) }
+        }
+        guard let first = found.first else { return nil }
+        let artifacts = try found.filter { try $0.value("a_task_id", as: String?.self) != nil }.map { try TaskArtifact(postgresRow: $0, prefix: "a_") }
+        return (first, artifacts)
     }
 
     public func tasks(ids: [String]) async throws -> [MediaTask] {
@@ -83,7 +91,7 @@ extension PostgresStore: TaskStore {
 
     public func insert(_ task: MediaTask) async throws {
         do {
-            try await run(try task.postgresInsert())
+            try await runPrepared(PostgresPreparedStatements.InsertTask(task))
         } catch let error as PSQLError where error.sqlState == "23505" {
             throw TaskStoreError.duplicateID(task.id)
         }
@@ -93,12 +101,12 @@ extension PostgresStore: TaskStore {
     public func accept(_ task: MediaTask, idempotency: IdempotencyClaim?, maxActivePerOwner: Int?, now: Date) async throws -> AcceptOutcome {
         // A plain submit is one statement, one round trip; a key or an in-flight cap needs the
         // checks of a transaction. Other instances hear of the task once it is committed.
-        let statement = try task.postgresInsert()
         if idempotency == nil && (maxActivePerOwner == nil || task.owner == nil) {
-            try await run(statement)
+            try await runPrepared(PostgresPreparedStatements.InsertTask(task))
             notifier.wake(.tasks)
             return .created(task)
         }
+        let statement = try task.postgresInsert()
         let outcome = try await transaction { connection -> AcceptOutcome in
             // Advisory transaction locks make the key check and the in-flight count atomic across
             // connections and instances; always the key's before the owner's, so none wait in a cycle.

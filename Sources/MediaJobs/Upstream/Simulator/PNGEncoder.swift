@@ -16,7 +16,19 @@ public enum PNGEncoder {
     public static func image(width: Int, height: Int, seed: UInt64) -> [UInt8] {
         let width = min(max(width, 1), maximumDimension)
         let height = min(max(height, 1), maximumDimension)
+        let tables = Palette(width: width, height: height, seed: seed)
+        return encode(width: width, height: height) { y, buffer, offset in tables.fillRow(y, into: buffer, at: offset) }
+    }
 
+    /// Writes scanline `y` at `offset` in the buffer: its filter type byte (0, none, unless the source filters), then `3 * width` bytes.
+    typealias RowSource = (_ y: Int, _ buffer: UnsafeMutableBufferPointer<UInt8>, _ offset: Int) -> Void
+
+    /// Builds an 8-bit RGB PNG of `width` × `height` (both in `1...maximumDimension`) whose rows `fillRow` writes.
+    ///
+    /// Rows are streamed through zlib in batches, so peak memory is roughly the compressed size
+    /// rather than the raw `height * (1 + 3 * width)` bytes.
+    static func encode(width: Int, height: Int, fillRow: RowSource) -> [UInt8] {
+        precondition((1...maximumDimension).contains(width) && (1...maximumDimension).contains(height), "PNG size out of range")
         var output = signature
         var ihdr: [UInt8] = []
         appendBE(&ihdr, UInt32(width))
@@ -24,7 +36,6 @@ public enum PNGEncoder {
         ihdr.append(contentsOf: [8, 2, 0, 0, 0])  // depth 8, RGB, deflate, filter method 0, no interlace
         appendChunk(&output, type: "IHDR", data: ihdr)
 
-        let tables = Palette(width: width, height: height, seed: seed)
         let rowBytes = 1 + 3 * width
         // Batches of ~256 KiB keep zlib calls coarse without holding the whole raw image.
         let rowsPerBatch = max(1, (256 * 1024) / rowBytes)
@@ -38,7 +49,7 @@ public enum PNGEncoder {
             let rows = min(rowsPerBatch, height - y)
             batch.withUnsafeMutableBufferPointer { buffer in
                 for r in 0..<rows {
-                    tables.fillRow(y + r, into: buffer, at: r * rowBytes)
+                    fillRow(y + r, buffer, r * rowBytes)
                 }
             }
             let isLast = y + rows == height
@@ -57,7 +68,7 @@ public enum PNGEncoder {
         } else {
             // zlib only fails on allocation problems; restart with stored blocks so we still return a valid PNG.
             output.removeSubrange((signature.count + 25)...)  // keep signature + IHDR (25 bytes)
-            appendStoredImageData(&output, tables: tables, width: width, height: height)
+            appendStoredImageData(&output, width: width, height: height, fillRow: fillRow)
         }
         appendChunk(&output, type: "IEND", data: [])
         return output
@@ -71,7 +82,7 @@ public enum PNGEncoder {
     }
 
     /// Writes the image as an uncompressed zlib stream (stored deflate blocks) split over IDAT chunks.
-    private static func appendStoredImageData(_ output: inout [UInt8], tables: Palette, width: Int, height: Int) {
+    private static func appendStoredImageData(_ output: inout [UInt8], width: Int, height: Int, fillRow: RowSource) {
         let rowBytes = 1 + 3 * width
         var raw = [UInt8](repeating: 0, count: rowBytes)
         var adler = adler32(0, nil, 0)
@@ -90,7 +101,7 @@ public enum PNGEncoder {
             }
         }
         for y in 0..<height {
-            raw.withUnsafeMutableBufferPointer { tables.fillRow(y, into: $0, at: 0) }
+            raw.withUnsafeMutableBufferPointer { fillRow(y, $0, 0) }
             adler = raw.withUnsafeBufferPointer { adler32(adler, $0.baseAddress, uInt($0.count)) }
             var index = 0
             while index < raw.count {

@@ -1,6 +1,6 @@
 /// How the built-in upstream simulator behaves.
 public struct SimulatorSettings: Sendable {
-    /// Time from a music submit to its completion; images answer after it synchronously.
+    /// Time from a music or video submit to its completion; images answer after it synchronously.
     public var latency: Duration = .seconds(3)
     /// Fraction (0…1) of tasks that end failed.
     public var failureRate: Double = 0
@@ -10,12 +10,14 @@ public struct SimulatorSettings: Sendable {
     public var seed: UInt64?
     /// The first N calls of each kind are answered `503` with `Retry-After: 1`, before any `errorRate` draw.
     public var failFirst: [SimulatorCallKind: Int] = [:]
-    /// The first N tasks (music and image alike, in the order they arrive) end failed.
+    /// The first N tasks (music, image and video alike, in the order they arrive) end failed.
     public var failFirstTasks: Int = 0
     /// Length of each generated track.
     public var trackDuration: Duration = .seconds(10)
     /// Tracks per music task (Suno answers with two).
     public var tracksPerTask: Int = 2
+    /// Bytes of generated video files kept for further downloads (least recently used dropped first).
+    public var videoCacheBytes: Int = 64 << 20
     /// When set, calls must carry `Authorization: Bearer <apiKey>`.
     public var apiKey: Redacted?
 

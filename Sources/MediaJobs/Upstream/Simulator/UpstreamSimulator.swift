@@ -4,10 +4,11 @@ import Hummingbird
 import NIOCore
 import Synchronization
 
-/// A stand-in for the ApiTopMix provider: the same endpoints and shapes, real WAV and PNG media.
+/// A stand-in for the ApiTopMix provider: the same endpoints and shapes, real WAV, PNG and MP4 media.
 ///
-/// Tasks live in memory; media is rendered on request from the task's seed, so nothing is
-/// stored and any number of tasks costs only their bookkeeping.
+/// Tasks live in memory; media is rendered on request from the task's seed (named in its URL),
+/// so nothing is stored and any number of tasks costs only their bookkeeping. Videos, slower to
+/// render, are kept in a bounded cache for the several range requests a player makes.
 public final class UpstreamSimulator: Sendable {
     struct MusicTask: Sendable {
         var createdAt: ContinuousClock.Instant
@@ -24,11 +25,24 @@ public final class UpstreamSimulator: Sendable {
     /// Which calls fail and which tasks end failed; its `seed` repeats a run.
     public let faults: SimulatorFaults
     private let tasks = Mutex<[String: MusicTask]>([:])
-    private let counters = SimulatorCounters()
+    /// Video tasks by id (`UpstreamSimulator+Video.swift`).
+    let videoTasks = Mutex<[String: VideoTask]>([:])
+    /// Videos and posters already rendered.
+    let videoFiles: VideoFileCache
+    let counters = SimulatorCounters()
+    /// The clock video tasks' progress is measured on; tests step it by hand.
+    let now: @Sendable () -> ContinuousClock.Instant
 
-    public init(settings: SimulatorSettings) {
+    public convenience init(settings: SimulatorSettings) {
+        self.init(settings: settings, now: { .now })
+    }
+
+    /// A simulator whose video tasks read the time from `now`.
+    init(settings: SimulatorSettings, now: @escaping @Sendable () -> ContinuousClock.Instant) {
         self.settings = settings
         self.faults = SimulatorFaults(settings: settings)
+        self.videoFiles = VideoFileCache(byteLimit: settings.videoCacheBytes)
+        self.now = now
     }
 
     /// The simulator's routes, ready to serve.
@@ -38,8 +52,12 @@ public final class UpstreamSimulator: Sendable {
         router.post("suno/submit/music", use: submitMusic)
         router.get("suno/fetch/{id}", use: fetchMusic)
         router.post("v1/images/generations", use: generateImages)
+        router.post("v1/videos", use: submitVideo)
+        router.get("v1/videos/{id}", use: fetchVideo)
         router.get("media/audio/{name}", use: audio)
         router.get("media/image/{name}", use: image)
+        router.get("media/cover/{name}", use: cover)
+        router.get("media/video/{name}", use: video)
         router.get("healthz") { _, _ in "ok" }
         router.get("_stats", use: stats)
         return router
@@ -92,7 +110,7 @@ public final class UpstreamSimulator: Sendable {
                     .object([
                         "title": .string(task.title ?? "Untitled \(index + 1)"),
                         "audio_url": .string("\(base)/media/audio/\(id)-\(index).wav"),
-                        "image_url": .string("\(base)/media/image/\(id)-\(index)-256x256.png"),
+                        "image_url": .string("\(base)/media/cover/\(id)-\(index).png"),
                         "duration": .number(duration),
                         "style": task.style.map(JSONValue.string) ?? .null,
                     ])
@@ -142,6 +160,14 @@ public final class UpstreamSimulator: Sendable {
         return Self.media(PNGEncoder.image(width: size.width, height: size.height, seed: Self.seed(name)), contentType: "image/png")
     }
 
+    /// A music track's cover art: `<task id>-<track index>.png`, square, seeded by the name.
+    @Sendable func cover(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let name = try context.parameters.require("name")
+        guard name.hasSuffix(".png"), name.count > 4 else { throw HTTPError(.notFound) }
+        counters.mediaDownloads.add(1, ordering: .relaxed)
+        return Self.media(CoverArt.png(seed: Self.seed(name)), contentType: "image/png")
+    }
+
     // MARK: Counters
 
     /// `GET /_stats`: call counters, so a benchmark can sample polls per second, and the faults
@@ -154,6 +180,9 @@ public final class UpstreamSimulator: Sendable {
             "fetches": .number(Double(counters.fetches.load(ordering: .relaxed))),
             "media_downloads": .number(Double(counters.mediaDownloads.load(ordering: .relaxed))),
             "tasks": .number(Double(taskCount)),
+            "video_submits": .number(Double(counters.videoSubmits.load(ordering: .relaxed))),
+            "video_fetches": .number(Double(counters.videoFetches.load(ordering: .relaxed))),
+            "video_tasks": .number(Double(videoTasks.withLock { $0.count })),
             "injected_errors": .object(
                 Dictionary(uniqueKeysWithValues: SimulatorCallKind.allCases.map { ($0.rawValue, JSONValue.number(Double(faults.injectedErrors[$0, default: 0]))) })),
             "failed_tasks": .number(Double(faults.failedTasks)),
@@ -229,6 +258,8 @@ final class SimulatorCounters: Sendable {
     let submits = Atomic<Int>(0)
     let fetches = Atomic<Int>(0)
     let mediaDownloads = Atomic<Int>(0)
+    let videoSubmits = Atomic<Int>(0)
+    let videoFetches = Atomic<Int>(0)
 }
 
 struct ImageGenerationAnswerInput: Decodable {
