@@ -15,6 +15,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Where the database and media live. [env: MEDIAJOBS_DATA_DIR] (default: ./storage)") var dataDir: String?
     @Option(help: "PostgreSQL instead of SQLite: postgres://user:password@host:port/database. [env: MEDIAJOBS_DATABASE_URL]")
     var databaseURL: String?
+    @Option(help: "Keep artifacts in an S3-compatible bucket: s3://bucket[/prefix]; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN). [env: MEDIAJOBS_STORAGE_URL] (default: the data dir)")
+    var storageURL: String?
+    @Option(help: "S3-compatible server, e.g. http://127.0.0.1:9000 (path-style addressing); omit for AWS. [env: MEDIAJOBS_S3_ENDPOINT]")
+    var s3Endpoint: String?
+    @Option(help: "Region requests are signed for. [env: MEDIAJOBS_S3_REGION, else AWS_REGION] (default: us-east-1)") var s3Region: String?
+    @Option(help: "How /files hands out objects: redirect (307 to a presigned URL) or proxy (streamed through this server, Range passed on). [env: MEDIAJOBS_S3_SERVE] (default: redirect)") var s3Serve: String?
+    @Option(help: "How long a presigned /files redirect stays valid. [env: MEDIAJOBS_S3_PRESIGN_TTL] (default: 15m)") var s3PresignTTL: String?
     @Option(help: "Client API keys, comma-separated; clients send 'Authorization: Bearer <key>' and see only their own tasks. [env: MEDIAJOBS_API_KEYS]")
     var apiKeys: String?
     @Option(help: "A file of client API keys, one per line ('#' comments). [env: MEDIAJOBS_API_KEYS_FILE]") var apiKeysFile: String?
@@ -103,6 +110,8 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--database-url: \(error.description)")
             }
         }
+        configuration.s3Storage = try S3StorageSettings.fromCommandLine(
+            storageURL: storageURL, endpoint: s3Endpoint, region: s3Region, serve: s3Serve, presignTTL: s3PresignTTL)
         configuration.apiKeys = (Setting.text(apiKeys, "MEDIAJOBS_API_KEYS") ?? "").split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map(Redacted.init)
         if let file = Setting.text(apiKeysFile, "MEDIAJOBS_API_KEYS_FILE") {

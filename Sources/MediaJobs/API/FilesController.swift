@@ -21,7 +21,14 @@ struct FilesController<Context: AuthenticatedRequestContext> {
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
         let artifact = try await ArtifactGate(store: service.store).admit(request, context: context)
         var answer = try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers))
-        let marker = answer.sendBody(from: service.storage, of: artifact)
+        guard let bytes = answer.bytes else { return answer.response(marker: nil) }
+        let serving = service.storage.serving(artifact)
+        if case .proxy = serving {
+            let stream = try await service.storage.stream(artifact, range: bytes)
+            return Response(status: answer.status, headers: answer.headers, body: ResponseBody(asyncSequence: stream))
+        }
+        // Two statements: `sendBody` may turn the answer into a 307, which `response` must see.
+        let marker = answer.sendBody(serving)
         return answer.response(marker: marker)
     }
 
@@ -77,7 +84,7 @@ extension FileRequestHeaders {
 
 /// The answer to an admitted `/files` request: 200, 206 or 304 (416 is thrown), built from the
 /// artifact row alone (size, type, hash, time), so no `stat` is needed before the file is opened
-/// to be sent; a `GET` whose bytes are elsewhere becomes a 307 (``sendBody(from:of:)``).
+/// to be sent; a `GET` whose bytes are elsewhere becomes a 307 (``sendBody(_:)``).
 struct ArtifactResponse {
     var status: HTTPResponse.Status
     var headers: HTTPFields
@@ -89,10 +96,12 @@ struct ArtifactResponse {
     /// A redirect's location is the requester's own and expires (a presigned URL): no shared caching.
     static let redirectCacheControl = "private"
 
-    /// A 307 to where the bytes are; the client sends its `Range` and conditions there.
-    init(redirectingTo location: String) {
+    /// A 307 to where the bytes are; the client sends its `Range` and conditions there. With
+    /// `maxAge` the client may reuse the redirect that long (the location stays valid longer).
+    init(redirectingTo location: String, maxAge: Int? = nil) {
         status = .temporaryRedirect
-        headers = [.location: location, .cacheControl: Self.redirectCacheControl, .contentLength: "0"]
+        let cacheControl = maxAge.map { "\(Self.redirectCacheControl), max-age=\($0)" } ?? Self.redirectCacheControl
+        headers = [.location: location, .cacheControl: cacheControl, .contentLength: "0"]
         bytes = nil
     }
 
@@ -137,16 +146,20 @@ struct ArtifactResponse {
         bytes = last >= first ? first...last : nil
     }
 
-    /// Where a `GET` answer's bytes come from, asked of `storage` only when there are bytes to
-    /// send: a local file gives the marker for ``FileRegionWriter`` to send it with (each path puts
-    /// it into its own kind of head), a redirect turns this answer into a 307.
-    mutating func sendBody(from storage: any ArtifactStore, of artifact: TaskArtifact) -> SendfileMarker? {
+    /// Where a `GET` answer's bytes come from (`serving`, asked of storage once per request and
+    /// only when there are bytes to send: a presigned URL is computed for it): a local file gives
+    /// the marker for ``FileRegionWriter`` to send it with (each path puts it into its own kind of
+    /// head), a redirect turns this answer into a 307; a proxied body is the routed handler's.
+    mutating func sendBody(_ serving: ArtifactServing) -> SendfileMarker? {
         guard let bytes else { return nil }
-        switch storage.serving(artifact) {
+        switch serving {
         case .localFile(let path):
             return SendfileMarker(path: path, first: bytes.lowerBound, last: bytes.upperBound)
-        case .redirect(let location):
-            self = ArtifactResponse(redirectingTo: location)
+        case .redirect(let location, let maxAge):
+            self = ArtifactResponse(redirectingTo: location, maxAge: maxAge)
+            return nil
+        case .proxy:
+            // Streamed by the routed handler (``FilesController/get(_:context:)``); the event loop leaves these to it.
             return nil
         }
     }

@@ -23,7 +23,7 @@ public func buildApplication(
     let identity = WorkerIdentity.forThisProcess()
     logger.info("worker identity", metadata: ["worker.id": "\(identity)"])
 
-    let storage = try Assembly.artifactStorage(configuration, identity: identity)
+    let (storage, storageClients) = try await Assembly.artifactStorage(configuration, identity: identity, logger: logger)
     // The stable `/files/…` links of task objects, in API answers and in webhook events alike.
     let publicURLs = PublicURLs(baseURL: configuration.effectivePublicURL)
     // Wake-ups of the workers: from this instance's requests, and through the store from other instances'.
@@ -42,7 +42,7 @@ public func buildApplication(
     let hotRoutes = Assembly.eventLoopRoutes(configuration, stores: stores, tasks: workers.tasks, storage: storage, metrics: metrics, logger: logger)
 
     // The database's service comes first, so the group stops it last, after the workers.
-    let services: [any Service] = stores.services + [SharedResources(httpClients: clients.all)] + upstream.services + workers.services
+    let services: [any Service] = stores.services + [SharedResources(httpClients: clients.all + storageClients)] + upstream.services + workers.services
     return Application(
         router: router,
         // `/files` bodies go out with sendfile(2), hot reads are answered on the event loop and
@@ -76,11 +76,34 @@ enum Assembly {
     }
 
     /// Where artifacts are kept: the local data directory, shared by every instance of a shared
-    /// database (each downloading into its own temporary folder).
-    static func artifactStorage(_ configuration: ServiceConfiguration, identity: WorkerIdentity) throws -> LocalArtifactStore {
-        let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory, instance: configuration.databaseURL == nil ? nil : identity)
+    /// database (each downloading into its own temporary folder), or the S3 bucket of
+    /// `--storage-url` (downloads still stage in the data directory), with the HTTP client its calls
+    /// use. A bucket that cannot be used is logged with the reason and `/readyz` says it; the server
+    /// still starts, so it recovers by itself when the bucket comes back.
+    static func artifactStorage(
+        _ configuration: ServiceConfiguration, identity: WorkerIdentity, logger: Logger
+    ) async throws -> (any ArtifactStore, [HTTPClient]) {
+        let instance = configuration.databaseURL == nil ? nil : identity
+        guard let s3 = configuration.s3Storage else {
+            let storage = LocalArtifactStore(dataDirectory: configuration.dataDirectory, instance: instance)
+            try storage.prepare()
+            return (storage, [])
+        }
+        // Made as the service's other clients are, on the shared event loops; its own pool keeps
+        // uploads from queueing behind downloads. A refused connection fails the attempt at once:
+        // the S3 client retries with its own backoff (the client's inner retries would hold each
+        // attempt, and the start-up bucket check, for the whole connect timeout).
+        let http = HTTPClients.make(configuration: configuration, retryConnectionEstablishment: false)
+        let storage = try S3ArtifactStore(settings: s3, http: http, dataDirectory: configuration.dataDirectory, instance: instance, logger: logger)
+        let endpoint = storage.client.endpoint
         try storage.prepare()
-        return storage
+        let readiness = await storage.readiness(minimumFreeBytes: 0)
+        if readiness == .ready {
+            logger.info("artifacts stored in S3", metadata: ["storage": "\(s3.storageURL)", "s3.endpoint": "\(endpoint.scheme)://\(endpoint.host)"])
+        } else {
+            logger.error("S3 storage not usable: \(readiness)", metadata: ["storage": "\(s3.storageURL)"])
+        }
+        return (storage, [http])
     }
 
     /// The stores: PostgreSQL when `--database-url` names one, else one SQLite database in the

@@ -7,6 +7,7 @@ extension ServiceConfiguration {
         try checkExposure()
         _ = try upstreamBaseURL()
         _ = try webhookSecrets()
+        _ = try s3Endpoint()
         try checkLeases()
     }
 
@@ -18,6 +19,25 @@ extension ServiceConfiguration {
         }
         guard webhooks.lease > webhooks.timeout else {
             throw .configuration("a webhook delivery's lease (\(webhooks.lease.humanReadable)) must be longer than an attempt's timeout (\(webhooks.timeout.humanReadable))")
+        }
+    }
+
+    /// The bucket's endpoint when artifacts go to S3, after checking the settings that must hold
+    /// for it (credentials present, endpoint URL, presign time); nil with local storage. Errors
+    /// name the endpoint and bucket, never the secret.
+    func s3Endpoint() throws(StartupError) -> S3Endpoint? {
+        guard let s3 = s3Storage else { return nil }
+        guard s3.credentials != nil else {
+            throw .configuration("--storage-url \(s3.storageURL) needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+        }
+        let seconds = s3.presignTTL.components.seconds
+        guard seconds >= 1, seconds <= SigV4Signer.maximumPresignSeconds else {
+            throw .configuration("--s3-presign-ttl must be between 1s and 7d")
+        }
+        do throws(S3Error) {
+            return try S3Endpoint(bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint)
+        } catch {
+            throw .configuration("--s3-endpoint: \(error.description)")
         }
     }
 

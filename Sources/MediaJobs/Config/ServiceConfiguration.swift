@@ -8,6 +8,8 @@ public struct ServiceConfiguration: Sendable {
     public var dataDirectory = URL(fileURLWithPath: "storage", isDirectory: true)
     /// PostgreSQL instead of the SQLite database in the data directory (`--database-url`).
     public var databaseURL: PostgresDatabaseURL?
+    /// Artifacts in an S3-compatible bucket instead of the data directory (`--storage-url s3://…`).
+    public var s3Storage: S3StorageSettings?
     /// The provider; nil runs the built-in simulator in-process (demo mode).
     public var upstreamURL: String?
     public var upstreamKey: Redacted?

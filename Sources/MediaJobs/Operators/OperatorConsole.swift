@@ -41,35 +41,42 @@ public struct OperatorConsole: Sendable {
     ///
     /// `publicURL` is the base of the file URLs printed in task objects (the server's `--public-url`).
     /// Tasks an operator ends (cancel) get their webhook events like any other: to their
-    /// `callback_url` and to `webhookEndpoints`; a running server's dispatcher sends them.
-    public static func open(dataDirectory: URL, publicURL: String, webhookEndpoints: [WebhookEndpoint] = [], logger: Logger) throws -> OperatorConsole {
-        let storage = LocalArtifactStore(dataDirectory: dataDirectory)
-        let path = SQLiteStore.databasePath(in: storage.dataDirectory)
+    /// `callback_url` and to `webhookEndpoints`; a running server's dispatcher sends them. Files
+    /// are the data directory's, or `given`'s (the servers' S3 bucket) when there is one.
+    public static func open(
+        dataDirectory: URL, publicURL: String, webhookEndpoints: [WebhookEndpoint] = [], storage given: (any ArtifactStore)? = nil, logger: Logger
+    ) throws -> OperatorConsole {
+        let local = LocalArtifactStore(dataDirectory: dataDirectory)
+        let storage = given ?? local
+        let path = SQLiteStore.databasePath(in: local.dataDirectory)
         guard FileManager.default.fileExists(atPath: path) else {
             throw OperatorError.noDatabase(path)
         }
         let publicURLs = PublicURLs(baseURL: publicURL)
         // No dispatcher runs here to wake: a running server finds new events at its next idle tick.
         let outbox = WebhookOutbox.taskEvents(endpoints: webhookEndpoints, representations: TaskRepresentations(publicURLs: publicURLs), wake: {})
-        let database = try SQLiteStore.openBesideServer(dataDirectory: storage.dataDirectory, outbox: outbox)
+        let database = try SQLiteStore.openBesideServer(dataDirectory: local.dataDirectory, outbox: outbox)
         return OperatorConsole(
-            store: database.tasks, publicURLs: publicURLs, dataDirectory: storage.dataDirectory,
+            store: database.tasks, publicURLs: publicURLs, dataDirectory: local.dataDirectory,
             pruner: Pruner(store: database.tasks, storage: storage, logger: logger), webhooks: database.webhooks, logger: logger)
     }
 
     /// Opens the PostgreSQL database several servers share, for the CLI; the media are in
     /// `dataDirectory` (the directory the servers share). Throws ``StartupError`` when the
-    /// database cannot be reached (the message names it without the password).
+    /// database cannot be reached (the message names it without the password). Files are in
+    /// `given` (the servers' S3 bucket) when there is one.
     public static func open(
-        database url: PostgresDatabaseURL, dataDirectory: URL, publicURL: String, webhookEndpoints: [WebhookEndpoint] = [], logger: Logger
+        database url: PostgresDatabaseURL, dataDirectory: URL, publicURL: String, webhookEndpoints: [WebhookEndpoint] = [],
+        storage given: (any ArtifactStore)? = nil, logger: Logger
     ) async throws -> OperatorConsole {
-        let storage = LocalArtifactStore(dataDirectory: dataDirectory)
+        let local = LocalArtifactStore(dataDirectory: dataDirectory)
+        let storage = given ?? local
         let publicURLs = PublicURLs(baseURL: publicURL)
         // The servers' LISTEN connections hear about what this process changes (a retry, a redelivery, a cancel's webhooks).
         let outbox = WebhookOutbox.taskEvents(endpoints: webhookEndpoints, representations: TaskRepresentations(publicURLs: publicURLs), wake: {})
         let database = try await PostgresStoreService.connect(url, outbox: outbox, logger: logger)
         return OperatorConsole(
-            store: database.store, publicURLs: publicURLs, dataDirectory: storage.dataDirectory,
+            store: database.store, publicURLs: publicURLs, dataDirectory: local.dataDirectory,
             pruner: Pruner(store: database.store, storage: storage, logger: logger), webhooks: database.store, logger: logger)
     }
 

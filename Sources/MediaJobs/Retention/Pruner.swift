@@ -98,8 +98,8 @@ public struct Pruner: Sendable {
             let removals = try await store.pendingFileRemovals(after: after, limit: batchSize)
             guard let last = removals.last else { return totals }
             var done: [Int64] = []
-            for removal in removals {
-                switch await remove(removal) {
+            for (removal, outcome) in zip(removals, await remove(removals)) {
+                switch outcome {
                 case .deleted:
                     totals.deleted += 1
                     done.append(removal.id)
@@ -129,6 +129,26 @@ public struct Pruner: Sendable {
     private enum RemovalOutcome {
         case deleted, missing, kept
         case failed(String)
+    }
+
+    /// Carries out a batch of removals, one outcome each, in order: the single files in one
+    /// ``ArtifactStore/delete(_:)`` (one call for an object store), then the deleted tasks' folders.
+    private func remove(_ removals: [FileRemoval]) async -> [RemovalOutcome] {
+        var outcomes = [RemovalOutcome](repeating: .kept, count: removals.count)
+        let files = removals.indices.compactMap { index -> (Int, ArtifactFileName)? in
+            guard !removals[index].restored, let fileName = removals[index].fileName else { return nil }
+            return (index, ArtifactFileName(taskID: removals[index].taskID, fileName: fileName))
+        }
+        for ((index, _), result) in zip(files, await storage.delete(files.map(\.1))) {
+            switch result {
+            case .success(let deletion): outcomes[index] = deletion == .deleted ? .deleted : .missing
+            case .failure(let error): outcomes[index] = .failed(error.description)
+            }
+        }
+        for index in removals.indices where removals[index].fileName == nil {
+            outcomes[index] = await remove(removals[index])
+        }
+        return outcomes
     }
 
     /// Deletes one recorded file or a deleted task's files; the store refuses any name that would

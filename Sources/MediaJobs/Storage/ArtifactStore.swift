@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// Where artifacts are kept: one folder (or key prefix) per task, `<task id>/<file name>`, names
 /// chosen by the caller and deterministic, so storing again overwrites instead of duplicating.
@@ -43,9 +44,41 @@ public protocol ArtifactStore: Sendable {
     /// Deletes every stored file of a task (the task record is being deleted).
     func deleteTask(_ taskID: String) async throws(ArtifactStoreError) -> ArtifactDeletion
 
+    /// Deletes several stored files (a prune batch): one outcome per file, in order. A store with a
+    /// batch operation (S3's `DeleteObjects`) makes one call; the default deletes them one by one.
+    func delete(_ files: [ArtifactFileName]) async -> [Result<ArtifactDeletion, ArtifactStoreError>]
+
     /// Whether downloads can be stored now (for `/readyz`); `minimumFreeBytes` is the free space
     /// below which local files count as not ready.
     func readiness(minimumFreeBytes: Int64) async -> StorageReadiness
+
+    /// The bytes `range` (inclusive) of a stored file as they arrive, for ``ArtifactServing/proxy``
+    /// answers; read as the client takes them, so memory stays flat whatever the size.
+    func stream(_ artifact: TaskArtifact, range: ClosedRange<Int64>) async throws(ArtifactStoreError) -> ArtifactByteStream
+}
+
+/// Bytes of a stored file on their way to a client.
+public typealias ArtifactByteStream = any AsyncSequence<ByteBuffer, any Error> & Sendable
+
+extension ArtifactStore {
+    /// One ``delete(taskID:fileName:)`` after the other.
+    public func delete(_ files: [ArtifactFileName]) async -> [Result<ArtifactDeletion, ArtifactStoreError>] {
+        var outcomes: [Result<ArtifactDeletion, ArtifactStoreError>] = []
+        outcomes.reserveCapacity(files.count)
+        for file in files {
+            do throws(ArtifactStoreError) {
+                outcomes.append(.success(try await delete(taskID: file.taskID, fileName: file.fileName)))
+            } catch {
+                outcomes.append(.failure(error))
+            }
+        }
+        return outcomes
+    }
+
+    /// Stores that never answer ``ArtifactServing/proxy`` have nothing to stream.
+    public func stream(_ artifact: TaskArtifact, range: ClosedRange<Int64>) async throws(ArtifactStoreError) -> ArtifactByteStream {
+        throw .failed("this storage serves \(artifact.relativePath) without streaming it")
+    }
 }
 
 /// A finished download in a temporary file (from ``ArtifactStore/temporaryFile()``), with what
@@ -68,15 +101,27 @@ public struct StagedFile: Sendable, Equatable {
 /// How a `/files` answer gets the bytes of an artifact; ``FilesController`` and ``FilesFastPath``
 /// answer every case.
 ///
-/// A proxied byte stream (an object store's `proxy` serving mode, `Range` passed through) is not a
-/// case yet: no store produces one, and its shape is best fixed with the object-store client that
-/// will. `/files` would answer it with the head it builds from the row and the stream as the body.
 public enum ArtifactServing: Sendable, Equatable {
     /// A file on this machine's disk, sent with `sendfile(2)`. Its size is the artifact row's: the
     /// answer's framing comes from the row, and the sender checks the file still holds that much.
     case localFile(path: String)
-    /// A URL the client fetches the bytes from itself (e.g. a presigned object URL): a 307 answer.
-    case redirect(location: String)
+    /// A URL the client fetches the bytes from itself (e.g. a presigned object URL): a 307 answer,
+    /// cacheable by the client alone for `maxAge` seconds when given (less than the URL stays valid).
+    case redirect(location: String, maxAge: Int? = nil)
+    /// Streamed through this server from ``ArtifactStore/stream(_:range:)`` (an object store's
+    /// `proxy` mode): the head comes from the row as for a local file, `Range` is passed on.
+    case proxy
+}
+
+/// One stored file, named by its task and file name.
+public struct ArtifactFileName: Sendable, Hashable {
+    public var taskID: String
+    public var fileName: String
+
+    public init(taskID: String, fileName: String) {
+        self.taskID = taskID
+        self.fileName = fileName
+    }
 }
 
 /// One file a store holds for a task.
@@ -105,6 +150,8 @@ public enum StorageReadiness: Sendable, Equatable, CustomStringConvertible {
     /// The free space could not be read.
     case unreadable(errno: Int32)
     case lowOnSpace(free: Int64, needed: Int64)
+    /// Remote storage cannot be used now; why (no answer, credentials refused, no bucket).
+    case unavailable(String)
 
     /// What `/readyz` shows: `ok`, or why not.
     public var description: String {
@@ -113,6 +160,7 @@ public enum StorageReadiness: Sendable, Equatable, CustomStringConvertible {
         case .notWritable(let code): "not writable (errno \(code))"
         case .unreadable(let code): "not readable (errno \(code))"
         case .lowOnSpace(let free, let needed): "low on space (\(ByteCount(bytes: free)) free, \(ByteCount(bytes: needed)) needed)"
+        case .unavailable(let reason): reason
         }
     }
 }

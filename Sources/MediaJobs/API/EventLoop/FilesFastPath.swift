@@ -25,7 +25,13 @@ struct FilesFastPath: Sendable {
         } catch {
             return EventLoopRoutes.fallBack(Self.route, because: error, logger: logger)
         }
-        let marker = head.method == .GET ? answer.sendBody(from: storage, of: artifact) : nil
+        var marker: SendfileMarker?
+        if head.method == .GET, answer.bytes != nil {
+            let serving = storage.serving(artifact)
+            // A proxied body is streamed from storage asynchronously: the router's handler does that.
+            if case .proxy = serving { return EventLoopRoutes.fallBack(Self.route, because: "proxied from storage", logger: logger) }
+            marker = answer.sendBody(serving)
+        }
         var headers = HTTPHeaders(answer.headers, reservingExtra: 3)
         if let marker { headers.add(name: SendfileMarker.headerName, value: marker.headerValue) }
         return .init(status: .init(statusCode: Int(answer.status.code)), headers: headers, body: nil)
