@@ -11,6 +11,7 @@ the same bytes; prune removes the objects and `/files` then answers 410; a wrong
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import subprocess
 import sys
@@ -245,6 +246,41 @@ def test_cli_prune_removes_objects(stack_factory, s3_server, bucket, monkeypatch
     assert '"count" : 2' in run.stdout or '"count": 2' in run.stdout, run.stdout
     assert not s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents"), "objects left after prune"
     assert all(a["expired"] for a in st.get_task(task["id"])["artifacts"])
+
+
+def test_storage_sweep_removes_objects_no_row_names(stack_factory, s3_server, bucket, monkeypatch, mediajobs_bin):
+    """`mediajobs storage sweep`: an object no artifact row names (a crash between upload and row)
+    is reported by --dry-run, then removed; the task's own objects stay."""
+    bucket_name, s3 = bucket
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server["MEDIAJOBS_TEST_S3_ACCESS_KEY_ID"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server["MEDIAJOBS_TEST_S3_SECRET_ACCESS_KEY"])
+    st = stack_factory("s3-sweep", demo=True, serve_args=s3_serve_args(s3_server, bucket_name))
+    task = st.wait_task(st.submit_music())
+    s3.put_object(Bucket=bucket_name, Key=f"{PREFIX}/suno_orphan/0.wav", Body=b"left behind by a crash")
+
+    def sweep(*extra: str) -> dict:
+        run = subprocess.run([mediajobs_bin, "storage", "sweep", "--json", "--older-than", "0s", *extra,
+                              "--data-dir", str(st.server.data_dir), "--storage-url", f"s3://{bucket_name}/{PREFIX}",
+                              "--s3-endpoint", s3_server["MEDIAJOBS_TEST_S3_ENDPOINT"]], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)
+
+    def keys() -> set[str]:
+        return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents", [])}
+
+    report = sweep("--dry-run")
+    assert report["orphans"] == ["suno_orphan/0.wav"] and report["deleted"] == 0, report
+    assert f"{PREFIX}/suno_orphan/0.wav" in keys()
+    report = sweep()
+    assert report["deleted"] == 1, report
+    assert keys() == {f"{PREFIX}/{task['id']}/{a['url'].split('/')[-1]}" for a in task["artifacts"]}
+    # Recent objects are never judged: an upload may be in flight.
+    s3.put_object(Bucket=bucket_name, Key=f"{PREFIX}/suno_inflight/0.wav", Body=b"uploading")
+    run = subprocess.run([mediajobs_bin, "storage", "sweep", "--json", "--data-dir", str(st.server.data_dir),
+                          "--storage-url", f"s3://{bucket_name}/{PREFIX}", "--s3-endpoint", s3_server["MEDIAJOBS_TEST_S3_ENDPOINT"]],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and json.loads(run.stdout)["recent"] >= 1, run.stdout + run.stderr
+    assert f"{PREFIX}/suno_inflight/0.wav" in keys()
 
 
 def test_two_instances_on_postgresql_share_the_bucket(mediajobs_bin, s3_server, bucket, monkeypatch, tmp_path):

@@ -20,6 +20,9 @@ public struct OperatorConsole: Sendable {
     let signals: StageSignals?
     let logger: Logger
 
+    /// Where the artifacts are (the data directory or the bucket).
+    public var storage: any ArtifactStore { pruner.storage }
+
     /// The webhook deliveries of the same database.
     public let webhooks: any WebhookDeliveryStore
 
@@ -78,6 +81,11 @@ public struct OperatorConsole: Sendable {
         return OperatorConsole(
             store: database.store, publicURLs: publicURLs, dataDirectory: local.dataDirectory,
             pruner: Pruner(store: database.store, storage: storage, logger: logger), webhooks: database.store, logger: logger)
+    }
+
+    /// Removes stored objects no artifact row names (``StorageSweeper``).
+    public func sweepStorage(minimumAge: Duration, dryRun: Bool) async throws -> StorageSweeper.Report {
+        try await StorageSweeper(store: store, storage: storage, logger: logger).run(minimumAge: minimumAge, dryRun: dryRun)
     }
 
     /// The statistics, with the data directory's free space.

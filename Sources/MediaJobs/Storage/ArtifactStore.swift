@@ -52,6 +52,10 @@ public protocol ArtifactStore: Sendable {
     /// below which local files count as not ready.
     func readiness(minimumFreeBytes: Int64) async -> StorageReadiness
 
+    /// Every stored object of every task, with when it was last written (for `storage sweep`,
+    /// which removes the ones no artifact row names).
+    func listAll() async throws(ArtifactStoreError) -> [StoredObject]
+
     /// The bytes `range` (inclusive) of a stored file as they arrive, for ``ArtifactServing/proxy``
     /// answers; read as the client takes them, so memory stays flat whatever the size.
     func stream(_ artifact: TaskArtifact, range: ClosedRange<Int64>) async throws(ArtifactStoreError) -> ArtifactByteStream
@@ -125,6 +129,20 @@ public struct ArtifactFileName: Sendable, Hashable {
 }
 
 /// One file a store holds for a task.
+/// One stored object as a full listing sees it.
+public struct StoredObject: Sendable, Equatable {
+    public var file: ArtifactFileName
+    public var bytes: Int64
+    /// When it was last written; nil when the backend does not say.
+    public var modifiedAt: Date?
+
+    public init(file: ArtifactFileName, bytes: Int64, modifiedAt: Date?) {
+        self.file = file
+        self.bytes = bytes
+        self.modifiedAt = modifiedAt
+    }
+}
+
 public struct StoredArtifactFile: Sendable, Equatable {
     public var fileName: String
     public var bytes: Int64

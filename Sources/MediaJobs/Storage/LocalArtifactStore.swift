@@ -193,6 +193,28 @@ public struct LocalArtifactStore: ArtifactStore {
         }
     }
 
+    /// Walks `media/<task>/<file>`; anything else there is not an artifact and is left alone.
+    public func listAll() async throws(ArtifactStoreError) -> [StoredObject] {
+        let tasks: [String]
+        do {
+            tasks = try FileManager.default.contentsOfDirectory(atPath: mediaDirectoryPath)
+        } catch {
+            throw .failed("cannot list \(mediaDirectoryPath): \(error)")
+        }
+        var objects: [StoredObject] = []
+        for taskID in tasks {
+            let folder = "\(mediaDirectoryPath)/\(taskID)"
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+                var status = stat()
+                guard stat("\(folder)/\(name)", &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { continue }
+                objects.append(StoredObject(
+                    file: ArtifactFileName(taskID: taskID, fileName: name), bytes: Int64(status.st_size),
+                    modifiedAt: Date(timeIntervalSince1970: TimeInterval(status.st_mtim.tv_sec))))
+            }
+        }
+        return objects
+    }
+
     // MARK: Deleting
 
     /// Unlinks the file; the task's folder goes with its last file (also when a crash came

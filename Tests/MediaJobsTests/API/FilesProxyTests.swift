@@ -28,6 +28,7 @@ import Testing
         func store(_ file: StagedFile, taskID: String, fileName: String) async throws(ArtifactStoreError) { throw .failed("not used by this test") }
         func read(_ artifact: TaskArtifact) async throws(ArtifactStoreError) -> Data { throw .failed("not used by this test") }
         func list(taskID: String) async throws(ArtifactStoreError) -> [StoredArtifactFile] { throw .failed("not used by this test") }
+        func listAll() async throws(ArtifactStoreError) -> [StoredObject] { throw .failed("not used by this test") }
         func delete(taskID: String, fileName: String) async throws(ArtifactStoreError) -> ArtifactDeletion { throw .failed("not used by this test") }
         func deleteTask(_ taskID: String) async throws(ArtifactStoreError) -> ArtifactDeletion { throw .failed("not used by this test") }
         func readiness(minimumFreeBytes: Int64) async -> StorageReadiness { .ready }

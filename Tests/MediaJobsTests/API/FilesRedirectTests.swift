@@ -12,7 +12,7 @@ import Testing
 /// object store with presigned URLs will: a `GET` with bytes to send answers 307 with the store's
 /// location, through the router and on the event loop; what the row alone answers stays the same.
 @Suite struct FilesRedirectTests {
-    /// A test conformance: no real backend produces redirects yet. Only serving is asked of it here;
+    /// A test conformance that redirects without a bucket behind it. Only serving is asked of it here;
     /// the rest of the protocol is refused, so a test that reached it would fail loudly.
     struct RedirectingStore: ArtifactStore {
         static let origin = "https://objects.test"
@@ -27,6 +27,7 @@ import Testing
         func store(_ file: StagedFile, taskID: String, fileName: String) async throws(ArtifactStoreError) { throw .failed("not used by this test") }
         func read(_ artifact: TaskArtifact) async throws(ArtifactStoreError) -> Data { throw .failed("not used by this test") }
         func list(taskID: String) async throws(ArtifactStoreError) -> [StoredArtifactFile] { throw .failed("not used by this test") }
+        func listAll() async throws(ArtifactStoreError) -> [StoredObject] { throw .failed("not used by this test") }
         func delete(taskID: String, fileName: String) async throws(ArtifactStoreError) -> ArtifactDeletion { throw .failed("not used by this test") }
         func deleteTask(_ taskID: String) async throws(ArtifactStoreError) -> ArtifactDeletion { throw .failed("not used by this test") }
         func readiness(minimumFreeBytes: Int64) async -> StorageReadiness { .ready }

@@ -142,6 +142,26 @@ public struct S3ArtifactStore: ArtifactStore {
         }
     }
 
+    /// Every object under the prefix shaped `<task id>/<file name>`, its `LastModified` as S3 wrote it.
+    public func listAll() async throws(ArtifactStoreError) -> [StoredObject] {
+        let prefix = settings.prefix.isEmpty ? "" : "\(settings.prefix)/"
+        let objects: [S3ObjectSummary]
+        do throws(S3Error) {
+            objects = try await client.listObjects(prefix: prefix)
+        } catch {
+            throw .failed("cannot list the bucket: \(error)")
+        }
+        let dates = ISO8601DateFormatter()
+        dates.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plainDates = ISO8601DateFormatter()
+        return objects.compactMap { object in
+            let parts = object.key.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+            let modified = object.lastModified.flatMap { dates.date(from: $0) ?? plainDates.date(from: $0) }
+            return StoredObject(file: ArtifactFileName(taskID: String(parts[0]), fileName: String(parts[1])), bytes: object.bytes, modifiedAt: modified)
+        }
+    }
+
     // MARK: Deleting
 
     /// `HEAD` tells whether it was there; `DeleteObjects` removes it.
