@@ -28,7 +28,7 @@ enum DashboardAssets {
         .tile { border: 1px solid var(--line); border-radius: 8px; padding: .6rem .8rem; display: flex; flex-direction: column; }
         .tile .label, .muted { color: var(--muted); font-size: .9rem; }
         .tile .number { font-size: 1.4rem; font-weight: 700; }
-        .scroll { overflow-x: auto; }
+        .scroll { overflow-x: auto; position: relative; }
         table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
         thead th { background: var(--bg); }

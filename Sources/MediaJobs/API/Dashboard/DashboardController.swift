@@ -362,7 +362,8 @@ struct DashboardController<Context: RemoteAddressRequestContext> {
         var headers = HTTPFields()
         headers[.contentSecurityPolicy] = contentSecurityPolicy
         headers[.xContentTypeOptions] = "nosniff"
-        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        // "same-origin", not "no-referrer": with the latter, browsers send `Origin: null` on form posts, which the origin check refuses.
+        headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
         headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         return headers
     }
