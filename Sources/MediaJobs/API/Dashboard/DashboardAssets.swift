@@ -24,6 +24,7 @@ enum DashboardAssets {
         .card { border: 1px solid var(--line); border-radius: 8px; padding: 1rem; margin: 1rem 0; display: grid; gap: .4rem; max-width: 40rem; }
         .narrow { max-width: 24rem; }
         .filters, .actions { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; margin: .5rem 0 1rem; }
+        .actions .filters, .actions form { margin: 0; }
         .tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr)); gap: .75rem; }
         .tile { border: 1px solid var(--line); border-radius: 8px; padding: .6rem .8rem; display: flex; flex-direction: column; }
         .tile .label, .muted { color: var(--muted); font-size: .9rem; }
