@@ -71,6 +71,20 @@ import Testing
         }
     }
 
+    @Test func repeatedWrongKeysFromOneAddressAreSlowedDown() async throws {
+        try await Self.run { client, _ in
+            for _ in 0..<5 {
+                let wrong = try await Self.form(client, "/dashboard/sign-in", "key=guess")
+                #expect(wrong.status == .ok && String(buffer: wrong.body).contains("not valid"))
+            }
+            // The sixth try within the wait is refused before the key is even compared, the right key included.
+            let refused = try await Self.form(client, "/dashboard/sign-in", "key=\(Self.adminKey)")
+            #expect(refused.status == .tooManyRequests)
+            #expect(String(buffer: refused.body).contains("try again in"))
+            #expect(refused.headers[.setCookie] == nil)
+        }
+    }
+
     @Test func actionsNeedTheFormTokenAndSignOutEndsTheSession() async throws {
         try await Self.run { client, _ in
             let (cookie, token) = try await Self.signIn(client)
