@@ -23,11 +23,13 @@ extension Assembly {
         AdminController(operators: operators, metrics: metrics, body: body).addRoutes(to: admin)
         WebhooksAdminController(webhooks: operators.webhooks).addRoutes(to: admin)
         if let adminKey = configuration.operators.adminKey, let dashboardSessions {
-            // The templates are compiled into the binary; failing to parse them is a programming error caught by the tests.
-            if let dashboard = try? DashboardController<MediaJobsRequestContext>(
-                operators: operators, metrics: metrics, sessions: dashboardSessions, adminKey: adminKey, publicURL: configuration.effectivePublicURL)
-            {
-                dashboard.addRoutes(to: router)
+            do {
+                try DashboardController<MediaJobsRequestContext>(
+                    operators: operators, metrics: metrics, sessions: dashboardSessions, adminKey: adminKey, publicURL: configuration.effectivePublicURL
+                ).addRoutes(to: router)
+            } catch {
+                // The templates are compiled into the binary: one that does not parse is a bug (DashboardPagesTests), not a setting.
+                preconditionFailure("the dashboard's built-in templates do not parse: \(error)")
             }
         }
         return router
