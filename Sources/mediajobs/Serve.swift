@@ -86,6 +86,8 @@ struct Serve: AsyncParsableCommand {
     var retentionDeleteTasksOlderThan: String?
     @Option(help: "Time between automatic prunes; the first runs at start. [env: MEDIAJOBS_RETENTION_INTERVAL] (default: 1h)")
     var retentionInterval: String?
+    @Option(help: "The dashboard (/dashboard, with --admin-key) signs a browser out after this long without a request. [env: MEDIAJOBS_DASHBOARD_SESSION_IDLE] (default: 30m)")
+    var dashboardSessionIdle: String?
 
     func run() async throws {
         let logger = try bootstrapLogging(level: logLevel, format: logFormat)
@@ -196,6 +198,9 @@ struct Serve: AsyncParsableCommand {
         }
         settings.retentionInterval = try Setting.parse(
             retentionInterval, "MEDIAJOBS_RETENTION_INTERVAL", option: "--retention-interval", default: settings.retentionInterval
+        ) { Duration(parsing: $0).flatMap { $0 > .zero ? $0 : nil } }
+        settings.dashboardSessionIdle = try Setting.parse(
+            dashboardSessionIdle, "MEDIAJOBS_DASHBOARD_SESSION_IDLE", option: "--dashboard-session-idle", default: settings.dashboardSessionIdle
         ) { Duration(parsing: $0).flatMap { $0 > .zero ? $0 : nil } }
         return settings
     }

@@ -7,8 +7,10 @@ import Hummingbird
 /// Health, readiness and metrics stay open for probes and scrapers; `/admin` has its own key.
 struct APIKeyAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddleware {
     let keys: APIKeyRing
+    /// The dashboard's sessions (nil without an admin key): a signed-in operator may read every key's `/files`.
+    var dashboardSessions: DashboardSessions? = nil
 
-    static var openPrefixes: [String] { ["/healthz", "/readyz", "/metrics", "/admin/"] }
+    static var openPrefixes: [String] { ["/healthz", "/readyz", "/metrics", "/admin/", "/dashboard"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
@@ -16,7 +18,15 @@ struct APIKeyAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddlew
             return try await next(request, context)
         }
         var context = context
-        context.owner = try Requester(authorization: request.headers[.authorization], keys: keys).admission.get()
+        let requester = Requester(authorization: request.headers[.authorization], keys: keys)
+        if requester == .missingKey, path.hasPrefix("/files/"), let dashboardSessions,
+            dashboardSessions.session(request.cookies[DashboardController<MediaJobsRequestContext>.cookieName]?.value) != nil
+        {
+            // No owner: the operator sees every key's files (the event-loop path leaves these requests here).
+            context.owner = nil
+            return try await next(request, context)
+        }
+        context.owner = try requester.admission.get()
         return try await next(request, context)
     }
 }

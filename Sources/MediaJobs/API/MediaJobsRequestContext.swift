@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 
 /// A request context that knows which client (API key) sent the request.
 public protocol AuthenticatedRequestContext: RequestContext {
@@ -7,11 +8,14 @@ public protocol AuthenticatedRequestContext: RequestContext {
 }
 
 /// The request context of every MediaJobs route.
-public struct MediaJobsRequestContext: AuthenticatedRequestContext {
+public struct MediaJobsRequestContext: AuthenticatedRequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public var owner: String?
+    /// The client's address, which slows down its wrong dashboard sign-ins (``LoginThrottle``).
+    public var remoteAddress: SocketAddress?
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 }

@@ -9,7 +9,8 @@ extension Assembly {
         let router = Router(context: MediaJobsRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         router.add(middleware: APIErrorMiddleware())
-        router.add(middleware: APIKeyAuthMiddleware(keys: APIKeyRing(keys: configuration.apiKeys.map(\.value))))
+        let dashboardSessions = configuration.operators.adminKey.map { _ in DashboardSessions(idle: configuration.operators.dashboardSessionIdle) }
+        router.add(middleware: APIKeyAuthMiddleware(keys: APIKeyRing(keys: configuration.apiKeys.map(\.value)), dashboardSessions: dashboardSessions))
         let body = requestBody(configuration)
         HealthController(store: tasks.store, storage: tasks.storage, minimumFreeBytes: configuration.minimumFreeSpace.bytes).addRoutes(to: router)
         MusicController(service: tasks, body: body).addRoutes(to: router.group("suno"))
@@ -21,6 +22,16 @@ extension Assembly {
         let admin = router.group("admin/v1").add(middleware: AdminAuthMiddleware(adminKey: configuration.operators.adminKey))
         AdminController(operators: operators, metrics: metrics, body: body).addRoutes(to: admin)
         WebhooksAdminController(webhooks: operators.webhooks).addRoutes(to: admin)
+        if let adminKey = configuration.operators.adminKey, let dashboardSessions {
+            do {
+                try DashboardController<MediaJobsRequestContext>(
+                    operators: operators, metrics: metrics, sessions: dashboardSessions, adminKey: adminKey, publicURL: configuration.effectivePublicURL
+                ).addRoutes(to: router)
+            } catch {
+                // The templates are compiled into the binary: one that does not parse is a bug (DashboardPagesTests), not a setting.
+                preconditionFailure("the dashboard's built-in templates do not parse: \(error)")
+            }
+        }
         return router
     }
 }

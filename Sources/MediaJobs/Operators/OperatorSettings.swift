@@ -6,6 +6,8 @@ public struct OperatorSettings: Sendable {
     public var retention: PrunePolicy?
     /// Time between automatic prunes; the first runs at start-up.
     public var retentionInterval: Duration = .seconds(3600)
+    /// A dashboard session ends after this long without a request.
+    public var dashboardSessionIdle: Duration = .seconds(1800)
 
     public init(adminKey: String? = nil, retention: PrunePolicy? = nil, retentionInterval: Duration = .seconds(3600)) {
         self.adminKey = adminKey
