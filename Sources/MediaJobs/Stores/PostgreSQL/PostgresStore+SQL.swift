@@ -2,27 +2,35 @@ import Foundation
 import PostgresNIO
 
 extension PostgresStore {
-    /// How long an operation may wait for a pooled connection before the database counts as
-    /// unavailable: the pool itself would wait (and retry connecting) forever.
+    /// How long an operation may wait for a pooled connection while no other operation gets one
+    /// either, before the database counts as unavailable: the pool itself would wait (and retry
+    /// connecting) forever.
     static let connectionWait: Duration = .seconds(5)
 
-    /// Runs `body` on a pooled connection; throws ``StoreUnavailable`` when no connection comes
-    /// within ``connectionWait`` or the connection fails, so callers answer 503 rather than hang.
+    /// Runs `body` on a pooled connection; throws ``StoreUnavailable`` when the connection fails,
+    /// or when no connection comes within ``connectionWait`` and no other operation got one in that
+    /// time either (a busy pool is not a lost database), so callers answer 503 rather than hang.
     func withConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         let acquired = SharedFlag()
+        let activity = activity
         do {
             return try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask {
                     try await client.withConnection { connection in
                         acquired.set()
+                        activity.connected()
                         return try await body(connection)
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: Self.connectionWait)
                     // Once the operation has its connection, statement_timeout bounds it.
-                    guard acquired.isSet else { throw StoreUnavailable(reason: "no connection to the database within \(Self.connectionWait)") }
-                    return nil
+                    while true {
+                        try await Task.sleep(for: Self.connectionWait)
+                        if acquired.isSet { return nil }
+                        guard activity.connectedWithin(Self.connectionWait) else {
+                            throw StoreUnavailable(reason: "no connection to the database within \(Self.connectionWait)")
+                        }
+                    }
                 }
                 while let finished = try await group.next() {
                     if let result = finished {

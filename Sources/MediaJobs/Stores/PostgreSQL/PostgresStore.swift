@@ -21,6 +21,8 @@ public struct PostgresStore: Sendable {
     let logger: Logger
     /// Announces committed work to the other instances (``runNotifier()`` sends).
     let notifier = PostgresWakeUpNotifier()
+    /// When an operation last got a connection: tells a busy pool from a lost database.
+    let activity = PostgresActivity()
 
     /// The database's clock in milliseconds since 1970, the one clock every instance's leases are measured on.
     static let databaseNow = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
