@@ -15,7 +15,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from conftest import PNG_SIGNATURE, assert_error, module_stack, png_size, wait_for
+from conftest import PNG_SIGNATURE, Receiver, assert_error, module_stack, png_size, wait_for
 
 FPS = 24
 
@@ -212,3 +212,45 @@ def test_tasks_list_filters_videos(stack, finished):
     videos = stack.list_tasks(kind="video", limit=100)
     assert videos["data"] and all(t["kind"] == "video" for t in videos["data"]), videos
     assert finished.id in [t["id"] for t in videos["data"]]
+
+
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def test_video_webhooks_are_signed_events_of_the_video_task(stack_factory, tmp_path):
+    receiver = Receiver(tmp_path / "receivers", secret=WEBHOOK_SECRET).start()
+    try:
+        st = stack_factory("hooks", latency="300ms",
+                           serve_args=["--allow-private-networks", "--webhook-secret", WEBHOOK_SECRET])
+        c = st.openai()
+        # callback_url and metadata travel as form fields next to the SDK's own.
+        video = c.videos.create(prompt="hook me", seconds="1", size="480x480",
+                                extra_body={"callback_url": receiver.url, "metadata": json.dumps({"order": 7})})
+        c.videos.poll(video.id, poll_interval_ms=200)
+        c.close()
+        entries = wait_for(lambda: [e for e in receiver.entries() if e.get("task_id") == video.id] or None, 60,
+                           desc="the video's webhook")
+        assert len(entries) == 1 and entries[0]["verified"], entries
+        assert entries[0]["type"] == "task.completed" and entries[0]["status"] == "completed", entries
+        task = st.get_task(video.id)
+        assert task["metadata"] == {"order": 7} and task["callback_url"] == receiver.url, task
+    finally:
+        receiver.stop()
+
+
+def test_kill9_while_a_video_is_in_progress(stack_factory, ffprobe, tmp_path):
+    st = stack_factory("crash", latency="2s")
+    c = st.openai()
+    video = c.videos.create(prompt="survive a crash", seconds="2", size="854x480")
+    wait_for(lambda: c.videos.retrieve(video.id).status == "in_progress", 30, interval=0.05, desc="the video in progress")
+    st.server.kill9()
+    st.server.start()
+    done = c.videos.poll(video.id, poll_interval_ms=200)
+    assert done.status == "completed", done
+    path = tmp_path / "after-crash.mp4"
+    path.write_bytes(c.videos.download_content(video.id).read())
+    c.close()
+    info = probe(ffprobe, path)
+    assert (info["streams"][0]["width"], info["streams"][0]["height"]) == (854, 480), info
+    # Stored once, no temp files left behind.
+    assert not [p for p in (st.server.data_dir / "tmp").rglob("*") if p.is_file()]
