@@ -13,8 +13,8 @@ public enum MediaClass: String, Sendable, Equatable {
         }
     }
 
-    /// The class of artifact `index` of a task of `kind`: a video task's first output is the
-    /// video and any further one its poster (ApiTopMixClient.swift), other kinds yield one class.
+    /// The class of output `index` of a task of `kind`: a video task's first output is the
+    /// video and any further one its poster (Upstream/VideoWireFormat.swift), other kinds yield one class.
     public static func expected(kind: TaskKind, outputIndex index: Int) -> MediaClass {
         switch kind {
         case .music: .audio
