@@ -23,7 +23,7 @@ struct Prune: AsyncParsableCommand {
 
     @Option(help: "Prune files stored longer ago than this, e.g. 30d.") var olderThan: String?
     @Option(help: "Prune the oldest files until the stored ones take at most this, e.g. 50GB.") var maxTotalSize: String?
-    @Option(help: "Only files (and task records) of this kind: music or image.") var kind: String?
+    @Option(help: "Only files (and task records) of this kind: music, image or video.") var kind: String?
     @Option(help: "Also delete the records (and files) of finished tasks that ended longer ago than this, e.g. 180d.")
     var deleteTasksOlderThan: String?
     @Flag(help: "Report what would be removed (count, bytes, oldest and newest) without changing anything.") var dryRun = false

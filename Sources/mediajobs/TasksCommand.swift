@@ -16,7 +16,7 @@ struct TasksCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List tasks, newest first.")
 
         @Option(help: "Only tasks in this status: queued, processing, downloading, completed, failed or canceled.") var status: String?
-        @Option(help: "Only tasks of this kind: music or image.") var kind: String?
+        @Option(help: "Only tasks of this kind: music, image or video.") var kind: String?
         @Option(help: "At most this many tasks.") var limit = 20
         @Flag(help: "Print the list object of GET /v1/tasks.") var json = false
         @OptionGroup var options: OperatorOptions

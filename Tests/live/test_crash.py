@@ -21,7 +21,8 @@ def test_kill9_mid_flight_then_restart(stack_factory):
     music = [st.submit_music(prompt=f"crash test track {i}") for i in range(4)]
     images = {st.submit_image_async(n=n, size="256x256", prompt=f"crash test image n={n}")["id"]: n
               for n in (2, 3)}
-    expected = {tid: 2 for tid in music} | images
+    # Music: two tracks and their two covers (kept like the audio).
+    expected = {tid: 4 for tid in music} | images
     all_ids = list(expected)
 
     def statuses():
@@ -60,6 +61,8 @@ def test_kill9_mid_flight_then_restart(stack_factory):
             assert sha256(body) == a["sha256"], f"{tid} artifact {a['index']}: sha256 mismatch"
             if t["kind"] == "image":
                 assert png_size(body) == (256, 256)
+            elif a["content_type"] == "image/png":
+                assert png_size(body)  # a track's cover art
             else:
                 assert body[:4] == b"RIFF" and body[8:12] == b"WAVE"
                 wav_count += 1
@@ -88,7 +91,7 @@ def test_sigterm_is_graceful_and_work_resumes(stack_factory):
     assert code == 0, f"SIGTERM: exit code {code} (negative = killed by signal; -9 = did not stop within 10 s)"
     srv.start()
     t = st.wait_task(tid, timeout=60)
-    assert len(t["artifacts"]) == 2, t
+    assert len(t["artifacts"]) == 4, t  # two tracks and their covers
 
 
 def test_sigterm_with_upstream_call_in_flight_exits_promptly(stack_factory):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import wave
 
-from conftest import sha256
+from conftest import PNG_SIGNATURE, png_size, sha256
 
 
 def test_demo_mode_music_job(stack_factory):
@@ -21,6 +21,13 @@ def test_demo_mode_music_job(stack_factory):
         assert len(body) == f["bytes"] and sha256(body) == f["sha256"], f
         with wave.open(io.BytesIO(body)) as w:
             assert abs(w.getnframes() / w.getframerate() - float(tr["duration"])) <= 0.1
+        # The cover art too: the in-process simulator's port dies with the process, our copy stays.
+        assert tr["image_url"].startswith(st.base + "/files/"), tr
+        cover = st.download(tr["image_url"]).content
+        assert cover.startswith(PNG_SIGNATURE) and min(png_size(cover)) > 0
+    st.server.restart()
+    for tr in st.fetch_music(tid)["tracks"]:
+        assert st.download(tr["image_url"]).status_code == 200, tr
     log = st.server.log_text
     assert "simulator" in log.lower(), "demo mode should say so in the log"
 
@@ -33,3 +40,15 @@ def test_demo_mode_images(stack_factory):
     finally:
         client.close()
     assert len(res.data) == 1 and res.data[0].url.startswith(st.base + "/files/"), res
+
+
+def test_demo_mode_videos(stack_factory):
+    st = stack_factory("demo-video", demo=True, serve_args=["--simulator-latency", "500ms"])
+    client = st.openai()
+    try:
+        video = client.videos.create_and_poll(prompt="a demo video", seconds="1", size="480x480", poll_interval_ms=200)
+        assert video.status == "completed", video
+        data = client.videos.download_content(video.id).read()
+    finally:
+        client.close()
+    assert data[4:8] == b"ftyp", data[:16]

@@ -8,7 +8,7 @@ import wave
 
 import pytest
 
-from conftest import STATUSES, assert_error, module_stack, parse_response_head, sha256, wait_for
+from conftest import PNG_SIGNATURE, STATUSES, assert_error, module_stack, parse_response_head, png_size, sha256, wait_for
 
 TRACKS_PER_TASK = 2  # the simulator returns 2 tracks per music task
 
@@ -72,6 +72,24 @@ def test_music_job_completes_with_tracks(stack, music):
         assert t["style"] == "lo-fi", t
         assert isinstance(t["title"], str) and t["title"], t
     assert len({t["file"]["url"] for t in tracks}) == TRACKS_PER_TASK, "tracks share a URL"
+
+
+def test_cover_art_is_kept_and_served_from_files(stack, music):
+    """The provider's `image_url` expires (in demo mode it names the in-process simulator's port):
+    each track's cover is stored like its audio, and `image_url` is our /files URL of a PNG."""
+    tid, d = music
+    covers = [t["image_url"] for t in d["tracks"]]
+    for url in covers:
+        assert url and url.startswith(f"{stack.base}/files/{tid}/"), f"not our stable URL: {url}"
+        r = stack.download(url)
+        assert r.status_code == 200, f"GET {url} -> {r.status_code}"
+        assert r.headers["Content-Type"] == "image/png" and r.headers.get("ETag"), dict(r.headers)
+        assert r.content.startswith(PNG_SIGNATURE) and min(png_size(r.content)) > 0
+    assert len(set(covers)) == TRACKS_PER_TASK, covers
+    # The task object lists them as files of the task: audio first, then the covers.
+    artifacts = stack.get_task(tid)["artifacts"]
+    assert [a["content_type"] for a in artifacts] == ["audio/wav"] * TRACKS_PER_TASK + ["image/png"] * TRACKS_PER_TASK
+    assert sorted(a["url"] for a in artifacts[TRACKS_PER_TASK:]) == sorted(covers)
 
 
 def test_track_files_are_real_wav(stack, music):

@@ -519,3 +519,36 @@ def test_api_keys_match_the_spec(tmp_path, mediajobs_bin, schema):
         r = st.get(f"/v1/tasks/{tid}", headers=auth)
         assert r.status_code == 200, r.text
         validate(schema, "GET", "/v1/tasks/{id}", r)
+
+
+def test_video_routes_match_the_spec(stack, schema):
+    """A video through its whole life, each answer checked against the spec: created (JSON and
+    multipart), unfinished (poll-after, 409 content), completed (list, content, thumbnail, ranges),
+    deleted."""
+    r = stack.post("/v1/videos", json={"prompt": "openapi contract video", "seconds": 1, "size": "480x480"})
+    assert r.status_code == 200, r.text
+    validate(schema, "POST", "/v1/videos", r)
+    vid = r.json()["id"]
+    early = stack.get(f"/v1/videos/{vid}/content")
+    if r.json()["status"] != "completed" and early.status_code == 409:
+        validate(schema, "GET", "/v1/videos/{id}/content", early)
+    form = b'--b0\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nform video\r\n--b0\r\n' \
+           b'Content-Disposition: form-data; name="seconds"\r\n\r\n1\r\n--b0--\r\n'
+    r = stack.post("/v1/videos", data=form, headers={"Content-Type": "multipart/form-data; boundary=b0"})
+    assert r.status_code == 200, r.text
+    validate(schema, "POST", "/v1/videos", r)
+    other = r.json()["id"]
+    done = wait_for(lambda: (v := stack.get(f"/v1/videos/{vid}")).json()["status"] == "completed" and v, 60, desc="the video")
+    validate(schema, "GET", "/v1/videos/{id}", done)
+    for params in ({}, {"order": "asc", "limit": "1"}):
+        validate(schema, "GET", "/v1/videos", stack.get("/v1/videos", params=params), query=params)
+    for variant in ("video", "thumbnail"):
+        params = {"variant": variant}
+        validate(schema, "GET", "/v1/videos/{id}/content", stack.get(f"/v1/videos/{vid}/content", params=params), query=params)
+    ranged = stack.get(f"/v1/videos/{vid}/content", headers={"Range": "bytes=0-9"})
+    assert ranged.status_code == 206, ranged.headers
+    validate(schema, "GET", "/v1/videos/{id}/content", ranged, headers={"Range": "bytes=0-9"})
+    validate(schema, "GET", "/v1/tasks/{id}", stack.get(f"/v1/tasks/{vid}"))
+    for tid in (vid, other):
+        validate(schema, "DELETE", "/v1/videos/{id}", stack.s.delete(stack.base + f"/v1/videos/{tid}", timeout=30))
+    validate(schema, "GET", "/v1/videos/{id}", stack.get(f"/v1/videos/{vid}"))

@@ -153,13 +153,14 @@ def test_prune_by_age_with_the_cli(stack_factory, mediajobs_bin):
     assert [dict(r) for r in artifact_rows(data)] == rows_before, "a dry run changed rows"
     expected = [r for r in rows_before if r["task_id"] in old and r["task_id"] != kept_by_webhook]
     assert dry["dry_run"] is True
-    assert dry["artifacts"]["count"] == len(expected) == 4, dry
+    # The old music task: two tracks and their two covers; the image task: two pictures.
+    assert dry["artifacts"]["count"] == len(expected) == 6, dry
     assert dry["artifacts"]["bytes"] == sum(r["bytes"] for r in expected)
 
     real = cli_json(mediajobs_bin, data, "prune", "--older-than", "30d")
     for key in ("count", "bytes", "oldest_created_at", "newest_created_at"):
         assert real["artifacts"][key] == dry["artifacts"][key], f"{key}: dry {dry['artifacts']} vs real {real['artifacts']}"
-    assert real["files_deleted"] == 4
+    assert real["files_deleted"] == 6
 
     rows = {(r["task_id"], r["idx"]): r for r in artifact_rows(data)}
     assert len(rows) == len(rows_before), "pruned artifacts keep their row"
@@ -228,10 +229,10 @@ def test_prune_through_the_admin_api_matches_the_cli(stack_factory, mediajobs_bi
     fill(st, music=2, images=1)
     cli_dry = cli_json(mediajobs_bin, data, "prune", "--older-than", "0s", "--dry-run")
     api_dry = st.post("/admin/v1/prune", json={"older_than": "0s", "dry_run": True}, headers=admin()).json()
-    assert api_dry["artifacts"]["count"] == cli_dry["artifacts"]["count"] == 6
+    assert api_dry["artifacts"]["count"] == cli_dry["artifacts"]["count"] == 10  # 2 × (2 tracks + 2 covers) + 2 images
     r = st.post("/admin/v1/prune", json={"older_than": "0s", "max_total_size": "1GB", "kind": "music"}, headers=admin())
     assert r.status_code == 200, r.text
-    assert r.json()["artifacts"]["count"] == 4 and r.json()["size_limit_met"] is True
+    assert r.json()["artifacts"]["count"] == 8 and r.json()["size_limit_met"] is True
     assert_error(st.post("/admin/v1/prune", json={"older_than": "a while"}, headers=admin()), 400, "invalid_request_error")
     assert_error(st.post("/admin/v1/prune", json={}, headers=admin()), 400, "invalid_request_error")
 
@@ -243,7 +244,7 @@ def test_kill9_mid_prune_leaves_rows_and_files_consistent(stack_factory, mediajo
     st.server.stop()
     backdate(data, ids, days=10)
     total = len(artifact_rows(data))
-    assert total == 16
+    assert total == 32  # two tracks and two covers each
 
     # 1. Killed while paused between a batch's commit and its file removals (deterministic).
     log = tmp_path / "prune.log"
@@ -296,7 +297,7 @@ def test_old_task_records_are_deleted(stack_factory, mediajobs_bin):
     dry = cli_json(mediajobs_bin, data, "prune", "--delete-tasks-older-than", "180d", "--dry-run")
     real = cli_json(mediajobs_bin, data, "prune", "--delete-tasks-older-than", "180d")
     assert dry["tasks_deleted"] == real["tasks_deleted"]
-    assert real["tasks_deleted"]["count"] == 2 and real["tasks_deleted"]["files"] == 4, real
+    assert real["tasks_deleted"]["count"] == 2 and real["tasks_deleted"]["files"] == 6, real
     for tid in old:
         assert_error(st.get(f"/v1/tasks/{tid}"), 404)
         assert not (data / "media" / tid).exists()
@@ -330,8 +331,8 @@ def test_prune_shows_progress_only_on_a_terminal(stack_factory, mediajobs_bin):
             os.close(terminal)
         os.close(controller)
     assert p.returncode == 0, p.stdout
-    assert b"pruning files: 6/6 (100%)" in shown, shown
-    assert "pruned 6 files" in p.stdout, p.stdout
+    assert b"pruning files: 12/12 (100%)" in shown, shown
+    assert "pruned 12 files" in p.stdout, p.stdout
 
 
 def test_serve_prunes_automatically(stack_factory):
@@ -341,7 +342,7 @@ def test_serve_prunes_automatically(stack_factory):
     st.wait_music(tid)
     wait_for(lambda: all(t["file"]["expired"] for t in st.fetch_music(tid)["tracks"]), 60, desc="automatic retention")
     samples = scrape(st)
-    assert metric(samples, "mediajobs_retention_removed_files_total", trigger="schedule") == 2
+    assert metric(samples, "mediajobs_retention_removed_files_total", trigger="schedule") == 4  # tracks and covers
     assert metric(samples, "mediajobs_retention_runs_total", trigger="schedule") >= 1
     assert "automatic retention on" in st.server.log_text
 
@@ -367,7 +368,7 @@ def test_metrics_parse_and_move(stack_factory):
     assert not any(tid in str(labels) for _, labels in after), "raw paths must not become labels"
     assert metric(after, "mediajobs_tasks", kind="music", status="completed") == metric(before, "mediajobs_tasks", kind="music", status="completed") + 1
     assert metric(after, "mediajobs_download_bytes_total", kind="music") > metric(before, "mediajobs_download_bytes_total", kind="music")
-    assert metric(after, "mediajobs_storage_files", kind="music") == 2
+    assert metric(after, "mediajobs_storage_files", kind="music") == 4  # tracks and covers
     assert metric(after, "mediajobs_upstream_calls_total", operation="submit", kind="music", status="2xx") == 1
     assert metric(after, "mediajobs_upstream_calls_total", operation="poll", kind="music", status="2xx") >= 1
     for status in ("pending", "dead"):

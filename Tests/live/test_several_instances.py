@@ -147,7 +147,7 @@ def test_three_instances_survive_kill_and_pause(cluster_factory):
             else:
                 r = submit_music(server, f"track {len(expected)}")
                 assert r.status_code == 200, r.text
-                task_id, files = r.json()["data"]["task_id"], 2
+                task_id, files = r.json()["data"]["task_id"], 4  # two tracks and their covers
             with lock:
                 expected[task_id] = files
 

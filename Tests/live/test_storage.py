@@ -37,7 +37,7 @@ def test_full_disk_retries_and_recovers(mediajobs_bin, tmp_path):
 
         subprocess.run(["mount", "-o", "remount,size=200m", str(data)], check=True)
         done = stack.wait_task(tid, timeout=60)
-        assert done["status"] == "completed" and len(done["artifacts"]) == 2
+        assert done["status"] == "completed" and len(done["artifacts"]) == 4  # two tracks and their covers
         assert stack.get("/readyz").status_code == 200
     finally:
         stack.stop()

@@ -59,17 +59,20 @@ def test_music_task_object(stack, music_ids):
     assert t["request"].get("prompt") == "lo-fi piece number 0", t["request"]
     assert t["metadata"] == {"i": 0}, t["metadata"]
     assert t["callback_url"] is None, t
-    arts = sorted(t["artifacts"], key=lambda a: a["index"])
-    assert [a["index"] for a in arts] == [0, 1], arts
-    for a in arts:
+    everything = sorted(t["artifacts"], key=lambda a: a["index"])
+    # The two tracks, then their two covers (kept like the audio).
+    assert [a["index"] for a in everything] == [0, 1, 2, 3], everything
+    assert [a["content_type"] for a in everything] == ["audio/wav"] * 2 + ["image/png"] * 2, everything
+    for a in everything:
         assert a["expired"] is False, a
-        assert a["content_type"] == "audio/wav", a
         assert a["url"].startswith(stack.base + "/files/"), a
         body = stack.download(a["url"]).content
         assert len(body) == a["bytes"] and sha256(body) == a["sha256"], a
+    arts = everything[:2]
     # Consistent with the Suno-style view.
     d = stack.fetch_music(tid)
     assert sorted(tr["file"]["sha256"] for tr in d["tracks"]) == sorted(a["sha256"] for a in arts)
+    assert sorted(tr["image_url"] for tr in d["tracks"]) == sorted(a["url"] for a in everything[2:])
 
 
 def test_image_task_object(stack, image_id):

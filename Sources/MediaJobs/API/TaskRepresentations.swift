@@ -28,12 +28,25 @@ struct TaskRepresentations {
         SunoTask(
             taskID: task.id, status: task.status.rawValue, progress: task.progress, failReason: task.failReason,
             createdAt: task.createdAt.unixSeconds, finishedAt: task.finishedAt?.unixSeconds,
-            tracks: artifacts.map { artifact in
+            tracks: artifacts.filter { !Self.isCoverArt($0) }.map { artifact in
                 let file = self.artifact(artifact)
                 return SunoTrack(
-                    title: artifact.title, audioURL: file.url, imageURL: artifact.imageURL, duration: artifact.duration,
+                    title: artifact.title, audioURL: file.url, imageURL: coverURL(of: artifact, among: artifacts), duration: artifact.duration,
                     style: artifact.style, file: SunoFile(url: file.url, bytes: file.bytes, sha256: file.sha256, contentType: file.contentType, expired: file.expired))
             })
+    }
+
+    /// Whether a music task's artifact is a track's cover art rather than a track (``PlannedArtifact``).
+    static func isCoverArt(_ artifact: TaskArtifact) -> Bool {
+        !(DetectedMedia(contentType: artifact.contentType)?.isAudio ?? true)
+    }
+
+    /// Our `/files` URL of a track's stored cover art (the image artifact copied from the track's
+    /// `image_url`); nil once pruned. Tasks stored before covers were kept show the provider's URL.
+    func coverURL(of track: TaskArtifact, among artifacts: [TaskArtifact]) -> String? {
+        guard let source = track.imageURL, !source.isEmpty else { return nil }
+        guard let cover = artifacts.first(where: { $0.sourceURL == source && Self.isCoverArt($0) }) else { return source }
+        return cover.prunedAt == nil ? publicURLs.url(for: cover) : nil
     }
 
     /// `GET /v1/images/generations/{id}` and the 202 of an asynchronous generation.
@@ -54,11 +67,13 @@ extension Date {
 enum RequestEcho: Encodable {
     case music(MusicRequest)
     case image(ImageRequest)
+    case video(VideoRequest)
 
     init(_ request: TaskRequest) {
         switch request {
         case .music(let music): self = .music(music)
         case .image(let image): self = .image(image)
+        case .video(let video): self = .video(video)
         }
     }
 
@@ -66,6 +81,7 @@ enum RequestEcho: Encodable {
         switch self {
         case .music(let music): try music.encode(to: encoder)
         case .image(let image): try image.encode(to: encoder)
+        case .video(let video): try video.encode(to: encoder)
         }
     }
 }

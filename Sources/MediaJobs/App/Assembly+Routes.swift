@@ -15,6 +15,7 @@ extension Assembly {
         HealthController(store: tasks.store, storage: tasks.storage, minimumFreeBytes: configuration.minimumFreeSpace.bytes).addRoutes(to: router)
         MusicController(service: tasks, body: body).addRoutes(to: router.group("suno"))
         ImagesController(service: tasks, body: body, syncWait: configuration.imageWait).addRoutes(to: router.group("v1/images"))
+        VideosController(service: tasks, body: body, pruner: operators.pruner).addRoutes(to: router.group("v1"))
         TasksController(service: tasks).addRoutes(to: router.group("v1"))
         FilesController(service: tasks).addRoutes(to: router)
 

@@ -35,6 +35,9 @@ public enum OperatorText {
         case .image(let image):
             fields.append(("prompt", image.prompt))
             fields.append(("images", "\(image.count)"))
+        case .video(let video):
+            fields.append(("prompt", video.prompt))
+            fields.append(("video", "\(video.seconds) s, \(video.size) (\(video.resolution.rawValue), \(video.aspectRatio.rawValue))"))
         }
         let width = fields.map(\.0.count).max() ?? 0
         var out = fields.map { "\($0.0.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.1)" }.joined(separator: "\n") + "\n"

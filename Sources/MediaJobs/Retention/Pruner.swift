@@ -89,6 +89,13 @@ public struct Pruner: Sendable {
         return report
     }
 
+    /// Deletes one terminal task and then its files (a client's delete); nil when there is no such terminal task.
+    public func deleteTask(id: String) async throws -> DeletedTask? {
+        guard let deleted = try await store.deleteTask(id: id, now: Date()) else { return nil }
+        try await finishFileRemovals()
+        return deleted
+    }
+
     /// Carries out every recorded file removal (after a crash, or right after a batch commits).
     @discardableResult
     public func finishFileRemovals() async throws -> FileRemovalTotals {

@@ -24,6 +24,11 @@ public protocol RetentionStore: Sendable {
     /// webhook rows cascade) and records the removal of their folders, in one transaction.
     func deleteTasks(_ scope: PruneScope, after cursor: TaskDeletionCursor?, limit: Int, now: Date, dryRun: Bool) async throws -> [DeletedTask]
 
+    /// Deletes task `id` if it is terminal (artifacts and webhook rows cascade) and records the
+    /// removal of its folder, in one transaction; nil when there is no such terminal task. A
+    /// client's own delete (`DELETE /v1/videos/{id}`), counted with the prunes' deletions.
+    func deleteTask(id: String, now: Date) async throws -> DeletedTask?
+
     /// File removals recorded by committed prunes, deletions or retries, oldest first, after the one with id `after`.
     func pendingFileRemovals(after id: Int64, limit: Int) async throws -> [FileRemoval]
 

@@ -50,12 +50,14 @@ public struct ArtifactDownloader: Sendable {
         self.metrics = metrics
     }
 
-    /// Downloads `url` as artifact `index` of `taskID`; the media must be of `kind`.
-    public func download(_ url: String, taskID: String, index: Int, kind: TaskKind) async throws(DownloadError) -> StoredFile {
+    /// Downloads `url` as artifact `index` of a task of `kind`; the media must be of class
+    /// `expected` (by default the class of the kind's first output).
+    public func download(_ url: String, taskID: String, index: Int, kind: TaskKind, expected: MediaClass? = nil) async throws(DownloadError) -> StoredFile {
+        let expected = expected ?? MediaClass.expected(kind: kind, outputIndex: 0)
         let temporary = storage.temporaryFile()
         do {
             let (media, bytes, digest) = try await withDeadline(limits.timeout) {
-                try await self.fetch(url, into: temporary, kind: kind)
+                try await self.fetch(url, into: temporary, expected: expected)
             }
             let fileName = "\(index).\(media.fileExtension)"
             let staged = StagedFile(temporaryFile: temporary, bytes: bytes, sha256: digest, contentType: media.contentType)
@@ -74,7 +76,7 @@ public struct ArtifactDownloader: Sendable {
         }
     }
 
-    private func fetch(_ startURL: String, into temporary: URL, kind: TaskKind) async throws -> (DetectedMedia, Int64, String) {
+    private func fetch(_ startURL: String, into temporary: URL, expected: MediaClass) async throws -> (DetectedMedia, Int64, String) {
         var url = startURL
         var redirects = 0
         while true {
@@ -113,8 +115,7 @@ public struct ArtifactDownloader: Sendable {
             }
             guard let media = MediaSniffer.detect(prefix) else { throw DownloadError.unrecognizedMedia }
             if let declaredType, declaredType != media { throw DownloadError.contentTypeMismatch(declared: declaredType.contentType, actual: media.contentType) }
-            let expected = kind == .music ? media.isAudio : media.isImage
-            guard expected else { throw DownloadError.wrongKind(actual: media.contentType, expected: kind) }
+            guard expected.admits(media) else { throw DownloadError.wrongKind(actual: media.contentType, expected: expected) }
             return (media, bytes, digest)
         }
     }
@@ -176,7 +177,7 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
     case lengthMismatch(declared: Int64, received: Int64)
     case unrecognizedMedia
     case contentTypeMismatch(declared: String, actual: String)
-    case wrongKind(actual: String, expected: TaskKind)
+    case wrongKind(actual: String, expected: MediaClass)
     case timedOut
     case storage(String)
 
@@ -199,7 +200,7 @@ public enum DownloadError: Error, Equatable, Sendable, CustomStringConvertible {
         case .lengthMismatch(let declared, let received): "artifact download was cut short (\(received) of \(declared) bytes)"
         case .unrecognizedMedia: "artifact is not a recognised media file"
         case .contentTypeMismatch(let declared, let actual): "artifact declared as \(declared) but its bytes are \(actual)"
-        case .wrongKind(let actual, let expected): "artifact is \(actual), not the \(expected == .music ? "audio" : "image") this task needs"
+        case .wrongKind(let actual, let expected): "artifact is \(actual), not the \(expected.rawValue) this task needs"
         case .timedOut: "artifact download took too long"
         case .storage: "artifact could not be written to storage"
         }

@@ -76,6 +76,7 @@ public struct MediaTask: Sendable, Equatable {
         switch request {
         case .music: "suno"
         case .image(let image): image.model
+        case .video(let video): video.model
         }
     }
 }

@@ -2,12 +2,14 @@
 public enum TaskKind: String, Sendable, Codable, CaseIterable {
     case music
     case image
+    case video
 
-    /// The id prefix clients see (`suno_…`, `img_…`), so an id alone tells which API owns it.
+    /// The id prefix clients see (`suno_…`, `img_…`, `video_…`), so an id alone tells which API owns it.
     public var idPrefix: String {
         switch self {
         case .music: "suno"
         case .image: "img"
+        case .video: "video"
         }
     }
 

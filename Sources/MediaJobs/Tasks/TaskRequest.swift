@@ -2,12 +2,14 @@
 public enum TaskRequest: Sendable, Equatable {
     case music(MusicRequest)
     case image(ImageRequest)
+    case video(VideoRequest)
 
     /// The kind of task this request creates.
     public var kind: TaskKind {
         switch self {
         case .music: .music
         case .image: .image
+        case .video: .video
         }
     }
 
@@ -16,6 +18,7 @@ public enum TaskRequest: Sendable, Equatable {
         switch self {
         case .music(let request): request.prompt
         case .image(let request): request.prompt
+        case .video(let request): request.prompt
         }
     }
 }

@@ -118,13 +118,21 @@ public struct TaskQuery: Sendable, Equatable {
     /// Id of the last task of the previous page.
     public var after: String?
     public var limit: Int
+    /// Oldest first (OpenAI's `order=asc`); newest first by default.
+    public var ascending: Bool
 
-    public init(kind: TaskKind? = nil, status: TaskStatus? = nil, owner: String? = nil, after: String? = nil, limit: Int = 20) {
+    public init(kind: TaskKind? = nil, status: TaskStatus? = nil, owner: String? = nil, after: String? = nil, limit: Int = 20, ascending: Bool = false) {
         self.kind = kind
         self.status = status
         self.owner = owner
         self.after = after
         self.limit = limit
+        self.ascending = ascending
+    }
+
+    /// The cursor comparison and the `ORDER BY` of this query's direction (SQL shared by the stores).
+    var orderSQL: (after: String, orderBy: String) {
+        ascending ? (">", "created_at ASC, id ASC") : ("<", "created_at DESC, id DESC")
     }
 }
 

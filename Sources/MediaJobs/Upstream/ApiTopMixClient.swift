@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// The ``UpstreamClient`` for ApiTopMix (reference/apitopmix-api.txt): Suno music and OpenAI-style images.
+/// The ``UpstreamClient`` for ApiTopMix (reference/apitopmix-api.txt): Suno music, OpenAI-style images, and videos.
 public struct ApiTopMixClient: UpstreamClient {
     /// Where and how to reach the provider.
     public struct Configuration: Sendable {
@@ -72,6 +72,11 @@ public struct ApiTopMixClient: UpstreamClient {
                 throw .invalidResponse("image answer lacks data[].url")
             }
             return .finished(upstreamID: "created-\(answer.created ?? 0)", outputs: urls.map { UpstreamOutput(url: $0) })
+        case .video(let video):
+            let body = VideoSubmitBody(video)
+            let answer = try await call(.POST, "/v1/videos", body: body, timeout: configuration.callTimeout, as: VideoSubmitAnswer.self)
+            guard let id = answer.id ?? answer.taskID, !id.isEmpty else { throw .invalidResponse("video submit answer has no id") }
+            return .accepted(upstreamID: id)
         }
     }
 
@@ -85,6 +90,10 @@ public struct ApiTopMixClient: UpstreamClient {
         case .image:
             // The image endpoint answers synchronously; there is nothing to poll.
             throw .rejected(status: 400, message: "image tasks cannot be polled")
+        case .video:
+            let escaped = upstreamID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? upstreamID
+            let answer = try await call(.GET, "/v1/videos/\(escaped)", body: Optional<VideoSubmitBody>.none, timeout: configuration.callTimeout, as: VideoFetchAnswer.self)
+            return try answer.status.upstreamProgress()
         }
     }
 
@@ -209,13 +218,17 @@ struct SunoFetchData: Decodable {
 /// A number that providers send as `42`, `0.42`, `"42"` or `"42%"`.
 struct FlexibleNumber: Decodable {
     var value: Double
+    /// Written with a `%` sign: a percentage whatever its size (`"1%"` is one percent, not all).
+    var hasPercentSign = false
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let number = try? container.decode(Double.self) {
             value = number
         } else {
-            let text = try container.decode(String.self).trimmingCharacters(in: CharacterSet(charactersIn: "% "))
+            let raw = try container.decode(String.self)
+            hasPercentSign = raw.contains("%")
+            let text = raw.trimmingCharacters(in: CharacterSet(charactersIn: "% "))
             guard let number = Double(text) else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a number: \(text)")
             }
@@ -224,7 +237,7 @@ struct FlexibleNumber: Decodable {
     }
 
     /// As a whole percentage 0…100.
-    var percent: Int { Int(min(100, max(0, value <= 1 && value > 0 ? value * 100 : value))) }
+    var percent: Int { Int(min(100, max(0, !hasPercentSign && value <= 1 && value > 0 ? value * 100 : value))) }
 }
 
 struct ImageGenerationBody: Encodable {

@@ -137,13 +137,14 @@ public struct TaskPipeline: Sendable {
             return
         }
         let stored = try await store.artifacts(forTasks: [task.id])[task.id] ?? []
-        for (index, output) in task.upstreamOutputs.enumerated() {
+        for planned in PlannedArtifact.plan(for: task) {
+            let (index, output) = (planned.index, planned.output)
             if let existing = stored.first(where: { $0.index == index }), await downloader.hasStoredFile(existing) {
                 continue  // kept from an earlier try that stopped part-way
             }
             let file: ArtifactDownloader.StoredFile
             do throws(DownloadError) {
-                file = try await downloader.download(output.url, taskID: task.id, index: index, kind: task.kind)
+                file = try await downloader.download(planned.url, taskID: task.id, index: index, kind: task.kind, expected: planned.expected)
             } catch {
                 try await retryOrFail(step, error: error, isRetryable: error.isRetryable, retryAfter: nil)
                 return

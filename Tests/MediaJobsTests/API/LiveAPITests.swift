@@ -44,7 +44,8 @@ import Testing
             let task = try await client.get("/v1/tasks/\(id)").jsonObject()
             #expect(task["status"] as? String == "completed")
             #expect(task["kind"] as? String == "music")
-            #expect((task["artifacts"] as? [Any])?.count == 2)
+            // Two tracks and their two covers, kept like the audio.
+            #expect((task["artifacts"] as? [[String: Any]])?.map { $0["content_type"] as? String } == ["audio/wav", "audio/wav", "image/png", "image/png"])
         }
     }
 

@@ -69,7 +69,7 @@ import Testing
             let dry = try await client.post("/admin/v1/prune", json: #"{"older_than":"0s","dry_run":true}"#, headers: Self.admin)
             #expect(dry.status == .ok)
             let dryReport = try dry.jsonObject()
-            #expect(value(dryReport, "artifacts.count") as? Int == 2)
+            #expect(value(dryReport, "artifacts.count") as? Int == 4, "two tracks and their covers")
             #expect(value(dryReport, "dry_run") as? Bool == true)
             for url in urls { #expect(try await client.get(filePath(url)).status == .ok, "a dry run deletes nothing") }
 
@@ -77,7 +77,7 @@ import Testing
             for key in ["artifacts.count", "artifacts.bytes", "artifacts.oldest_created_at", "artifacts.newest_created_at"] {
                 #expect(value(real, key) as? Int == value(dryReport, key) as? Int, "\(key): the real run removes what the dry run said")
             }
-            #expect(value(real, "files_deleted") as? Int == 2)
+            #expect(value(real, "files_deleted") as? Int == 4)
 
             let fetched = try await client.get("/suno/fetch/\(id)").jsonObject()
             for track in try #require(value(fetched, "data.tracks") as? [[String: Any]]) {
@@ -95,8 +95,8 @@ import Testing
 
             let stats = try await client.get("/admin/v1/stats", headers: Self.admin).jsonObject()
             #expect(value(stats, "storage.files") as? Int == 0)
-            #expect(value(stats, "pruned.expired_by_kind.music.files") as? Int == 2)
-            #expect(value(stats, "pruned.removed_files") as? Int == 2)
+            #expect(value(stats, "pruned.expired_by_kind.music.files") as? Int == 4)
+            #expect(value(stats, "pruned.removed_files") as? Int == 4)
 
             let bad = try await client.post("/admin/v1/prune", json: #"{"max_total_size":"lots"}"#, headers: Self.admin)
             #expect(bad.status == .badRequest)
@@ -145,7 +145,7 @@ import Testing
             #expect((value(fetched, "data.tracks") as? [Any])?.count == 2)
             let text = String(buffer: try await client.get("/metrics").body)
             #expect(sample(text, "mediajobs_retention_runs_total", ["trigger": "schedule"]) ?? 0 >= 1)
-            #expect(sample(text, "mediajobs_retention_removed_files_total", ["trigger": "schedule"]) == 2)
+            #expect(sample(text, "mediajobs_retention_removed_files_total", ["trigger": "schedule"]) == 4, "two tracks and their covers")
         }
     }
 
@@ -163,8 +163,9 @@ import Testing
             #expect(!text.contains("route=\"/v1/tasks/\(id)\""), "raw paths never become labels")
             #expect(sample(text, "mediajobs_http_request_duration_seconds_count", ["method": "POST", "route": "/suno/submit/music", "status": "200"]) == 1)
             #expect(sample(text, "mediajobs_tasks", ["kind": "music", "status": "completed"]) == 1)
-            #expect(sample(text, "mediajobs_storage_files", ["kind": "music"]) == 2)
-            #expect(sample(text, "mediajobs_download_files_total", ["kind": "music"]) == 2)
+            // Two tracks and their covers.
+            #expect(sample(text, "mediajobs_storage_files", ["kind": "music"]) == 4)
+            #expect(sample(text, "mediajobs_download_files_total", ["kind": "music"]) == 4)
             #expect(sample(text, "mediajobs_download_bytes_total", ["kind": "music"]) ?? 0 > 0)
             #expect(sample(text, "mediajobs_upstream_calls_total", ["operation": "submit", "kind": "music", "status": "2xx"]) == 1)
             #expect(sample(text, "mediajobs_upstream_calls_total", ["operation": "poll", "kind": "music", "status": "2xx"]) ?? 0 >= 1)

@@ -12,11 +12,12 @@ import Testing
         #expect(try PrunePolicy(olderThan: nil, maxTotalSize: nil, kind: nil, deleteTasksOlderThan: nil).isEmpty)
     }
 
-    @Test func namesTheOptionAtFault() {
+    @Test func namesTheOptionAtFault() throws {
         #expect(throws: RetentionError.invalidOption(.olderThan, "must be a duration such as 12h or 30d, got 'soon'")) {
             try PrunePolicy(olderThan: "soon", maxTotalSize: nil, kind: nil, deleteTasksOlderThan: nil)
         }
         #expect(throws: RetentionError.self) { try PrunePolicy(olderThan: nil, maxTotalSize: "big", kind: nil, deleteTasksOlderThan: nil) }
-        #expect(throws: RetentionError.self) { try PrunePolicy(olderThan: nil, maxTotalSize: nil, kind: "video", deleteTasksOlderThan: nil) }
+        #expect(throws: RetentionError.self) { try PrunePolicy(olderThan: nil, maxTotalSize: nil, kind: "podcast", deleteTasksOlderThan: nil) }
+        #expect(try PrunePolicy(olderThan: "1d", maxTotalSize: nil, kind: "video", deleteTasksOlderThan: nil).kind == .video)
     }
 }

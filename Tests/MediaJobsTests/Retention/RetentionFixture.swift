@@ -45,6 +45,7 @@ final class RetentionFixture: Sendable {
             switch kind {
             case .music: .music(MusicRequest(prompt: "retention"))
             case .image: .image(ImageRequest(model: "nano-banana-2", prompt: "retention", count: max(1, files.count)))
+            case .video: .video(VideoRequest(prompt: "retention"))
             }
         var task = MediaTask(request: request, createdAt: daysAgo(createdDaysAgo), deadline: .seconds(1800))
         task.status = status

@@ -80,6 +80,7 @@ struct StoreUnderTest: Sendable {
             switch kind {
             case .music: .music(MusicRequest(prompt: prompt))
             case .image: .image(ImageRequest(model: "nano-banana-2", prompt: prompt))
+            case .video: .video(VideoRequest(prompt: prompt, seconds: 4, resolution: .p720, aspectRatio: .portrait))
             }
         let task = MediaTask(request: request, callbackURL: callback, owner: owner, createdAt: createdAt ?? now, deadline: .seconds(1800))
         try await tasks.insert(task)

@@ -96,6 +96,26 @@ extension PostgresStore: RetentionStore {
         }
     }
 
+    public func deleteTask(id: String, now: Date) async throws -> DeletedTask? {
+        try await transaction { connection in
+            // Locked first: an operator's retry cannot make it unfinished between the look and the delete.
+            let rows = try await connection.rows(
+                "SELECT kind, finished_at FROM tasks WHERE id = \(id) AND status IN ('completed', 'failed', 'canceled') FOR UPDATE", logger: logger)
+            guard let row = rows.first else { return nil }
+            let totals = try await connection.rows(
+                "SELECT COUNT(*) AS files, COALESCE(SUM(bytes), 0)::bigint AS bytes FROM artifacts WHERE task_id = \(id) AND pruned_at IS NULL",
+                logger: logger)
+            let finishedAt: Int64? = try row.value("finished_at")
+            let task = DeletedTask(
+                id: id, kind: try TaskKind.decode(try row.value("kind")), finishedAt: Date(millis: finishedAt ?? now.millis),
+                stored: FileTotals(files: try totals[0].value("files"), bytes: try totals[0].value("bytes")))
+            try await connection.query("DELETE FROM tasks WHERE id = \(id)", logger: logger)
+            try await recordRemoval(connection, taskID: id, fileName: nil, now: now)
+            try await addCounters(connection, [("pruned.files", Int64(task.stored.files)), ("pruned.bytes", task.stored.bytes), ("tasks.deleted", 1)], now: now)
+            return task
+        }
+    }
+
     public func pendingFileRemovals(after id: Int64, limit: Int) async throws -> [FileRemoval] {
         try await rows(
             """

@@ -10,6 +10,7 @@ extension MediaTask {
             switch kind {
             case .music: .music(try JSONCoding.decode(MusicRequest.self, from: requestJSON))
             case .image: .image(try JSONCoding.decode(ImageRequest.self, from: requestJSON))
+            case .video: .video(try JSONCoding.decode(VideoRequest.self, from: requestJSON))
             }
         self.init(id: try row.value("id"), request: request, deadline: .zero)
         status = try TaskStatus.decode(try row.value("status"))
@@ -45,6 +46,7 @@ extension MediaTask {
             switch request {
             case .music(let music): JSONWriter.string(music)
             case .image(let image): try JSONCoding.string(image)
+            case .video(let video): try JSONCoding.string(video)
             }
         return EncodedColumns(
             request: requestJSON, upstreamOutputs: upstreamOutputs.isEmpty ? "[]" : try JSONCoding.string(upstreamOutputs),

@@ -47,11 +47,11 @@ extension PostgresStore: TaskStore {
         if let status = query.status { conditions.append("status = \(statement.bind(status.rawValue))") }
         if let owner = query.owner { conditions.append("owner = \(statement.bind(owner))") }
         if let after = query.after {
-            conditions.append("(created_at, id) < (SELECT created_at, id FROM tasks WHERE id = \(statement.bind(after)))")
+            conditions.append("(created_at, id) \(query.orderSQL.after) (SELECT created_at, id FROM tasks WHERE id = \(statement.bind(after)))")
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let limit = max(1, query.limit)
-        let sql = "SELECT * FROM tasks \(whereClause) ORDER BY created_at DESC, id DESC LIMIT \(statement.bind(limit + 1))"
+        let sql = "SELECT * FROM tasks \(whereClause) ORDER BY \(query.orderSQL.orderBy) LIMIT \(statement.bind(limit + 1))"
         let found = try await rows(statement.query(sql)).map(MediaTask.init(postgresRow:))
         return TaskPage(tasks: Array(found.prefix(limit)), hasMore: found.count > limit)
     }

@@ -156,6 +156,26 @@ extension SQLiteTaskStore: RetentionStore {
         }
     }
 
+    public func deleteTask(id: String, now: Date) async throws -> DeletedTask? {
+        try await writer.write { db in
+            let sql = """
+                SELECT t.id, t.kind, t.finished_at,
+                    (SELECT COUNT(*) FROM artifacts a WHERE a.task_id = t.id AND a.pruned_at IS NULL) AS files,
+                    (SELECT COALESCE(SUM(a.bytes), 0) FROM artifacts a WHERE a.task_id = t.id AND a.pruned_at IS NULL) AS bytes
+                FROM tasks t
+                WHERE t.id = ? AND t.status IN ('completed', 'failed', 'canceled')
+                """
+            guard let row = try Row.fetchOne(db, sql: sql, arguments: [id]) else { return nil }
+            let task = DeletedTask(
+                id: row["id"], kind: try TaskKind.decode(row["kind"]), finishedAt: Date(millis: (row["finished_at"] as Int64?) ?? now.millis),
+                stored: FileTotals(files: row["files"], bytes: row["bytes"]))
+            try db.execute(sql: "DELETE FROM tasks WHERE id = ?", arguments: [id])
+            try Self.recordRemoval(db, taskID: id, fileName: nil, now: now)
+            try Self.addCounters(db, [("pruned.files", Int64(task.stored.files)), ("pruned.bytes", task.stored.bytes), ("tasks.deleted", 1)], now: now)
+            return task
+        }
+    }
+
     /// Records that a file (or, with no `fileName`, a task's folder) must leave the disk once this transaction commits.
     static func recordRemoval(_ db: Database, taskID: String, fileName: String?, now: Date) throws {
         try db.cachedStatement(sql: "INSERT INTO file_removals (task_id, file_name, created_at) VALUES (?, ?, ?)")

@@ -76,7 +76,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
             arguments += [owner]
         }
         if let after = query.after {
-            conditions.append("(created_at, id) < (SELECT created_at, id FROM tasks WHERE id = ?)")
+            conditions.append("(created_at, id) \(query.orderSQL.after) (SELECT created_at, id FROM tasks WHERE id = ?)")
             arguments += [after]
         }
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
@@ -84,7 +84,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
         arguments += [limit + 1]
         let finalArguments = arguments
         let rows = try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM tasks \(whereClause) ORDER BY created_at DESC, id DESC LIMIT ?", arguments: finalArguments)
+            try Row.fetchAll(db, sql: "SELECT * FROM tasks \(whereClause) ORDER BY \(query.orderSQL.orderBy) LIMIT ?", arguments: finalArguments)
                 .map(MediaTask.init(row:))
         }
         return TaskPage(tasks: Array(rows.prefix(limit)), hasMore: rows.count > limit)
