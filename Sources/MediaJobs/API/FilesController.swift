@@ -20,16 +20,7 @@ struct FilesController<Context: AuthenticatedRequestContext> {
 
     @Sendable func get(_ request: Request, context: Context) async throws -> Response {
         let artifact = try await ArtifactGate(store: service.store).admit(request, context: context)
-        var answer = try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers))
-        guard let bytes = answer.bytes else { return answer.response(marker: nil) }
-        let serving = service.storage.serving(artifact)
-        if case .proxy = serving {
-            let stream = try await service.storage.stream(artifact, range: bytes)
-            return Response(status: answer.status, headers: answer.headers, body: ResponseBody(asyncSequence: stream))
-        }
-        // Two statements: `sendBody` may turn the answer into a 307, which `response` must see.
-        let marker = answer.sendBody(serving)
-        return answer.response(marker: marker)
+        return try await ArtifactResponse.get(artifact, request: request, storage: service.storage)
     }
 
     /// The row says everything a `HEAD` answer holds; storage is not asked (a redirect's location,
@@ -86,6 +77,21 @@ extension FileRequestHeaders {
 /// artifact row alone (size, type, hash, time), so no `stat` is needed before the file is opened
 /// to be sent; a `GET` whose bytes are elsewhere becomes a 307 (``sendBody(_:)``).
 struct ArtifactResponse {
+    /// The whole answer to a `GET` of `artifact` (`/files`, a video's content): its head, and its
+    /// bytes as storage serves them — sendfile, a 307, or streamed through.
+    static func get(_ artifact: TaskArtifact, request: Request, storage: any ArtifactStore) async throws -> Response {
+        var answer = try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers))
+        guard let bytes = answer.bytes else { return answer.response(marker: nil) }
+        let serving = storage.serving(artifact)
+        if case .proxy = serving {
+            let stream = try await storage.stream(artifact, range: bytes)
+            return Response(status: answer.status, headers: answer.headers, body: ResponseBody(asyncSequence: stream))
+        }
+        // Two statements: `sendBody` may turn the answer into a 307, which `response` must see.
+        let marker = answer.sendBody(serving)
+        return answer.response(marker: marker)
+    }
+
     var status: HTTPResponse.Status
     var headers: HTTPFields
     /// The bytes to send after the head, inclusive; nil when there are none (304, empty file, 307).

@@ -108,9 +108,7 @@ struct VideosController<Context: AuthenticatedRequestContext> {
         guard artifact.prunedAt == nil else {
             throw APIError(status: .gone, kind: .notFound, code: "file_expired", message: "the \(variant) of video \(id) expired and was removed")
         }
-        var answer = try ArtifactResponse(for: artifact, request: FileRequestHeaders(request.headers))
-        let marker = answer.sendBody(from: service.storage, of: artifact)
-        return answer.response(marker: marker)
+        return try await ArtifactResponse.get(artifact, request: request, storage: service.storage)
     }
 
     // MARK: Helpers
