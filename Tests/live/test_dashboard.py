@@ -142,6 +142,7 @@ class Dashboard:
         self.music_id = ""
         self.hostile_id = ""
         self.image_id = ""
+        self.video_id = ""
 
     def admin(self, path: str, method: str = "GET") -> Any:
         r = requests.request(method, self.st.base + path, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=DEADLINE)
@@ -175,6 +176,12 @@ class Dashboard:
         assert r.status_code == 202, r.text
         return r.json()["id"]
 
+    def submit_video(self, prompt: str, key: str, seconds: int, size: str) -> str:
+        body = {"prompt": prompt, "seconds": str(seconds), "size": size}
+        r = requests.post(f"{self.st.base}/v1/videos", json=body, headers=self.client(key), timeout=DEADLINE)
+        assert r.status_code == 200, r.text
+        return r.json()["id"]
+
     def sign_in(self) -> None:
         b = self.browser
         b.open("/dashboard")
@@ -203,7 +210,8 @@ def dash(mediajobs_bin, tmp_path_factory) -> Iterator[Dashboard]:
             d.music_id = d.submit_music("A dreamy lo-fi beat with soft piano", one)
             d.hostile_id = d.submit_music(HOSTILE_PROMPT, two, callback_url=f"http://127.0.0.1:{receiver_port}/hook")
             d.image_id = d.submit_image("A red fox in the snow, watercolor", two)
-            for tid, key in ((d.music_id, one), (d.hostile_id, two), (d.image_id, two)):
+            d.video_id = d.submit_video("A paper boat on a stream", one, seconds=3, size="854x480")
+            for tid, key in ((d.music_id, one), (d.hostile_id, two), (d.image_id, two), (d.video_id, one)):
                 d.wait_task(tid, key, "completed")
             wait_for(lambda: d.admin("/admin/v1/stats")["webhooks"]["dead"] == 1 or None, DEADLINE, desc="the dead-lettered delivery")
             yield d
@@ -271,7 +279,7 @@ def test_overview_shows_the_numbers_of_admin_stats(dash):
     for key, value in expected.items():
         assert key in shown, f"the overview does not show {key}"
         assert int(shown[key]) == value, f"{key}: the overview shows {shown[key]}, /admin/v1/stats says {value}"
-    assert expected["tasks.total"] == 4 and expected["webhooks.dead"] == 1, expected
+    assert expected["tasks.total"] == 5 and expected["webhooks.dead"] == 1, expected
     # Free space moves with the disk; it must be the same order of magnitude as the API's.
     free = int(shown["disk_free_bytes"])
     assert abs(free - stats["disk_free_bytes"]) <= max(stats["disk_free_bytes"] // 10, 1 << 20), (free, stats["disk_free_bytes"])
@@ -289,7 +297,7 @@ def test_task_list_filters_by_kind_and_status_and_pages(dash):
     dash.sign_in()
     b.open("/dashboard/tasks")
     rows = b.find_all("#task-list tbody tr[data-task]")
-    assert [r.get_attribute("data-task") for r in rows] == [dash.image_id, dash.hostile_id, dash.music_id, dash.failed_id], "newest first"
+    assert [r.get_attribute("data-task") for r in rows] == [dash.video_id, dash.image_id, dash.hostile_id, dash.music_id, dash.failed_id], "newest first"
     Select(b.find("#filter-kind")).select_by_value("image")
     b.find("#apply-filters").click()
     wait_for(lambda: "kind=image" in b.driver.current_url or None, DEADLINE, desc="the kind filter")
@@ -300,8 +308,8 @@ def test_task_list_filters_by_kind_and_status_and_pages(dash):
     wait_for(lambda: "status=failed" in b.driver.current_url or None, DEADLINE, desc="the status filter")
     rows = b.find_all("#task-list tbody tr[data-task]")
     assert [(r.get_attribute("data-task"), r.get_attribute("data-status")) for r in rows] == [(dash.failed_id, "failed")]
-    b.open("/dashboard/tasks?limit=3")
-    assert len(b.find_all("#task-list tbody tr[data-task]")) == 3
+    b.open("/dashboard/tasks?limit=4")
+    assert len(b.find_all("#task-list tbody tr[data-task]")) == 4
     b.find("#next-page").click()
     wait_for(lambda: "after=" in b.driver.current_url or None, DEADLINE, desc="the next page")
     assert [r.get_attribute("data-task") for r in b.find_all("#task-list tbody tr[data-task]")] == [dash.failed_id]
@@ -335,6 +343,27 @@ def test_task_pages_play_audio_and_show_images_of_every_key(dash):
     # Without the session, the same file is refused: /files still needs a key otherwise.
     assert requests.get(img.get_attribute("src"), timeout=DEADLINE).status_code == 401
     b.screenshot("task-image")
+
+
+def test_a_video_task_plays_in_place(dash):
+    """The stored MP4 (H.264, from the simulator) in a <video>: Chromium reads its duration and
+    picture size and plays it."""
+    b = dash.browser
+    dash.sign_in()
+    b.open(f"/dashboard/tasks/{dash.video_id}")
+    video = b.wait_css("figure.media video", "a <video> element")
+    assert video.get_attribute("src").startswith(f"{dash.st.base}/files/{dash.video_id}/")
+    state = wait_for(lambda: (lambda s: s if s["readyState"] >= 1 or s["error"] else None)(
+        b.script("const v = document.querySelector('figure.media video'); "
+                 "return {readyState: v.readyState, duration: v.duration, w: v.videoWidth, h: v.videoHeight, error: v.error && v.error.code}")),
+        DEADLINE, desc="the <video> to load its metadata")
+    assert state["error"] is None, state
+    assert abs(state["duration"] - 3) < 0.2 and (state["w"], state["h"]) == (854, 480), state
+    b.script("const v = document.querySelector('figure.media video'); v.muted = true; v.play();")
+    played = wait_for(lambda: (lambda t: t if t > 0.2 else None)(b.script("return document.querySelector('figure.media video').currentTime")),
+                      DEADLINE, desc="the <video> to play")
+    assert played > 0.2
+    b.screenshot("task-video")
 
 
 def test_a_prompt_with_html_shows_as_text(dash):
