@@ -904,6 +904,51 @@ http {{
                  note=f"{count} tasks per run, median of {self.rounds} alternated runs; every run: {count} upstream submissions for "
                       f"{count} tasks: {claimed_once}; same 2 cores for one or three instances, so 'not lower' within this machine's ±5 % noise")
 
+    # ---- figure 8: S3 storage
+
+    def figure_s3(self):
+        log("figure 8: /files answered with a presigned S3 redirect vs /healthz")
+        endpoint = os.environ.get("MEDIAJOBS_TEST_S3_ENDPOINT")
+        if not endpoint:
+            raise RuntimeError("figure 8 needs an S3 API server (bench/run starts moto with scripts/s3-test-server)")
+        key, secret = os.environ["MEDIAJOBS_TEST_S3_ACCESS_KEY_ID"], os.environ["MEDIAJOBS_TEST_S3_SECRET_ACCESS_KEY"]
+        bucket = "bench-" + os.urandom(4).hex()
+        python = os.environ.get("MEDIAJOBS_BENCH_PYTHON", sys.executable)
+        subprocess.run([python, "-c", "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', "
+                        "aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3]).create_bucket(Bucket=sys.argv[4])",
+                        endpoint, key, secret, bucket], check=True, capture_output=True)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        argv = [self.bin, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", os.path.join(self.work, "s3"),
+                "--storage-url", f"s3://{bucket}/media", "--s3-endpoint", endpoint, "--simulator-latency", "200ms", "--log-level", "warning"]
+        server = self.procs.start(f"serve-s3-{port}", argv, env=dict(os.environ, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret))
+        wait_http(base + "/healthz", process=server)
+        try:
+            request = urllib.request.Request(base + "/suno/submit/music", data=b'{"prompt":"bench"}', headers={"Content-Type": "application/json"})
+            task = json.loads(urllib.request.urlopen(request, timeout=30).read())["data"]["task_id"]
+            deadline = time.time() + 120
+            url = None
+            while time.time() < deadline and url is None:
+                status, body = http_get(f"{base}/v1/tasks/{task}")
+                data = json.loads(body)
+                if data["status"] == "completed":
+                    url = data["artifacts"][0]["url"]
+                time.sleep(0.2)
+            if url is None:
+                raise RuntimeError("the bench task did not complete")
+            path = url.split(base, 1)[-1] if url.startswith(base) else "/files/" + url.split("/files/", 1)[1]
+            wrk(base + "/healthz", seconds=1 if self.smoke else 2)
+            subject = lambda: wrk_cpu(server.pid, base + path, seconds=self.seconds)
+            health, redirects, ratio = paired(lambda: wrk_cpu(server.pid, base + "/healthz", seconds=self.seconds), subject, self.rounds)
+            self.profile_run(server.pid, "s3-redirect", subject)
+        finally:
+            self.procs.stop(server)
+        self.details["s3_redirect"] = {"healthz": summarize_wrk(health), "redirect": summarize_wrk(redirects), "connections": 64}
+        self.add("8 S3 /files presigned 307 req/s (64 conn)", round(redirects["rps"]), round(health["rps"]), ratio, ">= 0.70",
+                 redirects["errors"] == 0 and ratio >= 0.7,
+                 note=f"errors {redirects['errors']} (a 307 is not an error to wrk); server CPU per request "
+                      f"{redirects['server_cpu_us_per_request']:.0f} us vs {health['server_cpu_us_per_request']:.0f} us")
+
     # ---- driver
 
     def run(self, figures):
@@ -911,7 +956,8 @@ http {{
         try:
             for name in figures:
                 getattr(self, {"submit": "figure_submit", "reads": "figure_reads_and_files", "download": "figure_download",
-                               "inflight": "figure_in_flight", "webhooks": "figure_webhooks", "postgres": "figure_postgres"}[name])()
+                               "inflight": "figure_in_flight", "webhooks": "figure_webhooks", "postgres": "figure_postgres",
+                               "s3": "figure_s3"}[name])()
         finally:
             self.procs.stop_all()
             if self.blackhole:
@@ -960,7 +1006,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="seconds-long run with tiny counts, no pass/fail")
     parser.add_argument("--bin", required=True, help="the mediajobs binary")
-    parser.add_argument("--only", default="submit,reads,download,inflight,webhooks,postgres", help="comma-separated figures to run")
+    parser.add_argument("--only", default="submit,reads,download,inflight,webhooks,postgres,s3", help="comma-separated figures to run")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per measurement round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating reference/subject rounds per wrk figure")
     parser.add_argument("--store-tasks", type=int, default=100_000)
