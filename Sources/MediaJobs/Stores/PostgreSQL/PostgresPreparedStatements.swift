@@ -30,6 +30,12 @@ enum PostgresPreparedStatements {
 
         func makeBindings() throws -> PostgresBindings {
             var bindings = PostgresBindings(capacity: 20)
+            append(to: &bindings)
+            return bindings
+        }
+
+        /// Appends the row's 20 values in the column order of ``sql`` (also for a multi-row insert).
+        func append(to bindings: inout PostgresBindings) {
             bindings.append(task.id)
             bindings.append(task.kind.rawValue)
             bindings.append(task.status.rawValue)
@@ -50,7 +56,15 @@ enum PostgresPreparedStatements {
             bindings.append(task.createdAt.millis)
             bindings.append(task.updatedAt.millis)
             bindings.append(task.finishedAt?.millis)
-            return bindings
+        }
+
+        /// One `INSERT` of many rows (`rows` × 20 placeholders), the same columns as ``sql``.
+        static func multiRowSQL(rows: Int) -> String {
+            let columns = sql.components(separatedBy: "VALUES")[0]
+            let values = (0..<rows).map { row in
+                "(" + (1...20).map { "$\(row * 20 + $0)" }.joined(separator: ", ") + ")"
+            }
+            return columns + "VALUES " + values.joined(separator: ", ")
         }
 
         func decodeRow(_ row: PostgresRow) throws {}

@@ -11,8 +11,14 @@ extension PostgresStore {
     /// or when no connection comes within ``connectionWait`` and no other operation got one in that
     /// time either (a busy pool is not a lost database), so callers answer 503 rather than hang.
     func withConnection<Result: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await Self.withConnection(of: client, activity: activity, body)
+    }
+
+    /// ``withConnection(_:)`` for code that runs before the store exists (its insert batcher).
+    static func withConnection<Result: Sendable>(
+        of client: PostgresClient, activity: PostgresActivity, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
         let acquired = SharedFlag()
-        let activity = activity
         do {
             return try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask {

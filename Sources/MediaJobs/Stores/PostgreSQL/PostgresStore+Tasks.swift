@@ -97,10 +97,11 @@ extension PostgresStore: TaskStore {
     }
 
     public func accept(_ task: MediaTask, idempotency: IdempotencyClaim?, maxActivePerOwner: Int?, now: Date) async throws -> AcceptOutcome {
-        // A plain submit is one statement, one round trip; a key or an in-flight cap needs the
-        // checks of a transaction. Other instances hear of the task once it is committed.
+        // A plain submit joins the next group insert (one statement and commit for all that arrive
+        // meanwhile); a key or an in-flight cap needs the checks of a transaction. Other
+        // instances hear of the task once it is committed.
         if idempotency == nil && (maxActivePerOwner == nil || task.owner == nil) {
-            try await runPrepared(PostgresPreparedStatements.InsertTask(task))
+            try await inserts.insert(PostgresPreparedStatements.InsertTask(task))
             notifier.wake(.tasks)
             return .created(task)
         }

@@ -22,7 +22,9 @@ public struct PostgresStore: Sendable {
     /// Announces committed work to the other instances (``runNotifier()`` sends).
     let notifier = PostgresWakeUpNotifier()
     /// When an operation last got a connection: tells a busy pool from a lost database.
-    let activity = PostgresActivity()
+    let activity: PostgresActivity
+    /// Group commit of plain submits (set up in `init`).
+    let inserts: PostgresInsertBatcher
 
     /// The database's clock in milliseconds since 1970, the one clock every instance's leases are measured on.
     static let databaseNow = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
@@ -33,6 +35,21 @@ public struct PostgresStore: Sendable {
         self.client = client
         self.outbox = outbox
         self.logger = logger
+        let activity = PostgresActivity()
+        self.activity = activity
+        self.inserts = PostgresInsertBatcher { [client, logger] rows in
+            try await Self.withConnection(of: client, activity: activity) { connection in
+                // One row: the prepared statement; several: one statement for them all.
+                if rows.count == 1 {
+                    for try await _ in try await connection.execute(rows[0], logger: logger) {}
+                    return
+                }
+                var bindings = PostgresBindings(capacity: rows.count * 20)
+                for row in rows { row.append(to: &bindings) }
+                let statement = PostgresQuery(unsafeSQL: PostgresPreparedStatements.InsertTask.multiRowSQL(rows: rows.count), binds: bindings)
+                _ = try await connection.execute(statement, logger: logger)
+            }
+        }
         try await migrate()
     }
 }

@@ -106,4 +106,24 @@ import Testing
         #expect(try await holding.value == 1)
         #expect(try await second.exclusiveRetention { 2 } == 2, "its turn once the lock is free")
     }
+
+    /// Plain submits that arrive together share inserts (group commit); a row that cannot be
+    /// inserted (here a duplicate id) fails alone, the rest of its batch lands.
+    @Test func concurrentPlainSubmitsAllLandAndABadRowFailsAlone() async throws {
+        let run = try await freshSchema()
+        let store = try await PostgresStore(client: run.client, outbox: .testing)
+        let tasks = (0..<200).map { MediaTask(request: .music(MusicRequest(prompt: "p\($0)")), deadline: .seconds(60)) }
+        var duplicate = MediaTask(request: .music(MusicRequest(prompt: "again")), deadline: .seconds(60))
+        duplicate.id = tasks[7].id
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for task in tasks + [duplicate] {
+                group.addTask { (try? await store.accept(task, idempotency: nil, maxActivePerOwner: nil, now: Date())) != nil }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 200, "every distinct task accepted, the duplicate refused")
+        let stored = try await run.client.query("SELECT COUNT(*) FROM tasks").collect().first?.decode(Int.self)
+        #expect(stored == 200)
+        #expect(try await store.tasks(ids: tasks.map(\.id)).map(\.id) == tasks.map(\.id))
+    }
 }
