@@ -341,7 +341,9 @@ def test_serve_prunes_automatically(stack_factory):
     tid = st.submit_music(prompt="short-lived")
     st.wait_music(tid)
     wait_for(lambda: all(t["file"]["expired"] for t in st.fetch_music(tid)["tracks"]), 60, desc="automatic retention")
-    samples = scrape(st)
+    # The counters move when a run ends, after its files are gone (the rows said "expired" before).
+    samples = wait_for(lambda: (lambda s: s if (metric(s, "mediajobs_retention_removed_files_total", trigger="schedule") or 0) >= 4 else None)(scrape(st)),
+                       60, desc="the retention counters")
     assert metric(samples, "mediajobs_retention_removed_files_total", trigger="schedule") == 4  # tracks and covers
     assert metric(samples, "mediajobs_retention_runs_total", trigger="schedule") >= 1
     assert "automatic retention on" in st.server.log_text

@@ -26,7 +26,9 @@ extension Assembly {
         if let adminKey = configuration.operators.adminKey, let dashboardSessions {
             do {
                 try DashboardController<MediaJobsRequestContext>(
-                    operators: operators, metrics: metrics, sessions: dashboardSessions, adminKey: adminKey, publicURL: configuration.effectivePublicURL
+                    operators: operators, metrics: metrics, sessions: dashboardSessions, adminKey: adminKey, publicURL: configuration.effectivePublicURL,
+                    throttle: LoginThrottle(
+                        freeAttempts: configuration.operators.dashboardFreeLoginAttempts, firstWait: configuration.operators.dashboardFirstLoginWait)
                 ).addRoutes(to: router)
             } catch {
                 // The templates are compiled into the binary: one that does not parse is a bug (DashboardPagesTests), not a setting.

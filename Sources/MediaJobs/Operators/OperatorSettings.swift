@@ -8,6 +8,10 @@ public struct OperatorSettings: Sendable {
     public var retentionInterval: Duration = .seconds(3600)
     /// A dashboard session ends after this long without a request.
     public var dashboardSessionIdle: Duration = .seconds(1800)
+    /// After this many wrong admin keys from one address, its next try waits
+    /// `dashboardFirstLoginWait`, doubling with each further wrong key (up to 5 minutes).
+    public var dashboardFreeLoginAttempts = 5
+    public var dashboardFirstLoginWait: Duration = .seconds(1)
 
     public init(adminKey: String? = nil, retention: PrunePolicy? = nil, retentionInterval: Duration = .seconds(3600)) {
         self.adminKey = adminKey

@@ -143,7 +143,15 @@ import Testing
                 (value(json, "data.tracks") as? [[String: Any]])?.allSatisfy { value($0, "file.expired") as? Bool == true } == true
             }
             #expect((value(fetched, "data.tracks") as? [Any])?.count == 2)
-            let text = String(buffer: try await client.get("/metrics").body)
+            // The counters move when a run ends, after its files are gone (the rows said "expired" before):
+            // wait for them, then check that nothing more than the task's four files was counted.
+            let deadline = ContinuousClock.now.advanced(by: .seconds(60))
+            var text = ""
+            repeat {
+                text = String(buffer: try await client.get("/metrics").body)
+                if sample(text, "mediajobs_retention_removed_files_total", ["trigger": "schedule"]) ?? 0 >= 4 { break }
+                try await Task.sleep(for: .milliseconds(25))
+            } while ContinuousClock.now < deadline
             #expect(sample(text, "mediajobs_retention_runs_total", ["trigger": "schedule"]) ?? 0 >= 1)
             #expect(sample(text, "mediajobs_retention_removed_files_total", ["trigger": "schedule"]) == 4, "two tracks and their covers")
         }

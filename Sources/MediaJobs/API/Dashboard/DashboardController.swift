@@ -33,11 +33,14 @@ struct DashboardController<Context: RemoteAddressRequestContext> {
             + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     }
 
-    init(operators: OperatorConsole, metrics: ServiceMetrics, sessions: DashboardSessions, adminKey: String, publicURL: String) throws {
+    init(
+        operators: OperatorConsole, metrics: ServiceMetrics, sessions: DashboardSessions, adminKey: String, publicURL: String,
+        throttle: LoginThrottle = LoginThrottle()
+    ) throws {
         self.operators = operators
         self.metrics = metrics
         self.sessions = sessions
-        self.throttle = LoginThrottle()
+        self.throttle = throttle
         self.keyDigest = Array(SHA256.hash(data: Data(adminKey.utf8)))
         self.secureCookie = publicURL.lowercased().hasPrefix("https://")
         self.publicOrigin = Self.origin(of: publicURL)
