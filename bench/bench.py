@@ -944,10 +944,41 @@ http {{
         finally:
             self.procs.stop(server)
         self.details["s3_redirect"] = {"healthz": summarize_wrk(health), "redirect": summarize_wrk(redirects), "connections": 64}
+        self.s3_upload(endpoint, key, secret, bucket, python)
         self.add("8 S3 /files presigned 307 req/s (64 conn)", round(redirects["rps"]), round(health["rps"]), ratio, ">= 0.70",
                  redirects["errors"] == 0 and ratio >= 0.7,
                  note=f"errors {redirects['errors']} (a 307 is not an error to wrk); server CPU per request "
                       f"{redirects['server_cpu_us_per_request']:.0f} us vs {health['server_cpu_us_per_request']:.0f} us")
+
+    def s3_upload(self, endpoint, key, secret, bucket, python):
+        """Uploads of one file to the same S3 server: MediaJobs' store (bench-upload) vs boto3."""
+        size = 2_000_000 if self.smoke else 64_000_000
+        count = 2 if self.smoke else 5
+        source = os.path.join(self.work, "upload.wav")
+        write_wav(source, size)
+        digest = hashlib.sha256(open(source, "rb").read()).hexdigest()
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret)
+        boto = ("import boto3, sys, time; c = boto3.client('s3', endpoint_url=sys.argv[1], region_name='us-east-1', "
+                "aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3]); t = time.monotonic()\n"
+                "for i in range(int(sys.argv[6])): c.upload_file(sys.argv[5], sys.argv[4], f'boto/{i}/0.wav')\n"
+                "print(time.monotonic() - t)")
+        ours, theirs = [], []
+        for _ in range(self.rounds):
+            result = subprocess.run([python, "-c", boto, endpoint, key, secret, bucket, source, str(count)],
+                                    capture_output=True, text=True, check=True, timeout=600)
+            theirs.append(size * count / float(result.stdout.strip()) / 1e6)
+            result = subprocess.run([self.bin, "bench-upload", "--file", source, "--sha256", digest, "--count", str(count),
+                                     "--data-dir", os.path.join(self.work, "upload"), "--storage-url", f"s3://{bucket}/media", "--s3-endpoint", endpoint],
+                                    capture_output=True, text=True, env=env, timeout=600)
+            if result.returncode != 0:
+                raise RuntimeError(f"bench-upload failed: {result.stdout}\n{result.stderr}")
+            ours.append(size * count / json.loads(result.stdout.strip().splitlines()[-1])["seconds"] / 1e6)
+        ratio = statistics.median(o / t for o, t in zip(ours, theirs))
+        self.details["s3_upload"] = {"bytes": size, "count": count, "mediajobs_mb_per_s": ours, "boto3_mb_per_s": theirs}
+        self.add("8 S3 upload MB/s (one file at a time)", round(statistics.median(ours), 1), round(statistics.median(theirs), 1), ratio,
+                 ">= 0.80", ratio >= 0.8,
+                 note=f"{count} × {size / 1e6:.0f} MB per round, {self.rounds} rounds, boto3 upload_file (multipart above 8 MB, as ours) "
+                      f"to the same server")
 
     # ---- driver
 

@@ -19,7 +19,7 @@ struct MediaJobsCommand: AsyncParsableCommand {
             Quick start (no key, no network: the built-in simulator plays the provider):
               mediajobs serve
             """,
-        subcommands: [Serve.self, SimulateUpstream.self, Prune.self, Stats.self, TasksCommand.self, WebhooksCommand.self, StorageCommand.self, BenchDownload.self, SignS3Requests.self]
+        subcommands: [Serve.self, SimulateUpstream.self, Prune.self, Stats.self, TasksCommand.self, WebhooksCommand.self, StorageCommand.self, BenchDownload.self, BenchUpload.self, SignS3Requests.self]
     )
 }
 
