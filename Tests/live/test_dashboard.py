@@ -33,7 +33,7 @@ DEADLINE = 60.0
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import WebDriverException
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -98,8 +98,13 @@ class Browser:
         return wait_for(lambda: (self.find_all(css) or [None])[0], DEADLINE, desc=desc or f"element {css}")
 
     def wait_flash(self, contains: str) -> str:
-        return wait_for(lambda: (lambda e: e[0].text if e and contains in e[0].text else None)(self.find_all("#flash")),
-                        DEADLINE, desc=f"a message saying {contains!r}")
+        def flash() -> Optional[str]:
+            try:
+                found = self.find_all("#flash")
+                return found[0].text if found and contains in found[0].text else None
+            except StaleElementReferenceException:
+                return None  # the page replaced the message while it was read: look again
+        return wait_for(flash, DEADLINE, desc=f"a message saying {contains!r}")
 
     def script(self, source: str, *args: Any) -> Any:
         return self.driver.execute_script(source, *args)

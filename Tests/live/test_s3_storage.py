@@ -105,7 +105,7 @@ def test_tasks_store_in_the_bucket_and_files_redirect(stack_factory, s3_server, 
     tasks = [st.wait_task(music), st.wait_task(image)]
     # Each artifact with its task and file name, as its stable /files/<task>/<file> URL names them.
     artifacts = [dict(a, task_id=a["url"].split("/")[-2], file_name=a["url"].split("/")[-1]) for t in tasks for a in t["artifacts"]]
-    assert len(artifacts) == 3, tasks
+    assert len(artifacts) == 5, tasks  # two tracks and their covers, one image
 
     listed = {o["Key"]: o for o in s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents", [])}
     for a in artifacts:
@@ -115,7 +115,7 @@ def test_tasks_store_in_the_bucket_and_files_redirect(stack_factory, s3_server, 
         body = obj["Body"].read()
         assert sha256(body) == a["sha256"] and len(body) == a["bytes"], a
         assert obj["ContentType"] == a["content_type"], (obj["ContentType"], a)
-    assert len(listed) == 3, sorted(listed)
+    assert len(listed) == 5, sorted(listed)
     media = st.server.data_dir / "media"
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*")), "nothing on the local disk"
     assert not any((st.server.data_dir / "tmp").iterdir()), "no temp files left"
@@ -238,12 +238,13 @@ def test_cli_prune_removes_objects(stack_factory, s3_server, bucket, monkeypatch
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server["MEDIAJOBS_TEST_S3_SECRET_ACCESS_KEY"])
     st = stack_factory("s3-cli", demo=True, serve_args=s3_serve_args(s3_server, bucket_name))
     task = st.wait_task(st.submit_music())
-    assert len(s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents", [])) == len(task["artifacts"]) == 2
+    # Two tracks and their covers.
+    assert len(s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents", [])) == len(task["artifacts"]) == 4
     run = subprocess.run([mediajobs_bin, "prune", "--older-than", "0s", "--json", "--data-dir", str(st.server.data_dir),
                           "--storage-url", f"s3://{bucket_name}/{PREFIX}", "--s3-endpoint", s3_server["MEDIAJOBS_TEST_S3_ENDPOINT"]],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert '"count" : 2' in run.stdout or '"count": 2' in run.stdout, run.stdout
+    assert '"count" : 4' in run.stdout or '"count": 4' in run.stdout, run.stdout
     assert not s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents"), "objects left after prune"
     assert all(a["expired"] for a in st.get_task(task["id"])["artifacts"])
 
@@ -316,7 +317,7 @@ def test_two_instances_on_postgresql_share_the_bucket(mediajobs_bin, s3_server, 
             tasks = wait_for(finished, 120, desc="every task to finish")
             assert all(t["status"] == "completed" for t in tasks), [t["status"] for t in tasks]
             listed = {o["Key"]: o["Size"] for o in s3.list_objects_v2(Bucket=bucket_name, Prefix=PREFIX + "/").get("Contents", [])}
-            assert len(listed) == 2 * len(ids), sorted(listed)
+            assert len(listed) == 4 * len(ids), sorted(listed)  # two tracks and their covers per task
             for t in tasks:
                 for a in t["artifacts"]:
                     key = f"{PREFIX}/{t['id']}/{a['url'].split('/')[-1]}"
