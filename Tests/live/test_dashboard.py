@@ -262,7 +262,10 @@ def test_overview_shows_the_numbers_of_admin_stats(dash):
     b.open("/dashboard")
     b.wait_css("#overview [data-stat='in_flight']")
     stats = dash.admin("/admin/v1/stats")
-    shown = {e.get_attribute("data-stat"): e.get_attribute("data-value") for e in b.find_all("#overview [data-stat]")}
+    # Read in one script: the auto-refresh replaces these elements in place, so elements found in
+    # one call may be gone by the next.
+    shown = b.script("return Object.fromEntries([...document.querySelectorAll('#overview [data-stat]')]"
+                     ".map(e => [e.getAttribute('data-stat'), e.getAttribute('data-value')]))")
 
     def at(path: str) -> Any:
         value: Any = stats
@@ -292,8 +295,9 @@ def test_overview_shows_the_numbers_of_admin_stats(dash):
     b.screenshot("overview")
     # The auto-refresh replaces the numbers in place: the time stamp moves on without a page load.
     b.script("window.__samePage = true")
-    first = b.find("#generated-at").get_attribute("data-value")
-    wait_for(lambda: b.find("#generated-at").get_attribute("data-value") != first or None, 30, desc="the overview to refresh itself")
+    generated_at = "return document.querySelector('#generated-at').getAttribute('data-value')"
+    first = b.script(generated_at)
+    wait_for(lambda: b.script(generated_at) != first or None, 30, desc="the overview to refresh itself")
     assert b.script("return window.__samePage === true"), "the refresh reloaded the whole page"
 
 

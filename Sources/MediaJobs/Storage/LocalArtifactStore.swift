@@ -12,19 +12,22 @@ import Glibc
 ///
 /// Several instances may share the directory (on a shared filesystem, with PostgreSQL): each then
 /// downloads into its own `tmp/<worker identity>/`, so that what one start cleans up is never a
-/// live instance's download in progress.
+/// live instance's download in progress; a lock in that folder (``InstanceFolderLock``) tells the
+/// others when its instance has ended.
 public struct LocalArtifactStore: ArtifactStore {
     public let dataDirectory: URL
     /// The folder of this instance's downloads in progress, `tmp/` alone or `tmp/<instance>/`.
     public let temporaryDirectory: URL
     /// Whether other instances share `tmp/` (each in its own folder).
     private let sharesTemporaryFolder: Bool
+    /// Held while this instance runs when the folder is shared.
+    private let instanceLock: InstanceFolderLock?
 
     /// `mediaDirectory.path`, kept so ``filePath(taskID:fileName:)`` builds no URL.
     private let mediaDirectoryPath: String
 
-    /// Another instance's temporary folder untouched this long belongs to an instance that died:
-    /// far longer than any download may take.
+    /// Another instance's temporary folder without a lock file, untouched this long, belongs to an
+    /// instance that died: far longer than any download may take.
     static let abandonedAfter: TimeInterval = 24 * 3600
 
     /// A store in `dataDirectory`; `instance` (the worker identity) when other instances share the directory.
@@ -34,6 +37,7 @@ public struct LocalArtifactStore: ArtifactStore {
         let shared = self.dataDirectory.appendingPathComponent("tmp", isDirectory: true)
         self.temporaryDirectory = instance.map { shared.appendingPathComponent($0.value, isDirectory: true) } ?? shared
         self.sharesTemporaryFolder = instance != nil
+        self.instanceLock = instance == nil ? nil : InstanceFolderLock()
     }
 
     public var mediaDirectory: URL { dataDirectory.appendingPathComponent("media", isDirectory: true) }
@@ -43,6 +47,7 @@ public struct LocalArtifactStore: ArtifactStore {
         for directory in [dataDirectory, mediaDirectory, temporaryDirectory] {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         }
+        try instanceLock?.hold(in: temporaryDirectory)
     }
 
     /// The final location of an artifact.
@@ -63,7 +68,8 @@ public struct LocalArtifactStore: ArtifactStore {
     }
 
     /// Removes this instance's leftovers and, in a shared directory, the folders of instances that
-    /// died (untouched for ``abandonedAfter``); never a live instance's download.
+    /// ended (their lock is free, or, without a lock file, untouched for ``abandonedAfter``); never
+    /// a live instance's download.
     public func removeLeftoverTemporaryFiles() -> Int {
         var removed = Self.removeContents(of: temporaryDirectory)
         if sharesTemporaryFolder {
@@ -71,7 +77,12 @@ public struct LocalArtifactStore: ArtifactStore {
             let others = (try? FileManager.default.contentsOfDirectory(atPath: shared.path)) ?? []
             for name in others where name != temporaryDirectory.lastPathComponent {
                 let folder = shared.appendingPathComponent(name)
-                guard let touched = Self.lastTouched(folder), Date().timeIntervalSince(touched) > Self.abandonedAfter else { continue }
+                switch InstanceFolderLock.ownerHasEnded(folder) {
+                case true?: break
+                case false?: continue
+                case nil:
+                    guard let touched = Self.lastTouched(folder), Date().timeIntervalSince(touched) > Self.abandonedAfter else { continue }
+                }
                 removed += Self.removeContents(of: folder)
                 try? FileManager.default.removeItem(at: folder)
             }
@@ -79,9 +90,10 @@ public struct LocalArtifactStore: ArtifactStore {
         return removed
     }
 
-    /// Deletes everything in `folder`; returns how many entries there were.
+    /// Deletes the downloads in `folder` (never its lock file); returns how many there were.
     private static func removeContents(of folder: URL) -> Int {
-        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0 != InstanceFolderLock.fileName }
         for name in leftovers {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }

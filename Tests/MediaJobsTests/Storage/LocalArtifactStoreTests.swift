@@ -28,8 +28,9 @@ import Testing
             sourceURL: "http://upstream.test/\(taskID)")
     }
 
+    /// The downloads in progress in `store`'s temporary folder (not its instance lock).
     static func temporaryFiles(_ store: LocalArtifactStore) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: store.temporaryDirectory.path)
+        try FileManager.default.contentsOfDirectory(atPath: store.temporaryDirectory.path).filter { $0 != InstanceFolderLock.fileName }
     }
 
     @Test func storesAFinishedFileUnderItsTaskAndName() async throws {
@@ -118,30 +119,57 @@ import Testing
         }
     }
 
-    /// Instances sharing a data directory: a start clears its own and dead instances' downloads,
-    /// never a live one's.
+    /// Instances sharing a data directory: a start clears its own downloads and those of instances
+    /// that ended (their folder's lock is free), never a live one's, however recent the dead one's.
     @Test func sharedDirectoryStartsCleanOnlyWhatIsNotLive() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("artifact-store-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let live = LocalArtifactStore(dataDirectory: directory, instance: WorkerIdentity("host-1-live"))
-        let dead = LocalArtifactStore(dataDirectory: directory, instance: WorkerIdentity("host-2-dead"))
         let starting = LocalArtifactStore(dataDirectory: directory, instance: WorkerIdentity("host-3-new"))
-        for store in [live, dead, starting] { try store.prepare() }
+        for store in [live, starting] { try store.prepare() }
         #expect(live.temporaryFile().deletingLastPathComponent().lastPathComponent == "host-1-live")
         _ = try Self.stage([1], in: live)
-        _ = try Self.stage([2], in: dead)
         _ = try Self.stage([3], in: starting)
-        // The dead instance's folder and file were last touched two days ago.
-        let old = Date().addingTimeInterval(-2 * 86_400)
-        for file in try Self.temporaryFiles(dead) {
-            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: dead.temporaryDirectory.appendingPathComponent(file).path)
-        }
-        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: dead.temporaryDirectory.path)
+        // An instance that staged a download and ended (its store, and with it the lock, is gone):
+        // what `kill -9` leaves, seconds old.
+        let deadFolder: URL = try {
+            let dead = LocalArtifactStore(dataDirectory: directory, instance: WorkerIdentity("host-2-dead"))
+            try dead.prepare()
+            _ = try Self.stage([2], in: dead)
+            #expect(InstanceFolderLock.ownerHasEnded(dead.temporaryDirectory) == false, "held while the store lives")
+            return dead.temporaryDirectory
+        }()
+        #expect(InstanceFolderLock.ownerHasEnded(deadFolder) == true)
+        #expect(InstanceFolderLock.ownerHasEnded(live.temporaryDirectory) == false)
 
         #expect(starting.removeLeftoverTemporaryFiles() == 2, "its own file and the dead instance's")
         #expect(try Self.temporaryFiles(starting).isEmpty)
         #expect(try Self.temporaryFiles(live).count == 1, "a live instance's download in progress stays")
-        #expect(!FileManager.default.fileExists(atPath: dead.temporaryDirectory.path))
+        #expect(!FileManager.default.fileExists(atPath: deadFolder.path))
+        #expect(InstanceFolderLock.ownerHasEnded(starting.temporaryDirectory) == false, "the start kept its own lock")
+    }
+
+    /// A folder without a lock file (being set up, or left by an earlier version) goes only once it
+    /// has been untouched for a day.
+    @Test func aFolderWithoutALockGoesOnlyWhenADayOld() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("artifact-store-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let starting = LocalArtifactStore(dataDirectory: directory, instance: WorkerIdentity("host-3-new"))
+        try starting.prepare()
+        let shared = starting.temporaryDirectory.deletingLastPathComponent()
+        let fresh = shared.appendingPathComponent("host-4-fresh"), old = shared.appendingPathComponent("host-5-old")
+        for folder in [fresh, old] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data([7]).write(to: folder.appendingPathComponent("x.partial"))
+        }
+        let twoDaysAgo = Date().addingTimeInterval(-2 * 86_400)
+        for path in [old.appendingPathComponent("x.partial").path, old.path] {
+            try FileManager.default.setAttributes([.modificationDate: twoDaysAgo], ofItemAtPath: path)
+        }
+        #expect(InstanceFolderLock.ownerHasEnded(fresh) == nil)
+        #expect(starting.removeLeftoverTemporaryFiles() == 1)
+        #expect(FileManager.default.fileExists(atPath: fresh.appendingPathComponent("x.partial").path))
+        #expect(!FileManager.default.fileExists(atPath: old.path))
     }
 
     @Test func aFailedStoreLeavesNothingBehind() async throws {
