@@ -59,6 +59,16 @@ struct Setting {
         guard let value = Double(text), (0...1).contains(value) else { throw ValidationError("\(option) must be a number from 0 to 1, got '\(text)'") }
         return value
     }
+
+    /// The simulator's latency spread (σ of the lognormal around the median latency); from the flag, else the variable, else 0.
+    static func latencySpread(_ flag: String?, _ variable: String?, option: String) throws -> Double {
+        let text = flag ?? variable.flatMap { ProcessInfo.processInfo.environment[$0] } ?? "0"
+        let range = SimulatorSettings.latencySpreads
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), SimulatorSettings.isValidLatencySpread(value) else {
+            throw ValidationError("\(option) must be a finite number from \(String(format: "%g", range.lowerBound)) to \(String(format: "%g", range.upperBound)) (σ of the durations' logarithm, e.g. 0.3), got '\(text)'")
+        }
+        return value
+    }
 }
 
 /// Installs the process-wide log handler once: `--log-level` / `MEDIAJOBS_LOG_LEVEL`, and `--log-format text|json` /

@@ -50,12 +50,14 @@ struct Serve: AsyncParsableCommand {
     var leaseDuration: String?
     @Option(help: "Calls in flight at once to the provider. [env: MEDIAJOBS_UPSTREAM_CONCURRENCY] (default: 16)") var upstreamConcurrency: String?
     @Option(help: "Deadline of one call to the provider. [env: MEDIAJOBS_UPSTREAM_TIMEOUT] (default: 30s)") var upstreamTimeout: String?
-    @Option(help: "Demo mode: time the simulator takes per task. [env: MEDIAJOBS_SIMULATOR_LATENCY] (default: 3s)") var simulatorLatency: String?
+    @Option(help: "Demo mode: time the simulator takes per task (the median with a spread). [env: MEDIAJOBS_SIMULATOR_LATENCY] (default: 3s)") var simulatorLatency: String?
+    @Option(help: "Demo mode: spread of the simulated task durations, σ (0-2) of a lognormal around --simulator-latency, drawn from --simulator-seed. [env: MEDIAJOBS_SIMULATOR_LATENCY_SPREAD] (default: 0, every task exactly the latency)")
+    var simulatorLatencySpread: String?
     @Option(help: "Demo mode: fraction (0-1) of simulated tasks that fail. [env: MEDIAJOBS_SIMULATOR_FAILURE_RATE] (default: 0)")
     var simulatorFailureRate: String?
     @Option(help: "Demo mode: fraction (0-1) of simulator calls answered 503 with Retry-After: 1. [env: MEDIAJOBS_SIMULATOR_ERROR_RATE] (default: 0)")
     var simulatorErrorRate: String?
-    @Option(help: "Demo mode: seed of the simulator's failure and error draws, so a run repeats. [env: MEDIAJOBS_SIMULATOR_SEED] (default: random)")
+    @Option(help: "Demo mode: seed of the simulator's failure, error and duration draws, so a run repeats. [env: MEDIAJOBS_SIMULATOR_SEED] (default: random)")
     var simulatorSeed: String?
     @Option(help: "Demo mode: the first N simulator calls of each kind answer 503, e.g. submit=2,fetch=1,image=1,media=1. [env: MEDIAJOBS_SIMULATOR_FAIL_FIRST]")
     var simulatorFailFirst: String?
@@ -149,6 +151,7 @@ struct Serve: AsyncParsableCommand {
         configuration.upstreamConcurrency = try Setting.parse(upstreamConcurrency, "MEDIAJOBS_UPSTREAM_CONCURRENCY", option: "--upstream-concurrency", default: configuration.upstreamConcurrency) { Int($0).flatMap { $0 >= 1 ? $0 : nil } }
         configuration.upstreamTimeout = try Setting.duration(upstreamTimeout, "MEDIAJOBS_UPSTREAM_TIMEOUT", option: "--upstream-timeout", default: configuration.upstreamTimeout)
         configuration.simulator.latency = try Setting.duration(simulatorLatency, "MEDIAJOBS_SIMULATOR_LATENCY", option: "--simulator-latency", default: configuration.simulator.latency)
+        configuration.simulator.latencySpread = try Setting.latencySpread(simulatorLatencySpread, "MEDIAJOBS_SIMULATOR_LATENCY_SPREAD", option: "--simulator-latency-spread")
         configuration.simulator.failureRate = try Setting.rate(simulatorFailureRate, "MEDIAJOBS_SIMULATOR_FAILURE_RATE", option: "--simulator-failure-rate")
         configuration.simulator.errorRate = try Setting.rate(simulatorErrorRate, "MEDIAJOBS_SIMULATOR_ERROR_RATE", option: "--simulator-error-rate")
         configuration.simulator.seed = try Setting.parse(simulatorSeed, "MEDIAJOBS_SIMULATOR_SEED", option: "--simulator-seed", default: nil) { UInt64($0).map { Optional($0) } }

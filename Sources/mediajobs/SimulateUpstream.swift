@@ -12,16 +12,22 @@ struct SimulateUpstream: AsyncParsableCommand {
 
             Faults for tests: --fail-first and --fail-first-tasks are exact whatever the timing; the rates are drawn \
             from --seed (a random seed when unset, logged at start), so one seed repeats a run. GET /_stats counts the \
-            faults injected so far.
+            faults injected so far; GET /_stats?completions=1 lists each music and video task's submit, end and first \
+            poll that saw it finished.
+
+            Task durations: --latency for every task, or with --latency-spread a lognormal spread around it, drawn \
+            from --seed in the order tasks arrive (so one seed repeats the durations too).
             """
     )
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on; 0 picks a free one (the 'upstream simulator listening' log line names it).") var port = 9090
-    @Option(help: "Time from a music or video submit to its completion; image calls answer after it.") var latency = "3s"
+    @Option(help: "Time from a music or video submit to its completion; image calls answer after it. With --latency-spread: the median.") var latency = "3s"
+    @Option(help: "Spread of the task durations: σ of a lognormal around --latency (each task takes latency·e^(σZ), drawn from --seed in arrival order); 0 to 2, 0 is exactly --latency.")
+    var latencySpread = "0"
     @Option(help: "Fraction (0-1) of tasks that end failed.") var failureRate = "0"
     @Option(help: "Fraction (0-1) of calls answered 503 with Retry-After: 1 (media downloads excepted).") var errorRate = "0"
-    @Option(help: "Seed of the --failure-rate and --error-rate draws, so a run repeats (default: random, logged).") var seed: UInt64?
+    @Option(help: "Seed of the --failure-rate, --error-rate and --latency-spread draws, so a run repeats (default: random, logged).") var seed: UInt64?
     @Option(help: "The first N calls of each kind answered 503 with Retry-After: 1, e.g. submit=2,fetch=1,image=1,media=1,video=1,video_fetch=1.")
     var failFirst: String?
     @Option(help: "The first N tasks (music, image and video, in arrival order) end failed.") var failFirstTasks = 0
@@ -35,6 +41,7 @@ struct SimulateUpstream: AsyncParsableCommand {
         guard let latency = Duration(parsing: latency) else { throw ValidationError("invalid --latency '\(latency)'") }
         guard let trackDuration = Duration(parsing: trackDuration), trackDuration > .zero else { throw ValidationError("invalid --track-duration '\(trackDuration)'") }
         settings.latency = latency
+        settings.latencySpread = try Setting.latencySpread(latencySpread, nil, option: "--latency-spread")
         settings.trackDuration = trackDuration
         settings.failureRate = try Setting.rate(failureRate, nil, option: "--failure-rate")
         settings.errorRate = try Setting.rate(errorRate, nil, option: "--error-rate")
@@ -55,7 +62,8 @@ struct SimulateUpstream: AsyncParsableCommand {
         logger.notice(
             "upstream simulator starting",
             metadata: [
-                "address": "\(host):\(port)", "latency": "\(latency.humanReadable)", "seed": "\(simulator.faults.seed)",
+                "address": "\(host):\(port)", "latency": "\(latency.humanReadable)", "latency_spread": "\(settings.latencySpread)",
+                "seed": "\(simulator.faults.seed)",
                 "fail_first": "\(settings.failFirst.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
                 "fail_first_tasks": "\(settings.failFirstTasks)",
             ])

@@ -1,7 +1,11 @@
 /// How the built-in upstream simulator behaves.
 public struct SimulatorSettings: Sendable {
     /// Time from a music or video submit to its completion; images answer after it synchronously.
+    /// With a `latencySpread` it is the median of the tasks' durations.
     public var latency: Duration = .seconds(3)
+    /// σ of a lognormal spread of task durations around `latency` (each task takes `latency · e^(σZ)`,
+    /// Z standard normal, drawn from `seed` in the order tasks arrive); 0 gives every task exactly `latency`.
+    public var latencySpread: Double = 0
     /// Fraction (0…1) of tasks that end failed.
     public var failureRate: Double = 0
     /// Fraction (0…1) of calls answered `503` with `Retry-After: 1`, to exercise retries.
@@ -22,4 +26,12 @@ public struct SimulatorSettings: Sendable {
     public var apiKey: Redacted?
 
     public init() {}
+
+    /// The spreads the simulator accepts: a σ above 2 puts one task in a hundred beyond 100× the median.
+    public static let latencySpreads: ClosedRange<Double> = 0...2
+
+    /// Whether `spread` is a usable `latencySpread` (finite, within `latencySpreads`).
+    public static func isValidLatencySpread(_ spread: Double) -> Bool {
+        spread.isFinite && latencySpreads.contains(spread)
+    }
 }

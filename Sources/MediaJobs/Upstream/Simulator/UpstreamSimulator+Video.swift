@@ -6,9 +6,9 @@ import NIOPosix
 
 /// The provider's video API: `POST /v1/videos`, `GET /v1/videos/{task_id}`, and the MP4 files it links to.
 extension UpstreamSimulator {
-    /// A submitted video: when it was asked for, how it ends, and what to render.
+    /// A submitted video: when it was asked for and how long it takes, how it ends, and what to render.
     struct VideoTask: Sendable {
-        var createdAt: ContinuousClock.Instant
+        var timing: SimulatorTaskTiming
         var fails: Bool
         var width: Int
         var height: Int
@@ -26,26 +26,32 @@ extension UpstreamSimulator {
         }
         let id = "task_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         counters.videoSubmits.add(1, ordering: .relaxed)
-        let task = VideoTask(createdAt: now(), fails: faults.nextTaskFails(), width: input.width, height: input.height, seconds: input.seconds)
+        // The render time does not depend on the asked length or size: every video takes its drawn duration.
+        let timing = SimulatorTaskTiming(createdAt: now(), duration: durations.next())
+        let task = VideoTask(timing: timing, fails: faults.nextTaskFails(), width: input.width, height: input.height, seconds: input.seconds)
         videoTasks.withLock { $0[id] = task }
         return Self.json(["id": .string(id), "object": .string("video"), "status": .string("queued")])
     }
 
     /// `GET /v1/videos/{task_id}`: `{"code":"success","data":{"status","progress":"NN%","fail_reason","data":{"output"}}}`.
     ///
-    /// Statuses: `QUEUED` (the first tenth of the latency), `IN_PROGRESS`, then `SUCCESS` or
+    /// Statuses: `QUEUED` (the first tenth of the task's duration), `IN_PROGRESS`, then `SUCCESS` or
     /// `FAILURE`. On success `data.output` is the MP4 and `data.thumbnail` its first frame as a
     /// PNG (the provider documents only `output`; a client must not depend on the poster).
     @Sendable func fetchVideo(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         counters.videoFetches.add(1, ordering: .relaxed)
-        guard let task = videoTasks.withLock({ $0[id] }) else {
+        let now = self.now()
+        let fetched = videoTasks.withLock { tasks -> (task: VideoTask, elapsed: Duration)? in
+            guard let elapsed = tasks[id]?.timing.fetch(at: now), let task = tasks[id] else { return nil }
+            return (task, elapsed)
+        }
+        guard case let (task, elapsed)? = fetched else {
             return Self.openAIError(status: .notFound, message: "no video task '\(id)'", type: "not_found_error", code: "task_not_found")
         }
-        let elapsed = now() - task.createdAt
         var data: [String: JSONValue] = ["task_id": .string(id), "fail_reason": .string("")]
-        if elapsed < settings.latency {
-            let percent = min(99, Int(100 * elapsed.timeInterval / max(settings.latency.timeInterval, 0.001)))
+        if !task.timing.isFinished(after: elapsed) {
+            let percent = min(99, task.timing.percent(after: elapsed))
             data["status"] = .string(percent < 10 ? "QUEUED" : "IN_PROGRESS")
             data["progress"] = .string("\(percent)%")
         } else if task.fails {

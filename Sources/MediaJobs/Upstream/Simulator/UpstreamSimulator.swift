@@ -11,11 +11,8 @@ import Synchronization
 /// render, are kept in a bounded cache for the several range requests a player makes.
 public final class UpstreamSimulator: Sendable {
     struct MusicTask: Sendable {
-        var createdAt: ContinuousClock.Instant
-        /// Wall-clock twin of `createdAt`, for `/_stats` (benchmarks compare it with database times).
-        var submittedAt: Date
-        /// When a fetch first reported the task finished (for `/_stats`: how long polling took to notice).
-        var finishSeenAt: Date?
+        /// When it arrived, how long it takes, and its fetches (for `/_stats`: how long polling took to notice).
+        var timing: SimulatorTaskTiming
         var fails: Bool
         var title: String?
         var style: String?
@@ -24,23 +21,26 @@ public final class UpstreamSimulator: Sendable {
     let settings: SimulatorSettings
     /// Which calls fail and which tasks end failed; its `seed` repeats a run.
     public let faults: SimulatorFaults
+    /// How long each task takes, drawn from the same seed as `faults`.
+    public let durations: SimulatorDurations
     private let tasks = Mutex<[String: MusicTask]>([:])
     /// Video tasks by id (`UpstreamSimulator+Video.swift`).
     let videoTasks = Mutex<[String: VideoTask]>([:])
     /// Videos and posters already rendered.
     let videoFiles: VideoFileCache
     let counters = SimulatorCounters()
-    /// The clock video tasks' progress is measured on; tests step it by hand.
+    /// The clock tasks' progress is measured on; tests step it by hand.
     let now: @Sendable () -> ContinuousClock.Instant
 
     public convenience init(settings: SimulatorSettings) {
         self.init(settings: settings, now: { .now })
     }
 
-    /// A simulator whose video tasks read the time from `now`.
+    /// A simulator whose music and video tasks read the time from `now`.
     init(settings: SimulatorSettings, now: @escaping @Sendable () -> ContinuousClock.Instant) {
         self.settings = settings
         self.faults = SimulatorFaults(settings: settings)
+        self.durations = SimulatorDurations(latency: settings.latency, spread: settings.latencySpread, seed: faults.seed)
         self.videoFiles = VideoFileCache(byteLimit: settings.videoCacheBytes)
         self.now = now
     }
@@ -75,7 +75,8 @@ public final class UpstreamSimulator: Sendable {
         }
         let id = "sim_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         counters.submits.add(1, ordering: .relaxed)
-        let task = MusicTask(createdAt: .now, submittedAt: Date(), fails: faults.nextTaskFails(), title: input.title, style: input.style)
+        let timing = SimulatorTaskTiming(createdAt: now(), duration: durations.next())
+        let task = MusicTask(timing: timing, fails: faults.nextTaskFails(), title: input.title, style: input.style)
         tasks.withLock { $0[id] = task }
         return Self.json(["code": .number(200), "message": .string("success"), "data": .object(["task_id": .string(id)])])
     }
@@ -83,17 +84,17 @@ public final class UpstreamSimulator: Sendable {
     @Sendable func fetchMusic(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try context.parameters.require("id")
         counters.fetches.add(1, ordering: .relaxed)
-        guard let task = tasks.withLock({ $0[id] }) else {
+        let now = self.now()
+        let fetched = tasks.withLock { tasks -> (task: MusicTask, elapsed: Duration)? in
+            guard let elapsed = tasks[id]?.timing.fetch(at: now), let task = tasks[id] else { return nil }
+            return (task, elapsed)
+        }
+        guard case let (task, elapsed)? = fetched else {
             return Self.json(["code": .number(404), "message": .string("task not found")], status: .notFound)
         }
-        let elapsed = ContinuousClock.now - task.createdAt
-        if elapsed >= settings.latency, task.finishSeenAt == nil {
-            let now = Date()
-            tasks.withLock { if $0[id]?.finishSeenAt == nil { $0[id]?.finishSeenAt = now } }
-        }
         var data: [String: JSONValue] = ["task_id": .string(id)]
-        if elapsed < settings.latency {
-            let percent = Int(100 * elapsed.timeInterval / max(settings.latency.timeInterval, 0.001))
+        if !task.timing.isFinished(after: elapsed) {
+            let percent = task.timing.percent(after: elapsed)
             data["status"] = .string(percent < 10 ? "queued" : "processing")
             data["progress"] = .string("\(percent)%")
             data["tracks"] = .array([])
@@ -128,7 +129,7 @@ public final class UpstreamSimulator: Sendable {
         }
         // Decided on arrival, before the wait: "the first N tasks" counts in the order calls came in.
         let fails = faults.nextTaskFails()
-        try await Task.sleep(for: settings.latency)
+        try await Task.sleep(for: durations.next())
         if fails {
             return Self.openAIError(status: .badRequest, message: "the simulated model declined to draw this prompt", type: "invalid_request_error", code: "generation_failed")
         }
@@ -172,8 +173,10 @@ public final class UpstreamSimulator: Sendable {
 
     /// `GET /_stats`: call counters, so a benchmark can sample polls per second, and the faults
     /// injected so far (`injected_errors` per kind of call, `failed_tasks`), so a test can check them. With
-    /// `?completions=1` it also lists, per music task, when it finished and when a fetch first
-    /// reported that (`{"done": ms, "seen": ms|null}`, Unix milliseconds).
+    /// `?completions=1` it also lists, per music and video task by its id, when it was submitted, when it
+    /// finished (submitted + its duration), when a fetch first reported that, and how many fetches
+    /// that took (`{"kind": "music"|"video", "submitted": ms, "done": ms, "seen": ms|null, "polls": n,
+    /// "fetches": m}`, Unix milliseconds; see `SimulatorTaskTiming.completion`).
     @Sendable func stats(_ request: Request, context: BasicRequestContext) async throws -> Response {
         var body: [String: JSONValue] = [
             "submits": .number(Double(counters.submits.load(ordering: .relaxed))),
@@ -188,14 +191,9 @@ public final class UpstreamSimulator: Sendable {
             "failed_tasks": .number(Double(faults.failedTasks)),
         ]
         if request.uri.queryParameters["completions"] == "1" {
-            let latency = settings.latency.timeInterval
-            let completions = tasks.withLock { tasks in
-                tasks.mapValues { task in
-                    JSONValue.object([
-                        "done": .number((task.submittedAt.timeIntervalSince1970 + latency) * 1000),
-                        "seen": task.finishSeenAt.map { JSONValue.number($0.timeIntervalSince1970 * 1000) } ?? JSONValue.null,
-                    ])
-                }
+            var completions = tasks.withLock { tasks in tasks.mapValues { $0.timing.completion(kind: "music") } }
+            for (id, task) in videoTasks.withLock({ $0 }) {
+                completions[id] = task.timing.completion(kind: "video")
             }
             body["completions"] = .object(completions)
         }
