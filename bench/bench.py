@@ -11,6 +11,7 @@ import contextlib
 import glob
 import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -96,6 +97,26 @@ def proc_cpu_seconds(pid):
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except OSError:
         return 0.0
+
+
+def task_counts(db_path):
+    """Tasks per status in a data directory's SQLite database (read-only, beside the running server)."""
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
+    try:
+        return dict(db.execute("SELECT status, COUNT(*) FROM tasks GROUP BY status").fetchall())
+    finally:
+        db.close()
+
+
+def fixed_poller(durations, interval):
+    """What a poller that asks every `interval` seconds after the submit makes of the same durations:
+    per task, the delay from done to seen (ceil(D / interval) * interval - D) and the polls (ceil(D / interval))."""
+    delays, polls = [], []
+    for d in durations:
+        n = max(1, math.ceil(d / interval))
+        delays.append(n * interval - d)
+        polls.append(n)
+    return delays, polls
 
 
 def percentile(values, p):
@@ -255,10 +276,10 @@ class Suite:
             self.blackhole.listen(4096)
         return f"http://127.0.0.1:{self.blackhole.getsockname()[1]}"
 
-    def simulator(self, latency, track_duration="1s"):
+    def simulator(self, latency, track_duration="1s", extra=()):
         port = free_port()
         argv = [self.bin, "simulate-upstream", "--host", "127.0.0.1", "--port", str(port), "--latency", latency,
-                "--track-duration", track_duration, "--log-level", "warning"]
+                "--track-duration", track_duration, "--log-level", "warning", *extra]
         process = self.procs.start(f"simulator-{port}", argv)
         wait_http(f"http://127.0.0.1:{port}/healthz", process=process)
         return process, f"http://127.0.0.1:{port}"
@@ -980,6 +1001,168 @@ http {{
                  note=f"{count} × {size / 1e6:.0f} MB per round, {self.rounds} rounds, boto3 upload_file (multipart above 8 MB, as ours) "
                       f"to the same server")
 
+    # ---- figure 9: polling (how soon a finished task is seen, at what cost in polls and CPU)
+
+    def submit_steady(self, base, count, window):
+        """`count` music submits spread evenly over `window` seconds on one keep-alive connection; returns (ok, failed)."""
+        import http.client
+        port = int(base.rsplit(":", 1)[1])
+        body = json.dumps({"prompt": "A dreamy lo-fi beat with soft piano and rain", "style": "lo-fi", "title": "Rainy Afternoon",
+                           "make_instrumental": True})
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        ok = failed = 0
+        started = time.time()
+        try:
+            for i in range(count):
+                time.sleep(max(0.0, started + i * window / count - time.time()))
+                try:
+                    connection.request("POST", "/suno/submit/music", body, {"Content-Type": "application/json"})
+                    response = connection.getresponse()
+                    response.read()
+                    ok, failed = (ok + 1, failed) if response.status == 200 else (ok, failed + 1)
+                except (OSError, http.client.HTTPException):
+                    failed += 1
+                    connection.close()
+                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        finally:
+            connection.close()
+        return ok, failed
+
+    def polling_scenario(self, median, count, window, spread, seed):
+        """Part A, one scenario from a cold start: `count` music tasks submitted over `window` s to a
+        fresh server (default poll settings), durations lognormal around `median` s; returns the
+        simulator's completions of those tasks, in submit order."""
+        simulator, sim_base = self.simulator(f"{median}s", extra=["--latency-spread", str(spread), "--seed", str(seed)])
+        data_dir = os.path.join(self.work, f"polling-{median}s")
+        server, base = self.serve(data_dir, sim_base)
+        db_path = os.path.join(data_dir, "mediajobs.sqlite")
+        try:
+            ok, failed = self.submit_steady(base, count, window)
+            # The longest of the tasks (e^(4σ) is beyond any of a few hundred draws) plus room for the last polls and downloads.
+            deadline = time.time() + median * math.exp(4 * spread) + (30 if self.smoke else 300)
+            finished = 0
+            while time.time() < deadline:
+                c = task_counts(db_path)
+                finished = c.get("completed", 0) + c.get("failed", 0) + c.get("canceled", 0)
+                if finished >= ok:
+                    break
+                time.sleep(0.5)
+            _, body = http_get(sim_base + "/_stats?completions=1", timeout=30)
+            stats = json.loads(body)
+        finally:
+            self.procs.stop(server)
+            self.procs.stop(simulator)
+        final = task_counts(db_path)
+        music = sorted((c for c in stats["completions"].values() if c.get("kind", "music") == "music"), key=lambda c: c["submitted"])
+        return music, {"submitted_ok": ok, "submit_failed": failed, "final": final, "finished_before_deadline": finished >= ok,
+                       "simulator_fetches": stats["fetches"]}
+
+    def polling_summary(self, completions):
+        """Delays (done -> seen, s) and polls per task for MediaJobs and for fixed 15 s and 5 s pollers of the same durations."""
+        seen = [c for c in completions if c.get("seen") is not None]
+        durations = [(c["done"] - c["submitted"]) / 1000 for c in seen]
+        ours_delay = [(c["seen"] - c["done"]) / 1000 for c in seen]
+        ours_polls = [c["polls"] for c in seen]
+
+        def stats(delays, polls):
+            return {"mean_s": statistics.mean(delays) if delays else None, "p90_s": percentile(delays, 90),
+                    "max_s": max(delays) if delays else None, "polls_per_task": statistics.mean(polls) if polls else None}
+
+        result = {"tasks": len(completions), "seen": len(seen), "mediajobs": stats(ours_delay, ours_polls),
+                  "duration_s": {"p10": percentile(durations, 10), "p50": percentile(durations, 50), "p90": percentile(durations, 90),
+                                 "max": max(durations) if durations else None}}
+        for interval in (15, 5):
+            result[f"fixed_{interval}s"] = stats(*fixed_poller(durations, interval))
+        return result
+
+    def figure_polling(self):
+        spread = self.args.polling_spread
+        seed = self.args.polling_seed
+        if self.smoke:
+            scenarios, window = [(2, 20)], 10
+        else:
+            scenarios = [(int(m), int(n)) for m, n in (part.split(":") for part in self.args.polling_scenarios.split(","))]
+            window = self.args.polling_window
+        details = {"spread": spread, "seed": seed, "window_s": window, "scenarios": {}}
+        self.details["polling"] = details
+        for median, count in scenarios:
+            log(f"figure 9: {count} music tasks over {window} s from a cold start, durations median {median} s σ {spread}")
+            completions, run = self.polling_scenario(median, count, window, spread, seed)
+            whole = self.polling_summary(completions)
+            late = self.polling_summary(completions[len(completions) // 2:])
+            details["scenarios"][f"{median}s"] = {"median_s": median, "tasks": count, **run, "all": whole, "last_half": late}
+            ours, fixed15, fixed5 = whole["mediajobs"], whole["fixed_15s"], whole["fixed_5s"]
+            label = f"(median {median} s)"
+            if ours["mean_s"] is None:
+                self.add(f"9 done → seen mean s {label}", None, None, None, "mean <= 4 s and polls/task <= fixed 15 s", False,
+                         note=f"no task was seen finished: {run}")
+                continue
+            polls_ok = ours["polls_per_task"] <= fixed15["polls_per_task"]
+            complete = whole["seen"] == count and run["submit_failed"] == 0
+            self.add(f"9 done → seen mean s {label}", round(ours["mean_s"], 2), round(fixed15["mean_s"], 2), None,
+                     "mean <= 4 s and polls/task <= fixed 15 s", complete and ours["mean_s"] <= 4 and polls_ok, unit="s",
+                     note=f"reference: a fixed 15 s poller of the same durations; fixed 5 s: {fixed5['mean_s']:.2f} s; "
+                          f"{whole['seen']}/{count} seen, submitted over {window} s from a cold start, durations p10/p50/p90 "
+                          f"{whole['duration_s']['p10']:.1f}/{whole['duration_s']['p50']:.1f}/{whole['duration_s']['p90']:.1f} s (seed {seed})")
+            self.add(f"9 done → seen p90 s {label}", round(ours["p90_s"], 2), round(fixed15["p90_s"], 2), None, "context", None,
+                     note=f"max {ours['max_s']:.1f} s; fixed 5 s p90 {fixed5['p90_s']:.2f} s")
+            self.add(f"9 polls/task {label}", round(ours["polls_per_task"], 2), round(fixed15["polls_per_task"], 2),
+                     ours["polls_per_task"] / fixed15["polls_per_task"], "<= fixed 15 s", polls_ok,
+                     note=f"fixed 5 s: {fixed5['polls_per_task']:.2f} polls/task")
+            if late["mediajobs"]["mean_s"] is not None:
+                l_ours, l_fixed = late["mediajobs"], late["fixed_15s"]
+                self.add(f"9 last half: mean s / polls/task {label}", f"{l_ours['mean_s']:.2f} / {l_ours['polls_per_task']:.2f}",
+                         f"{l_fixed['mean_s']:.2f} / {l_fixed['polls_per_task']:.2f}", None, "context", None,
+                         note=f"the {late['tasks']} tasks submitted last (after the first half had taught the service); "
+                              f"p90 {l_ours['p90_s']:.2f} s vs fixed 15 s {l_fixed['p90_s']:.2f} s")
+        self.polling_cpu()
+
+    def polling_cpu(self):
+        """Part B: server CPU per upstream poll at steady polling, against CPU per /healthz request."""
+        count = 100 if self.smoke else self.args.polling_cpu_tasks
+        ramp = 2 if self.smoke else self.args.polling_cpu_ramp
+        seconds = 5 if self.smoke else self.args.polling_cpu_seconds
+        log(f"figure 9: CPU per poll, {count} tasks that never finish (simulator latency 30 min), {seconds} s window after {ramp} s")
+        simulator, sim_base = self.simulator("30m")
+        data_dir = os.path.join(self.work, "polling-cpu")
+        server, base = self.serve(data_dir, sim_base)
+        db_path = os.path.join(data_dir, "mediajobs.sqlite")
+
+        def sample():
+            _, body = http_get(sim_base + "/_stats")
+            return {"t": time.time(), "cpu_s": proc_cpu_seconds(server.pid), "fetches": json.loads(body)["fetches"]}
+
+        try:
+            ok, failed, _ = self.submit_tasks(base, count)
+            deadline = time.time() + 120
+            while time.time() < deadline and task_counts(db_path).get("queued", 0) > 0:
+                time.sleep(0.5)
+            time.sleep(ramp)
+            with self.profiled(server.pid, "polling"):
+                first = sample()
+                time.sleep(seconds)
+                last = sample()
+            counts = task_counts(db_path)
+            health = [wrk_cpu(server.pid, base + "/healthz", seconds=self.seconds) for _ in range(self.rounds)]
+        finally:
+            self.procs.stop(server)
+            self.procs.stop(simulator)
+        polls = last["fetches"] - first["fetches"]
+        window = last["t"] - first["t"]
+        cpu_s = last["cpu_s"] - first["cpu_s"]
+        per_poll_us = cpu_s * 1e6 / polls if polls else None
+        health_us = statistics.median(h["server_cpu_us_per_request"] for h in health)
+        ratio = per_poll_us / health_us if per_poll_us and health_us else None
+        self.details["polling"]["cpu"] = {
+            "tasks": count, "submitted_ok": ok, "submit_failed": failed, "counts_after_window": counts, "ramp_s": ramp,
+            "window_s": window, "polls": polls, "polls_per_s": polls / window if window else None, "server_cpu_s": cpu_s,
+            "cpu_us_per_poll": per_poll_us, "healthz": [summarize_wrk(h) for h in health], "healthz_cpu_us_per_request": health_us}
+        self.add("9 CPU per poll vs /healthz", round(per_poll_us) if per_poll_us else None, round(health_us), ratio, "<= 5x",
+                 ratio is not None and ratio <= 5, unit="us",
+                 note=f"{polls} polls in {window:.0f} s ({polls / window if window else 0:.0f}/s) of {count} processing tasks, "
+                      f"{cpu_s:.2f} s server CPU ({cpu_s / window * 100 if window else 0:.0f} % of a core); "
+                      f"/healthz CPU per request: median of {len(health)} wrk runs")
+
     # ---- driver
 
     def run(self, figures):
@@ -988,7 +1171,7 @@ http {{
             for name in figures:
                 getattr(self, {"submit": "figure_submit", "reads": "figure_reads_and_files", "download": "figure_download",
                                "inflight": "figure_in_flight", "webhooks": "figure_webhooks", "postgres": "figure_postgres",
-                               "s3": "figure_s3"}[name])()
+                               "s3": "figure_s3", "polling": "figure_polling"}[name])()
         finally:
             self.procs.stop_all()
             if self.blackhole:
@@ -1037,7 +1220,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="seconds-long run with tiny counts, no pass/fail")
     parser.add_argument("--bin", required=True, help="the mediajobs binary")
-    parser.add_argument("--only", default="submit,reads,download,inflight,webhooks,postgres,s3", help="comma-separated figures to run")
+    parser.add_argument("--only", default="submit,reads,download,inflight,webhooks,postgres,s3,polling", help="comma-separated figures to run")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per measurement round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating reference/subject rounds per wrk figure")
     parser.add_argument("--store-tasks", type=int, default=100_000)
@@ -1045,6 +1228,15 @@ def main():
     parser.add_argument("--in-flight-latency", type=int, default=200, help="seconds the simulator takes per task")
     parser.add_argument("--download-runs", type=int, default=3)
     parser.add_argument("--webhooks", type=int, default=2000)
+    parser.add_argument("--polling-scenarios", default="20:300,120:200",
+                        help="figure 9 part A: <median s>:<tasks>, comma-separated (each its own cold start)")
+    parser.add_argument("--polling-window", type=int, default=120, help="figure 9: seconds over which each scenario's tasks are submitted")
+    parser.add_argument("--polling-spread", type=float, default=0.3, help="figure 9: σ of the lognormal durations (--latency-spread)")
+    parser.add_argument("--polling-seed", type=int, default=9, help="figure 9: the simulator's seed, so every run draws the same durations")
+    parser.add_argument("--polling-cpu-tasks", type=int, default=3000, help="figure 9 part B: tasks polled (none finishes)")
+    parser.add_argument("--polling-cpu-ramp", type=int, default=100,
+                        help="figure 9 part B: seconds after the last task reached processing before the window (polls settle)")
+    parser.add_argument("--polling-cpu-seconds", type=int, default=30, help="figure 9 part B: measured window (at least 20 s)")
     parser.add_argument("--tmp", default=None, help="where temp data dirs go (default: $TMPDIR)")
     parser.add_argument("--json", default=os.path.join(BENCH_DIR, "results", "latest.json"))
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs, data)")
