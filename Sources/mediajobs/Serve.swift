@@ -42,8 +42,8 @@ struct Serve: AsyncParsableCommand {
     var minFreeSpace: String?
     @Option(help: "Longest one artifact download may take. [env: MEDIAJOBS_DOWNLOAD_TIMEOUT] (default: 10m)") var downloadTimeout: String?
     @Option(help: "How long POST /v1/images/generations waits before answering 202. [env: MEDIAJOBS_IMAGE_WAIT] (default: 60s)") var imageWait: String?
-    @Option(help: "First wait between polls of one task; grows ×1.5 per poll. [env: MEDIAJOBS_POLL_INTERVAL] (default: 2s)") var pollInterval: String?
-    @Option(help: "Longest wait between polls of one task. [env: MEDIAJOBS_MAX_POLL_INTERVAL] (default: 30s)") var maxPollInterval: String?
+    @Option(help: "Shortest wait between two polls of one task; the learned schedule decides above it. [env: MEDIAJOBS_POLL_INTERVAL] (default: 1s)") var pollInterval: String?
+    @Option(help: "Longest wait between two polls of one task. [env: MEDIAJOBS_MAX_POLL_INTERVAL] (default: 30s)") var maxPollInterval: String?
     @Option(help: "A task that has not finished after this fails. [env: MEDIAJOBS_TASK_TIMEOUT] (default: 30m)") var taskTimeout: String?
     @Option(help: "Failed tries of one step before the task fails. [env: MEDIAJOBS_MAX_ATTEMPTS] (default: 8)") var maxAttempts: String?
     @Option(help: "How long a claimed task (or webhook delivery) stays reserved for its instance; renewed while a step runs, so it bounds how long a dead instance's work waits. [env: MEDIAJOBS_LEASE_DURATION] (default: 60s)")

@@ -126,10 +126,11 @@ enum Assembly {
                 }, logger: logger)
             // No event-loop routes (the hot routes go through the router) and no single-node recovery.
             return Stores(
-                tasks: database.store, webhooks: database.store, eventLoop: nil, singleNode: nil, sharedSettings: database.store, services: [database])
+                tasks: database.store, webhooks: database.store, durations: database.store, eventLoop: nil, singleNode: nil,
+                sharedSettings: database.store, services: [database])
         }
         let database = try SQLiteStore.openForServing(dataDirectory: configuration.dataDirectory, outbox: outbox)
-        return Stores(tasks: database.tasks, webhooks: database.webhooks, eventLoop: database.tasks, singleNode: database)
+        return Stores(tasks: database.tasks, webhooks: database.webhooks, durations: database.tasks, eventLoop: database.tasks, singleNode: database)
     }
 
     /// The provider: the configured one, or the built-in simulator in-process (demo mode).
@@ -185,9 +186,15 @@ enum Assembly {
             limits: .init(maxBytes: configuration.maxArtifactSize.bytes, timeout: configuration.downloadTimeout), metrics: metrics)
         let events = TaskEvents()
         let settings = configuration.pipeline
+        // Provider durations learned by every instance, kept in the store. In demo mode the
+        // simulator's latency is known before any task ends: it is the prior.
+        let simulatorPrior = Lognormal(median: configuration.simulator.latency.timeInterval, sigma: max(configuration.simulator.latencySpread, 0.3))
+        let durations = UpstreamDurations(
+            limits: settings.pollLimits, store: stores.durations, prior: try configuration.upstreamBaseURL() == nil ? { _ in simulatorPrior } : nil)
+        services.append(UpstreamDurationSync(durations: durations, logger: logger))
         let pipeline = TaskPipeline(
             store: stores.tasks, upstream: upstream.client, downloader: downloader, settings: settings, events: events, signals: signals,
-            leaseOwner: leaseOwner, logger: logger)
+            leaseOwner: leaseOwner, scheduler: PollScheduler(durations: durations), logger: logger)
         services.append(StageWorker(status: .queued, pipeline: pipeline, concurrency: settings.submitConcurrency, logger: logger))
         services.append(StageWorker(status: .processing, pipeline: pipeline, concurrency: settings.pollConcurrency, logger: logger))
         services.append(StageWorker(status: .downloading, pipeline: pipeline, concurrency: settings.downloadConcurrency, logger: logger))
@@ -237,6 +244,8 @@ struct Stores: Sendable {
     /// Tasks and artifacts, operator statistics and retry, retention.
     var tasks: any OperatorTaskStore
     var webhooks: any WebhookDeliveryStore
+    /// The provider durations the poll schedule learns from.
+    var durations: any UpstreamDurationStore
     /// The store as the event-loop routes reach it; nil when it has no synchronous reads (PostgreSQL).
     var eventLoop: (any EventLoopStoreAccess)?
     /// The single-node SQLite database, for the recovery only a single node may do at start; nil with PostgreSQL.

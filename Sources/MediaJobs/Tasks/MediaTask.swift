@@ -19,8 +19,10 @@ public struct MediaTask: Sendable, Equatable {
     public var failReason: String?
     /// Failed tries of the current step; capped, then the task fails.
     public var attempts: Int
-    /// Status polls made so far; drives the per-task polling backoff.
+    /// Status polls made so far.
     public var pollCount: Int
+    /// When the provider accepted the task: its durations, and so its polls, count from here.
+    public var upstreamAcceptedAt: Date?
     /// When a worker may next take this task.
     public var nextAttemptAt: Date
     /// After this the task fails instead of waiting longer on the upstream.
@@ -64,6 +66,7 @@ public struct MediaTask: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = createdAt
         self.finishedAt = nil
+        self.upstreamAcceptedAt = nil
     }
 
     /// The lease a worker holds on the task, if it is claimed.

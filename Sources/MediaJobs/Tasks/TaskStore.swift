@@ -88,11 +88,12 @@ public struct TaskChange: Sendable, Equatable {
     public var nextAttemptAt: Date?
     public var attempts: Int?
     public var pollCount: Int?
+    public var upstreamAcceptedAt: Date?
 
     public init(
         path: [TaskStatus] = [], upstreamID: String? = nil, upstreamOutputs: [UpstreamOutput]? = nil,
         progress: Int? = nil, failReason: String? = nil, nextAttemptAt: Date? = nil,
-        attempts: Int? = nil, pollCount: Int? = nil
+        attempts: Int? = nil, pollCount: Int? = nil, upstreamAcceptedAt: Date? = nil
     ) {
         self.path = path
         self.upstreamID = upstreamID
@@ -102,6 +103,7 @@ public struct TaskChange: Sendable, Equatable {
         self.nextAttemptAt = nextAttemptAt
         self.attempts = attempts
         self.pollCount = pollCount
+        self.upstreamAcceptedAt = upstreamAcceptedAt
     }
 
     /// Ends the task as failed with a reason clients can read.

@@ -2,9 +2,14 @@
 public struct PipelineSettings: Sendable {
     /// How long a claimed task stays reserved for its worker; long steps renew it.
     public var lease: Duration = .seconds(60)
-    /// First wait between status polls of one task; grows by half each poll up to `maxPollInterval`.
-    public var pollInterval: Duration = .seconds(2)
+    /// Shortest and longest wait between two status polls of one task; in between, the learned
+    /// schedule (``PollScheduler``) decides.
+    public var pollInterval: Duration = .seconds(1)
     public var maxPollInterval: Duration = .seconds(30)
+    /// The schedule makes no more polls per task than a poller at this fixed interval would.
+    public var pollBudgetInterval: Duration = .seconds(15)
+    /// Mean delay (provider done → poll sees it) below which fewer polls are preferred.
+    public var pollTargetDelay: Duration = .seconds(2)
     /// How long a task may take end to end before it fails.
     public var taskTimeout: Duration = .seconds(30 * 60)
     /// Failed tries of one step before the task fails.
@@ -21,16 +26,10 @@ public struct PipelineSettings: Sendable {
 
     public init() {}
 
-    /// Wait before poll number `pollCount + 1`: ×1.5 per poll, capped, ±20 % jitter so many
-    /// tasks submitted together do not poll the provider together.
-    public func pollDelay(afterPolls pollCount: Int, using generator: inout some RandomNumberGenerator) -> Duration {
-        let grown = pollInterval.timeInterval * pow1_5(min(pollCount, 40))
-        let capped = min(grown, maxPollInterval.timeInterval)
-        let jittered = capped * Double.random(in: 0.8...1.2, using: &generator)
-        return .milliseconds(Int64(jittered * 1000))
-    }
-
-    private func pow1_5(_ exponent: Int) -> Double {
-        (0..<exponent).reduce(1.0) { value, _ in value * 1.5 }
+    /// What every task's poll schedule is held to.
+    public var pollLimits: PollPolicy.Limits {
+        PollPolicy.Limits(
+            floor: pollInterval.timeInterval, ceiling: maxPollInterval.timeInterval, budgetInterval: pollBudgetInterval.timeInterval,
+            targetDelay: pollTargetDelay.timeInterval, horizon: taskTimeout.timeInterval)
     }
 }

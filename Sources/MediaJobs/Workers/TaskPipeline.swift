@@ -15,12 +15,16 @@ public struct TaskPipeline: Sendable {
     public let signals: StageSignals
     /// This instance's worker identity, the owner of its leases.
     public let leaseOwner: String
+    /// When each processing task is polled next.
+    public let scheduler: PollScheduler
     let logger: Logger
 
+    /// `scheduler` by default learns in memory only (durations are not kept across restarts).
     public init(
         store: any TaskStore, upstream: any UpstreamClient, downloader: ArtifactDownloader, settings: PipelineSettings,
-        events: TaskEvents, signals: StageSignals, leaseOwner: String, logger: Logger
+        events: TaskEvents, signals: StageSignals, leaseOwner: String, scheduler: PollScheduler? = nil, logger: Logger
     ) {
+        self.scheduler = scheduler ?? PollScheduler(durations: UpstreamDurations(limits: settings.pollLimits, store: nil))
         self.store = store
         self.upstream = upstream
         self.downloader = downloader
@@ -86,11 +90,12 @@ public struct TaskPipeline: Sendable {
         switch submission {
         case .accepted(let upstreamID):
             var generator = SystemRandomNumberGenerator()
+            let next = scheduler.firstPoll(task, acceptedAt: now, using: &generator)
             let change = TaskChange(
-                path: [.processing], upstreamID: upstreamID, progress: 0,
-                nextAttemptAt: now.adding(settings.pollDelay(afterPolls: 0, using: &generator)), attempts: 0, pollCount: 0)
+                path: [.processing], upstreamID: upstreamID, progress: 0, nextAttemptAt: next.at, attempts: 0, pollCount: 0, upstreamAcceptedAt: now)
             try await store.advance(taskID: task.id, from: .queued, lease: step.lease, change: change, now: now)
             step.logger.info("upstream accepted task", metadata: ["upstream.id": "\(upstreamID)"])
+            step.logger.debug("first poll planned", metadata: ["poll.at": "\(next.at.iso8601)", "poll.why": "\(next.reason)"])
         case .finished(let upstreamID, let outputs):
             let change = TaskChange(path: [.processing, .downloading], upstreamID: upstreamID, upstreamOutputs: outputs, progress: 90, nextAttemptAt: now, attempts: 0)
             try await store.advance(taskID: task.id, from: .queued, lease: step.lease, change: change, now: now)
@@ -116,11 +121,12 @@ public struct TaskPipeline: Sendable {
         switch progress {
         case .pending(let percent):
             var generator = SystemRandomNumberGenerator()
-            let change = TaskChange(
-                progress: percent.map { min($0, 89) }, nextAttemptAt: now.adding(settings.pollDelay(afterPolls: task.pollCount + 1, using: &generator)),
-                attempts: 0, pollCount: task.pollCount + 1)
+            let next = scheduler.nextPoll(task, progress: percent, now: now, using: &generator)
+            let change = TaskChange(progress: percent.map { min($0, 89) }, nextAttemptAt: next.at, attempts: 0, pollCount: task.pollCount + 1)
             try await store.advance(taskID: task.id, from: .processing, lease: step.lease, change: change, now: now)
+            step.logger.debug("next poll planned", metadata: ["poll.at": "\(next.at.iso8601)", "poll.why": "\(next.reason)"])
         case .completed(let outputs):
+            scheduler.observeCompletion(task, now: now)
             let change = TaskChange(path: [.downloading], upstreamOutputs: outputs, progress: 90, nextAttemptAt: now, attempts: 0)
             try await store.advance(taskID: task.id, from: .processing, lease: step.lease, change: change, now: now)
             step.logger.info("upstream completed task", metadata: ["outputs": "\(outputs.count)"])

@@ -23,6 +23,7 @@ extension MediaTask {
         failReason = try row.value("fail_reason")
         attempts = try row.value("attempts")
         pollCount = try row.value("poll_count")
+        upstreamAcceptedAt = try row.optionalDate("upstream_accepted_at")
         nextAttemptAt = try row.date("next_attempt_at")
         deadlineAt = try row.date("deadline_at")
         leaseOwner = try row.value("lease_owner")

@@ -119,6 +119,20 @@ extension PostgresStore {
             // Values every instance must share, e.g. the webhook signing secret.
             "CREATE TABLE service_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
         ],
+        [
+            // Polls are planned from the provider's acceptance; the durations they observed are
+            // kept so every instance's schedule learns from all of them.
+            "ALTER TABLE tasks ADD COLUMN upstream_accepted_at BIGINT",
+            """
+            CREATE TABLE upstream_durations (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                duration_key TEXT NOT NULL,
+                seconds DOUBLE PRECISION NOT NULL,
+                observed_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX upstream_durations_key ON upstream_durations (duration_key, id)",
+        ],
     ]
 
     /// Brings the schema up to date in one transaction under an advisory lock, so instances that

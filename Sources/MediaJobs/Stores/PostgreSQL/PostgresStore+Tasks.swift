@@ -190,6 +190,7 @@ extension PostgresStore: TaskStore {
         if let next = change.nextAttemptAt { assignments.append("next_attempt_at = \(statement.bind(next.millis))") }
         if let attempts = change.attempts { assignments.append("attempts = \(statement.bind(attempts))") }
         if let pollCount = change.pollCount { assignments.append("poll_count = \(statement.bind(pollCount))") }
+        if let acceptedAt = change.upstreamAcceptedAt { assignments.append("upstream_accepted_at = \(statement.bind(acceptedAt.millis))") }
         if target.isTerminal { assignments.append("finished_at = \(statement.bind(now.millis))") }
         let sql = """
             UPDATE tasks SET \(assignments.joined(separator: ", "))

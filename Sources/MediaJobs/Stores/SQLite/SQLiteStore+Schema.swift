@@ -130,6 +130,21 @@ extension SQLiteStore {
             // Counts the claims of a task: every worker write presents the epoch of its claim (`Lease`).
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v6: learned polling") { db in
+            // Polls are planned from the provider's acceptance; the durations they observed are
+            // kept so the schedule survives restarts.
+            try db.execute(
+                sql: """
+                    ALTER TABLE tasks ADD COLUMN upstream_accepted_at INTEGER;
+                    CREATE TABLE upstream_durations (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        duration_key TEXT NOT NULL,
+                        seconds REAL NOT NULL,
+                        observed_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX upstream_durations_key ON upstream_durations (duration_key, id);
+                    """)
+        }
         return migrator
     }
 }

@@ -23,6 +23,7 @@ extension MediaTask {
         failReason = row["fail_reason"]
         attempts = row["attempts"]
         pollCount = row["poll_count"]
+        upstreamAcceptedAt = (row["upstream_accepted_at"] as Int64?).map(Date.init(millis:))
         nextAttemptAt = Date(millis: row["next_attempt_at"])
         deadlineAt = Date(millis: row["deadline_at"])
         leaseOwner = row["lease_owner"]

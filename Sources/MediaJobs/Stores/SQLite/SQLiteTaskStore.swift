@@ -247,6 +247,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
         if let next = change.nextAttemptAt { set("next_attempt_at", next.millis) }
         if let attempts = change.attempts { set("attempts", attempts) }
         if let pollCount = change.pollCount { set("poll_count", pollCount) }
+        if let acceptedAt = change.upstreamAcceptedAt { set("upstream_accepted_at", acceptedAt.millis) }
         if target.isTerminal { set("finished_at", now.millis) }
         if target == .completed { set("progress", 100) }
         arguments += [taskID, status.rawValue, lease.owner, lease.epoch]

@@ -1,0 +1,49 @@
+import Foundation
+
+/// The distribution of a key's provider durations, estimated from its recent observations and a
+/// prior.
+///
+/// Robust by construction: the centre is the median of the log-durations and the spread their
+/// median absolute deviation, so a few stuck or instant tasks move neither. Only the most recent
+/// observations count (``window``), so when the provider slows down the estimate follows within
+/// half a window of completions. The prior counts as a few observations: it decides the first
+/// tasks' schedule and fades as real durations arrive.
+public enum DurationEstimate {
+    /// Observations per key that count: the newest.
+    public static let window = 100
+    /// How many observations the prior is worth.
+    static let priorWeight = 2.0
+    /// No estimate is narrower than this (durations are never perfectly regular, and polls must
+    /// still find a task that is a little late).
+    static let minimumSigma = 0.05
+
+    /// Before anything is known about a key: centred on half a minute, wide enough (σ = 1: a
+    /// tenth of tasks under 8 s, a tenth over 2 minutes) that neither quick nor slow providers are
+    /// badly served while the first durations come in.
+    public static func prior(for key: DurationKey) -> Lognormal {
+        Lognormal(median: 30, sigma: 1.0)
+    }
+
+    /// The estimate from `observations` (seconds, any order) and `prior`.
+    public static func estimate(_ observations: [Double], prior: Lognormal) -> Lognormal {
+        let logs = observations.filter { $0 > 0 && $0.isFinite }.suffix(window).map { log($0) }
+        guard !logs.isEmpty else { return prior }
+        let centre = median(logs)
+        let spread = 1.4826 * median(logs.map { abs($0 - centre) })
+        let n = Double(logs.count)
+        let mu = (priorWeight * prior.mu + n * centre) / (priorWeight + n)
+        // The spread of what is observed, widened by how far the centre may still be off (few
+        // observations) and by the prior while it still weighs.
+        let variance = (priorWeight * prior.sigma * prior.sigma + n * spread * spread) / (priorWeight + n)
+        let sigma = (variance * (1 + 1 / (n + priorWeight))).squareRoot()
+        var estimate = Lognormal(median: 1, sigma: max(sigma, minimumSigma))
+        estimate.mu = mu
+        return estimate
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// When to poll a task next, and why: from the learned ``PollPolicy`` of its kind, the
+/// provider's progress when it reports one, a floor, a ceiling and a little jitter.
+public struct PollScheduler: Sendable {
+    public let durations: UpstreamDurations
+
+    public init(durations: UpstreamDurations) {
+        self.durations = durations
+    }
+
+    /// The next poll, and the reason a debug log gives for it.
+    public struct Decision: Sendable {
+        public var at: Date
+        public var reason: Reason
+    }
+
+    /// Why a poll is planned when it is; worded only when a debug log asks.
+    public enum Reason: Sendable, CustomStringConvertible {
+        /// The learned schedule: polled at `elapsed`, next at `at` (seconds after acceptance).
+        case schedule(PollPolicy, elapsed: Double, at: Double)
+        /// The provider said `progress` percent at `elapsed`: linear progress ends by `finish`.
+        case progress(Int, elapsed: Double, finish: Double)
+
+        public var description: String {
+            switch self {
+            case .schedule(let policy, let elapsed, let at):
+                let d = policy.distribution
+                return "learned schedule at \(seconds(elapsed)): durations median \(seconds(d.median)) σ \(String(format: "%.2f", d.sigma)), "
+                    + "P(done by \(seconds(at))) \(String(format: "%.2f", d.cdf(at))), \(String(format: "%.1f", policy.expectedPolls)) polls/task "
+                    + "(fixed \(seconds(policy.limits.budgetInterval)): \(String(format: "%.1f", policy.budgetPolls)))"
+            case .progress(let progress, let elapsed, let finish):
+                return "progress \(progress)% at \(seconds(elapsed)): finishes by \(seconds(finish))"
+            }
+        }
+
+        private func seconds(_ value: Double) -> String {
+            String(format: "%.1fs", value)
+        }
+    }
+
+    /// Progress below this says too little to extrapolate from (providers report a few percent
+    /// while a task waits in their queue).
+    static let minimumProgress = 5
+
+    /// The first poll of a task the provider accepted at `now`.
+    public func firstPoll(_ task: MediaTask, acceptedAt now: Date, using generator: inout some RandomNumberGenerator) -> Decision {
+        let policy = durations.policy(for: DurationKey(task: task))
+        let at = policy.nextPoll(after: 0)
+        return Decision(at: jittered(now, wait: at, policy: policy, using: &generator), reason: .schedule(policy, elapsed: 0, at: at))
+    }
+
+    /// The poll after one at `now` that found the task still running, with `progress` percent
+    /// when the provider reported it.
+    public func nextPoll(_ task: MediaTask, progress: Int?, now: Date, using generator: inout some RandomNumberGenerator) -> Decision {
+        let policy = durations.policy(for: DurationKey(task: task))
+        let elapsed = max(0, now.timeIntervalSince(acceptedAt(task)))
+        if let progress, let finish = progressFinish(task, progress: progress, elapsed: elapsed, policy: policy) {
+            let at = min(max(finish, elapsed + policy.limits.floor), elapsed + policy.limits.ceiling)
+            return Decision(at: now.addingTimeInterval(at - elapsed), reason: .progress(progress, elapsed: elapsed, finish: finish))
+        }
+        let at = policy.nextPoll(after: elapsed)
+        return Decision(at: jittered(now, wait: at - elapsed, policy: policy, using: &generator), reason: .schedule(policy, elapsed: elapsed, at: at))
+    }
+
+    /// Records what a poll at `now` that found the task finished says about the provider's
+    /// duration: it ended between the previous poll and this one; the middle is kept.
+    public func observeCompletion(_ task: MediaTask, now: Date) {
+        let accepted = acceptedAt(task)
+        let previous = task.pollCount > 0 ? max(task.updatedAt, accepted) : accepted
+        let seconds = (previous.timeIntervalSince(accepted) + now.timeIntervalSince(accepted)) / 2
+        durations.observe(UpstreamDurationObservation(key: DurationKey(task: task), seconds: seconds, observedAt: now))
+    }
+
+    /// When the provider took the task (tasks accepted before this was recorded: their creation).
+    private func acceptedAt(_ task: MediaTask) -> Date {
+        task.upstreamAcceptedAt ?? task.createdAt
+    }
+
+    /// Where linear progress puts the finish, seconds after acceptance; nil when progress is too
+    /// low to say, or when the previous poll's progress already promised a finish that has passed
+    /// (this provider's progress is not linear for this task: the learned schedule decides).
+    private func progressFinish(_ task: MediaTask, progress: Int, elapsed: Double, policy: PollPolicy) -> Double? {
+        guard (Self.minimumProgress..<100).contains(progress) else { return nil }
+        if task.pollCount > 0, task.progress >= Self.minimumProgress {
+            let previousElapsed = task.updatedAt.timeIntervalSince(acceptedAt(task))
+            let promised = previousElapsed * 100 / Double(task.progress)
+            if promised + policy.limits.floor <= elapsed, task.progress < 89 { return nil }
+        }
+        // Percentages are whole numbers, rounded down by the providers seen so far: the finish is
+        // at most elapsed · 100 / progress.
+        return elapsed * 100 / Double(progress)
+    }
+
+    /// `now + wait`, moved by up to a tenth of the wait (at most a second) either way, so tasks
+    /// submitted together do not poll together; never outside the floor and ceiling.
+    private func jittered(_ now: Date, wait: Double, policy: PollPolicy, using generator: inout some RandomNumberGenerator) -> Date {
+        let spread = min(wait * 0.1, 1)
+        let moved = wait + (spread > 0 ? Double.random(in: -spread...spread, using: &generator) : 0)
+        return now.addingTimeInterval(min(max(moved, policy.limits.floor), policy.limits.ceiling))
+    }
+}

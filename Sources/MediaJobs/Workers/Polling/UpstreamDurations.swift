@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// What this instance knows about provider durations, per ``DurationKey``: the recent
+/// observations and the ``PollPolicy`` they give.
+///
+/// Polls read the policy from memory. New observations are kept here at once and written to the
+/// store in batches by ``sync()`` (a lost batch after a crash costs only a few observations), which
+/// also reads back what every instance observed and rebuilds the policies whose data moved, off the
+/// polls' path.
+public final class UpstreamDurations: Sendable {
+    struct Entry {
+        var observations: [Double] = []
+        var policy: PollPolicy
+        /// Observations since the policy was built.
+        var changed = false
+    }
+
+    struct State {
+        var entries: [DurationKey: Entry] = [:]
+        var unsaved: [UpstreamDurationObservation] = []
+    }
+
+    public let limits: PollPolicy.Limits
+    let store: (any UpstreamDurationStore)?
+    /// What is assumed of a key before anything is observed.
+    let prior: @Sendable (DurationKey) -> Lognormal
+    private let state = Mutex(State())
+
+    /// `prior` by default is ``DurationEstimate/prior(for:)``; a provider whose timing is known in
+    /// advance (the built-in simulator) can say so.
+    public init(limits: PollPolicy.Limits, store: (any UpstreamDurationStore)?, prior: (@Sendable (DurationKey) -> Lognormal)? = nil) {
+        self.limits = limits
+        self.store = store
+        self.prior = prior ?? { DurationEstimate.prior(for: $0) }
+    }
+
+    /// The schedule for tasks of `key` (built from the prior the first time a key is seen).
+    public func policy(for key: DurationKey) -> PollPolicy {
+        if let policy = state.withLock({ $0.entries[key]?.policy }) { return policy }
+        let policy = PollPolicy(distribution: prior(key), limits: limits)
+        return state.withLock { state in
+            if let existing = state.entries[key]?.policy { return existing }
+            state.entries[key] = Entry(policy: policy)
+            return policy
+        }
+    }
+
+    /// Records a duration this instance observed; the policy follows at the next ``sync()``.
+    public func observe(_ observation: UpstreamDurationObservation) {
+        guard observation.seconds > 0, observation.seconds.isFinite else { return }
+        state.withLock { state in
+            state.unsaved.append(observation)
+            var entry = state.entries[observation.key] ?? Entry(policy: PollPolicy(distribution: prior(observation.key), limits: limits))
+            entry.observations.append(observation.seconds)
+            if entry.observations.count > DurationEstimate.window { entry.observations.removeFirst(entry.observations.count - DurationEstimate.window) }
+            entry.changed = true
+            state.entries[observation.key] = entry
+        }
+    }
+
+    /// A read of the state (tests).
+    func stateForTests<Value>(_ read: (State) -> Value) -> Value {
+        state.withLock { read($0) }
+    }
+
+    /// The current estimate for `key`.
+    public func estimate(for key: DurationKey) -> Lognormal {
+        let observations = state.withLock { $0.entries[key]?.observations ?? [] }
+        return DurationEstimate.estimate(observations, prior: prior(key))
+    }
+
+    /// Writes this instance's new observations, reads everyone's back, and rebuilds the policies
+    /// whose observations moved. A store error keeps the unsaved observations for the next try.
+    public func sync() async throws {
+        if let store {
+            let unsaved = state.withLock { state in
+                defer { state.unsaved.removeAll() }
+                return state.unsaved
+            }
+            do {
+                if !unsaved.isEmpty { try await store.recordUpstreamDurations(unsaved, keep: DurationEstimate.window) }
+            } catch {
+                state.withLock { $0.unsaved.insert(contentsOf: unsaved, at: 0) }
+                throw error
+            }
+            let shared = try await store.recentUpstreamDurations(limit: DurationEstimate.window)
+            state.withLock { state in
+                for (key, observations) in shared where state.entries[key]?.observations != observations {
+                    var entry = state.entries[key] ?? Entry(policy: PollPolicy(distribution: prior(key), limits: limits))
+                    entry.observations = observations
+                    entry.changed = true
+                    state.entries[key] = entry
+                }
+            }
+        }
+        rebuildChangedPolicies()
+    }
+
+    /// Rebuilds the policies of keys with new observations (outside the lock: a rebuild takes
+    /// milliseconds).
+    func rebuildChangedPolicies() {
+        let changed = state.withLock { state in
+            state.entries.compactMap { key, entry in entry.changed ? (key, entry.observations) : nil }
+        }
+        for (key, observations) in changed {
+            let policy = PollPolicy(distribution: DurationEstimate.estimate(observations, prior: prior(key)), limits: limits)
+            state.withLock { state in
+                state.entries[key]?.policy = policy
+                if state.entries[key]?.observations == observations { state.entries[key]?.changed = false }
+            }
+        }
+    }
+}
+
+/// Runs ``UpstreamDurations/sync()`` every few seconds while the service runs, and once more at
+/// shutdown so this instance's last observations are kept.
+public struct UpstreamDurationSync: Service {
+    let durations: UpstreamDurations
+    let interval: Duration
+    let logger: Logger
+
+    public init(durations: UpstreamDurations, interval: Duration = .seconds(5), logger: Logger) {
+        self.durations = durations
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await syncLogged()
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await syncLogged()
+            }
+        }
+        await syncLogged()
+    }
+
+    private func syncLogged() async {
+        do {
+            try await durations.sync()
+        } catch is CancellationError {
+            return
+        } catch {
+            logger.warning("could not share provider durations; retrying", metadata: ["error": "\(error)"])
+        }
+    }
+}

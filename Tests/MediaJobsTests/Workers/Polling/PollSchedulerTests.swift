@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+
+@testable import MediaJobs
+
+/// The scheduler with an injected clock (every call takes `now`) and seeded jitter: it learns a
+/// distribution from observations, follows the provider when it slows down, ignores outliers and
+/// uses the provider's progress.
+@Suite struct PollSchedulerTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func durations(store: (any UpstreamDurationStore)? = nil) -> UpstreamDurations {
+        UpstreamDurations(limits: PipelineSettings().pollLimits, store: store)
+    }
+
+    func music(acceptedAt: Date) -> MediaTask {
+        var task = MediaTask(request: .music(MusicRequest(prompt: "rain")), createdAt: acceptedAt, deadline: .seconds(1800))
+        task.status = .processing
+        task.upstreamAcceptedAt = acceptedAt
+        task.updatedAt = acceptedAt
+        return task
+    }
+
+    func observe(_ book: UpstreamDurations, _ seconds: [Double], key: DurationKey = DurationKey("music/suno")) {
+        for value in seconds { book.observe(UpstreamDurationObservation(key: key, seconds: value, observedAt: start)) }
+    }
+
+    @Test func convergesOnAKnownDistribution() async throws {
+        let book = durations()
+        let key = DurationKey("music/suno")
+        #expect(book.estimate(for: key) == DurationEstimate.prior(for: key), "nothing known: the prior")
+        observe(book, PollPolicyTests.durations(median: 60, sigma: 0.3, count: 100, seed: 3))
+        try await book.sync()
+        let estimate = book.estimate(for: key)
+        #expect(abs(estimate.median / 60 - 1) < 0.08, "median \(estimate.median)")
+        #expect(abs(estimate.sigma - 0.3) < 0.06, "sigma \(estimate.sigma)")
+        let policy = book.policy(for: key)
+        #expect(policy.distribution == estimate)
+        #expect(policy.firstPolls(1)[0] >= 30, "nothing is polled long before tasks of this kind finish")
+    }
+
+    @Test func followsTheProviderWhenItSlowsDown() async throws {
+        let book = durations()
+        let key = DurationKey("music/suno")
+        observe(book, PollPolicyTests.durations(median: 20, sigma: 0.2, count: 100, seed: 4))
+        try await book.sync()
+        let before = book.policy(for: key).firstPolls(1)[0]
+        // Three times slower: 60 of the newest 100 observations are the slow ones.
+        observe(book, PollPolicyTests.durations(median: 60, sigma: 0.2, count: 60, seed: 5))
+        try await book.sync()
+        let estimate = book.estimate(for: key)
+        #expect(estimate.median > 45, "median \(estimate.median)")
+        #expect(book.policy(for: key).firstPolls(1)[0] > before)
+    }
+
+    @Test func outliersMoveNeitherCentreNorSpread() async throws {
+        let book = durations()
+        observe(book, PollPolicyTests.durations(median: 30, sigma: 0.2, count: 95, seed: 6) + [0.01, 0.02, 3000, 4000, 5000])
+        try await book.sync()
+        let estimate = book.estimate(for: DurationKey("music/suno"))
+        #expect(abs(estimate.median / 30 - 1) < 0.1 && estimate.sigma < 0.35, "\(estimate)")
+    }
+
+    @Test func keysAreLearnedApart() async throws {
+        let book = durations()
+        let short = VideoRequest(prompt: "a", seconds: 4), long = VideoRequest(prompt: "b", seconds: 12)
+        let shortKey = DurationKey(task: MediaTask(request: .video(short), createdAt: start, deadline: .seconds(60)))
+        let longKey = DurationKey(task: MediaTask(request: .video(long), createdAt: start, deadline: .seconds(60)))
+        #expect(shortKey != longKey, "a video's length is part of its key")
+        observe(book, [20, 21, 22, 20, 21, 22, 20, 21], key: shortKey)
+        observe(book, [90, 95, 100, 90, 95, 100, 90, 95], key: longKey)
+        try await book.sync()
+        #expect(book.estimate(for: shortKey).median < 30 && book.estimate(for: longKey).median > 60)
+    }
+
+    @Test func aCompletionIsObservedBetweenTheLastTwoPolls() async throws {
+        let book = durations()
+        let scheduler = PollScheduler(durations: book)
+        var task = music(acceptedAt: start)
+        task.pollCount = 3
+        task.updatedAt = start.addingTimeInterval(50)  // the previous poll
+        scheduler.observeCompletion(task, now: start.addingTimeInterval(54))
+        let unsaved = book.state(\.unsaved)
+        #expect(unsaved.map(\.seconds) == [52])
+    }
+
+    @Test func progressPutsTheNextPollAtTheFinish() {
+        let scheduler = PollScheduler(durations: durations())
+        var generator = SplitMix64(seed: 1)
+        var task = music(acceptedAt: start)
+        // 75 % after 90 s: linear progress finishes by 120 s.
+        task.pollCount = 3
+        task.progress = 50
+        task.updatedAt = start.addingTimeInterval(60)
+        let next = scheduler.nextPoll(task, progress: 75, now: start.addingTimeInterval(90), using: &generator)
+        #expect(abs(next.at.timeIntervalSince(start) - 120) < 1e-6, "\(next.reason)")
+        // 25 % after 30 s: the finish (120 s) is past the ceiling; the ceiling decides.
+        task.pollCount = 1
+        task.progress = 0
+        task.updatedAt = start
+        let early = scheduler.nextPoll(task, progress: 25, now: start.addingTimeInterval(30), using: &generator)
+        #expect(abs(early.at.timeIntervalSince(start) - 60) < 1e-6)
+    }
+
+    @Test func progressThatBrokeItsPromiseIsNotTrustedAgain() {
+        let scheduler = PollScheduler(durations: durations())
+        var generator = SplitMix64(seed: 2)
+        var task = music(acceptedAt: start)
+        // At 100 s the provider said 80 % (done by 125 s); at 140 s it is still running.
+        task.pollCount = 4
+        task.progress = 80
+        task.updatedAt = start.addingTimeInterval(100)
+        let next = scheduler.nextPoll(task, progress: 85, now: start.addingTimeInterval(140), using: &generator)
+        guard case .schedule = next.reason else {
+            Issue.record("expected the learned schedule, got \(next.reason)")
+            return
+        }
+    }
+
+    @Test func jitterSpreadsTasksSubmittedTogether() {
+        let scheduler = PollScheduler(durations: durations())
+        var generator = SplitMix64(seed: 3)
+        let task = music(acceptedAt: start)
+        let firsts = (0..<50).map { _ in scheduler.firstPoll(task, acceptedAt: start, using: &generator).at.timeIntervalSince(start) }
+        #expect(Set(firsts).count > 40)
+        let planned = scheduler.durations.policy(for: DurationKey(task: task)).nextPoll(after: 0)
+        #expect(firsts.allSatisfy { abs($0 - planned) <= 1 + 1e-9 })
+    }
+}
+
+extension UpstreamDurations {
+    /// A look at the state, for tests.
+    func state<Value>(_ read: (State) -> Value) -> Value {
+        stateForTests(read)
+    }
+}
