@@ -189,8 +189,9 @@ enum Assembly {
         // Provider durations learned by every instance, kept in the store. In demo mode the
         // simulator's latency is known before any task ends: it is the prior.
         let simulatorPrior = Lognormal(median: configuration.simulator.latency.timeInterval, sigma: max(configuration.simulator.latencySpread, 0.3))
-        let durations = UpstreamDurations(
-            limits: settings.pollLimits, store: stores.durations, prior: try configuration.upstreamBaseURL() == nil ? { _ in simulatorPrior } : nil)
+        let demoPrior: @Sendable (DurationKey) -> Lognormal = { _ in simulatorPrior }
+        let isDemo = try configuration.upstreamBaseURL() == nil
+        let durations = UpstreamDurations(limits: settings.pollLimits, store: stores.durations, prior: isDemo ? demoPrior : nil)
         services.append(UpstreamDurationSync(durations: durations, logger: logger))
         let pipeline = TaskPipeline(
             store: stores.tasks, upstream: upstream.client, downloader: downloader, settings: settings, events: events, signals: signals,

@@ -23,7 +23,8 @@ public enum OperatorText {
             ("id", task.id), ("kind", task.kind.rawValue), ("status", "\(task.status.rawValue) (\(task.progress)%)"), ("model", task.model),
             ("created", "\(timestamp(task.createdAt)) (\(age(task.createdAt, now: now)) ago)"), ("updated", timestamp(task.updatedAt)),
             ("finished", task.finishedAt.map(timestamp) ?? "-"), ("attempts", "\(task.attempts)"), ("polls", "\(task.pollCount)"),
-            ("next attempt", task.status.isTerminal ? "-" : timestamp(task.nextAttemptAt)), ("deadline", timestamp(task.deadlineAt)),
+            (task.status == .processing ? "next poll" : "next attempt", task.status.isTerminal ? "-" : timestamp(task.nextAttemptAt)),
+            ("upstream accepted", task.upstreamAcceptedAt.map(timestamp) ?? "-"), ("deadline", timestamp(task.deadlineAt)),
             ("upstream id", task.upstreamID ?? "-"), ("lease", task.leaseOwner.map { "\($0) until \(task.leaseExpiresAt.map(timestamp) ?? "?")" } ?? "-"),
             ("fail reason", task.failReason ?? "-"), ("callback url", task.callbackURL ?? "-"),
         ]

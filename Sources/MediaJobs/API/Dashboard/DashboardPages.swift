@@ -207,6 +207,9 @@ enum DashboardPages {
         var updated: String
         var finished: String
         var deadline: String
+        /// Polls of the provider so far, and when the next is due (while it is processing).
+        var polls: Int
+        var nextPoll: String?
         var failReason: String?
         var prompt: String
         var media: [Media]
@@ -227,6 +230,8 @@ enum DashboardPages {
             updated = DashboardFormat.time(task.updatedAt)
             finished = DashboardFormat.time(task.finishedAt)
             deadline = DashboardFormat.time(task.deadlineAt)
+            polls = task.pollCount
+            nextPoll = task.status == .processing ? DashboardFormat.time(task.nextAttemptAt) : nil
             failReason = task.failReason
             prompt = task.request.prompt
             media = artifacts.sorted { $0.index < $1.index }.map(Media.init)

@@ -128,6 +128,8 @@ enum DashboardTemplates {
         <dt>Updated</dt><dd>{{updated}}</dd>
         <dt>Finished</dt><dd>{{finished}}</dd>
         <dt>Deadline</dt><dd>{{deadline}}</dd>
+        <dt>Provider polls</dt><dd id="polls">{{polls}}</dd>
+        {{#nextPoll}}<dt>Next poll</dt><dd id="next-poll">{{nextPoll}}</dd>{{/nextPoll}}
         {{#failReason}}<dt>Fail reason</dt><dd id="fail-reason">{{failReason}}</dd>{{/failReason}}
         <dt>Prompt</dt><dd id="prompt" class="prompt">{{prompt}}</dd>
         </dl>
