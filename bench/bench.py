@@ -1028,12 +1028,14 @@ http {{
             connection.close()
         return ok, failed
 
-    def polling_scenario(self, median, count, window, spread, seed):
+    def polling_scenario(self, median, count, window, spread, seed, progress=True):
         """Part A, one scenario from a cold start: `count` music tasks submitted over `window` s to a
-        fresh server (default poll settings), durations lognormal around `median` s; returns the
+        fresh server (default poll settings), durations lognormal around `median` s; without
+        `progress` the simulator's answers carry none (time is all a poller has); returns the
         simulator's completions of those tasks, in submit order."""
-        simulator, sim_base = self.simulator(f"{median}s", extra=["--latency-spread", str(spread), "--seed", str(seed)])
-        data_dir = os.path.join(self.work, f"polling-{median}s")
+        extra = ["--latency-spread", str(spread), "--seed", str(seed)] + ([] if progress else ["--no-progress"])
+        simulator, sim_base = self.simulator(f"{median}s", extra=extra)
+        data_dir = os.path.join(self.work, f"polling-{median}s" + ("" if progress else "-no-progress"))
         server, base = self.serve(data_dir, sim_base)
         db_path = os.path.join(data_dir, "mediajobs.sqlite")
         try:
@@ -1079,20 +1081,23 @@ http {{
         spread = self.args.polling_spread
         seed = self.args.polling_seed
         if self.smoke:
-            scenarios, window = [(2, 20)], 10
+            scenarios, window = [(2, 20, True)], 10
         else:
-            scenarios = [(int(m), int(n)) for m, n in (part.split(":") for part in self.args.polling_scenarios.split(","))]
+            scenarios = [(int(spec[0]), int(spec[1]), spec[2:] != ["noprogress"])
+                         for spec in (part.split(":") for part in self.args.polling_scenarios.split(",") if part)]
             window = self.args.polling_window
         details = {"spread": spread, "seed": seed, "window_s": window, "scenarios": {}}
         self.details["polling"] = details
-        for median, count in scenarios:
-            log(f"figure 9: {count} music tasks over {window} s from a cold start, durations median {median} s σ {spread}")
-            completions, run = self.polling_scenario(median, count, window, spread, seed)
+        for median, count, progress in scenarios:
+            log(f"figure 9: {count} music tasks over {window} s from a cold start, durations median {median} s σ {spread}"
+                + ("" if progress else ", no progress reported"))
+            completions, run = self.polling_scenario(median, count, window, spread, seed, progress)
             whole = self.polling_summary(completions)
             late = self.polling_summary(completions[len(completions) // 2:])
-            details["scenarios"][f"{median}s"] = {"median_s": median, "tasks": count, **run, "all": whole, "last_half": late}
+            name = f"{median}s" + ("" if progress else "-no-progress")
+            details["scenarios"][name] = {"median_s": median, "progress": progress, "tasks": count, **run, "all": whole, "last_half": late}
             ours, fixed15, fixed5 = whole["mediajobs"], whole["fixed_15s"], whole["fixed_5s"]
-            label = f"(median {median} s)"
+            label = f"(median {median} s)" if progress else f"(median {median} s, no progress)"
             if ours["mean_s"] is None:
                 self.add(f"9 done → seen mean s {label}", None, None, None, "mean <= 4 s and polls/task <= fixed 15 s", False,
                          note=f"no task was seen finished: {run}")
@@ -1228,8 +1233,8 @@ def main():
     parser.add_argument("--in-flight-latency", type=int, default=200, help="seconds the simulator takes per task")
     parser.add_argument("--download-runs", type=int, default=3)
     parser.add_argument("--webhooks", type=int, default=2000)
-    parser.add_argument("--polling-scenarios", default="20:300,120:200",
-                        help="figure 9 part A: <median s>:<tasks>, comma-separated (each its own cold start)")
+    parser.add_argument("--polling-scenarios", default="20:300,120:200,20:300:noprogress,120:200:noprogress",
+                        help="figure 9 part A: <median s>:<tasks>[:noprogress], comma-separated (each its own cold start; noprogress: the simulator reports none)")
     parser.add_argument("--polling-window", type=int, default=120, help="figure 9: seconds over which each scenario's tasks are submitted")
     parser.add_argument("--polling-spread", type=float, default=0.3, help="figure 9: σ of the lognormal durations (--latency-spread)")
     parser.add_argument("--polling-seed", type=int, default=9, help="figure 9: the simulator's seed, so every run draws the same durations")

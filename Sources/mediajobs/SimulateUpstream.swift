@@ -25,6 +25,7 @@ struct SimulateUpstream: AsyncParsableCommand {
     @Option(help: "Time from a music or video submit to its completion; image calls answer after it. With --latency-spread: the median.") var latency = "3s"
     @Option(help: "Spread of the task durations: σ of a lognormal around --latency (each task takes latency·e^(σZ), drawn from --seed in arrival order); 0 to 2, 0 is exactly --latency.")
     var latencySpread = "0"
+    @Flag(help: "Answers for running tasks carry no \"progress\": pollers have only time to go by.") var noProgress = false
     @Option(help: "Fraction (0-1) of tasks that end failed.") var failureRate = "0"
     @Option(help: "Fraction (0-1) of calls answered 503 with Retry-After: 1 (media downloads excepted).") var errorRate = "0"
     @Option(help: "Seed of the --failure-rate, --error-rate and --latency-spread draws, so a run repeats (default: random, logged).") var seed: UInt64?
@@ -43,6 +44,7 @@ struct SimulateUpstream: AsyncParsableCommand {
         settings.latency = latency
         settings.latencySpread = try Setting.latencySpread(latencySpread, nil, option: "--latency-spread")
         settings.trackDuration = trackDuration
+        settings.reportsProgress = !noProgress
         settings.failureRate = try Setting.rate(failureRate, nil, option: "--failure-rate")
         settings.errorRate = try Setting.rate(errorRate, nil, option: "--error-rate")
         settings.seed = seed

@@ -57,6 +57,11 @@ public protocol TaskStore: Sendable {
     @discardableResult
     func advance(taskID: String, from status: TaskStatus, lease: Lease, change: TaskChange, now: Date) async throws -> MediaTask
 
+    /// ``advance(taskID:from:lease:change:now:)`` for a change that keeps the status (`change.path`
+    /// is empty: a poll that found the task still running, a retry scheduled), without reading the
+    /// task back: the most frequent write of a busy service, so the cheapest.
+    func reschedule(taskID: String, in status: TaskStatus, lease: Lease, change: TaskChange, now: Date) async throws
+
     /// Extends `lease` to `duration` from now (the store's clock, as in ``claim(_:owner:lease:limit:now:)``);
     /// false if the lease was lost.
     func renewLease(taskID: String, lease: Lease, for duration: Duration, now: Date) async throws -> Bool
@@ -192,5 +197,12 @@ public enum AcceptOutcome: Sendable, Equatable {
         switch self {
         case .created(let task), .replayed(let task): task
         }
+    }
+}
+
+extension TaskStore {
+    public func reschedule(taskID: String, in status: TaskStatus, lease: Lease, change: TaskChange, now: Date) async throws {
+        precondition(change.path.isEmpty, "reschedule keeps the status")
+        try await advance(taskID: taskID, from: status, lease: lease, change: change, now: now)
     }
 }

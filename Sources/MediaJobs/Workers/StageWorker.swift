@@ -25,7 +25,7 @@ public struct StageWorker: Service, CustomStringConvertible {
         let (status, pipeline) = (status, pipeline)
         await WorkLoop<MediaTask>(
             name: "\(status.rawValue) worker", concurrency: concurrency, idleTick: pipeline.settings.idleTick,
-            shutdownGrace: pipeline.settings.shutdownGrace, signal: signal,
+            shutdownGrace: pipeline.settings.shutdownGrace, batchWindow: min(.milliseconds(100), pipeline.settings.pollInterval), signal: signal,
             claim: { limit in
                 try await pipeline.store.claim(status, owner: pipeline.leaseOwner, lease: pipeline.settings.lease, limit: limit, now: Date())
             },

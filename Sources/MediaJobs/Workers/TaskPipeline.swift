@@ -17,6 +17,8 @@ public struct TaskPipeline: Sendable {
     public let leaseOwner: String
     /// When each processing task is polled next.
     public let scheduler: PollScheduler
+    /// Keeps the leases of the steps in flight.
+    let leaseKeeper: LeaseKeeper
     let logger: Logger
 
     /// `scheduler` by default learns in memory only (durations are not kept across restarts).
@@ -25,6 +27,7 @@ public struct TaskPipeline: Sendable {
         events: TaskEvents, signals: StageSignals, leaseOwner: String, scheduler: PollScheduler? = nil, logger: Logger
     ) {
         self.scheduler = scheduler ?? PollScheduler(durations: UpstreamDurations(limits: settings.pollLimits, store: nil))
+        self.leaseKeeper = LeaseKeeper(store: store, length: settings.lease)
         self.store = store
         self.upstream = upstream
         self.downloader = downloader
@@ -123,7 +126,7 @@ public struct TaskPipeline: Sendable {
             var generator = SystemRandomNumberGenerator()
             let next = scheduler.nextPoll(task, progress: percent, now: now, using: &generator)
             let change = TaskChange(progress: percent.map { min($0, 89) }, nextAttemptAt: next.at, attempts: 0, pollCount: task.pollCount + 1)
-            try await store.advance(taskID: task.id, from: .processing, lease: step.lease, change: change, now: now)
+            try await store.reschedule(taskID: task.id, in: .processing, lease: step.lease, change: change, now: now)
             step.logger.debug("next poll planned", metadata: ["poll.at": "\(next.at.iso8601)", "poll.why": "\(next.reason)"])
         case .completed(let outputs):
             scheduler.observeCompletion(task, now: now)
@@ -191,8 +194,8 @@ public struct TaskPipeline: Sendable {
         let delay = settings.retryBackoff.delay(attempt: attempts, retryAfter: retryAfter)
         step.logger.notice("step failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempts)", "retry.in": "\(delay.humanReadable)"])
         let now = Date()
-        try await store.advance(
-            taskID: step.task.id, from: step.task.status, lease: step.lease, change: TaskChange(nextAttemptAt: now.adding(delay), attempts: attempts), now: now)
+        try await store.reschedule(
+            taskID: step.task.id, in: step.task.status, lease: step.lease, change: TaskChange(nextAttemptAt: now.adding(delay), attempts: attempts), now: now)
     }
 
     /// Gives a task back after shutdown cancelled its step, so a restart (or another instance) takes it at once.
@@ -210,34 +213,7 @@ public struct TaskPipeline: Sendable {
     /// renewed before it runs out (the database is unreachable) is stopped with
     /// ``TaskStoreError/leaseLost(_:)``: whatever it does after that belongs to someone else.
     private func whileHolding(_ step: Step, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        let (store, lease, taskID, length) = (store, step.lease, step.task.id, settings.lease)
-        let interval = length / 3
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask(operation: body)
-            group.addTask {
-                var renewed = ContinuousClock.now
-                while true {
-                    // Cancelled when the step ends: the thrown CancellationError is discarded with the group.
-                    try await Task.sleep(for: interval)
-                    do {
-                        guard try await store.renewLease(taskID: taskID, lease: lease, for: length, now: Date()) else {
-                            throw TaskStoreError.leaseLost(taskID)
-                        }
-                        renewed = .now
-                    } catch let error as TaskStoreError {
-                        throw error
-                    } catch {
-                        // The step ended while a renewal was on its way: nothing to keep.
-                        if Task.isCancelled { return }
-                        step.logger.warning("could not renew the lease", metadata: ["error": "\(error)"])
-                        // One more failed renewal and the lease may have run out: stop before someone else starts.
-                        if renewed.duration(to: .now) + interval >= length { throw TaskStoreError.leaseLost(taskID) }
-                    }
-                }
-            }
-            try await group.next()
-            group.cancelAll()
-        }
+        try await leaseKeeper.whileHolding(taskID: step.task.id, lease: step.lease, logger: step.logger, body)
     }
 }
 

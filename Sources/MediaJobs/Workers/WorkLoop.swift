@@ -13,6 +13,9 @@ struct WorkLoop<Item: Sendable>: Sendable {
     let idleTick: Duration
     /// After a shutdown request, how long items in hand may run before they are cancelled.
     let shutdownGrace: Duration
+    /// Shortest sleep until items come due: items due within it are claimed together, in one
+    /// transaction, instead of one claim each (a poll then starts at most this late).
+    var batchWindow: Duration = .milliseconds(100)
     let signal: WorkSignal
     let claim: @Sendable (_ limit: Int) async throws -> [Item]
     let nextDue: @Sendable () async throws -> Date?
@@ -46,8 +49,10 @@ struct WorkLoop<Item: Sendable>: Sendable {
                             inFlight.add(1)
                             group.addTask {
                                 await process(item)
-                                inFlight.add(-1)
-                                signal.signal()
+                                // Only a full loop waits for a free slot; otherwise it wakes when
+                                // the next item is due (a claim per finished item would cost a
+                                // transaction each).
+                                if inFlight.add(-1) == limit - 1 { signal.signal() }
                             }
                         }
                         if claimed.count == free { continue }
@@ -82,8 +87,8 @@ struct WorkLoop<Item: Sendable>: Sendable {
     private func idleWait() async -> Duration {
         guard let due = try? await nextDue() else { return idleTick }
         let wait = due.timeIntervalSinceNow
-        if wait <= 0 { return .milliseconds(5) }
-        return min(idleTick, .milliseconds(Int64(wait * 1000) + 1))
+        if wait <= 0 { return min(batchWindow, .milliseconds(5)) }
+        return min(idleTick, max(batchWindow, .milliseconds(Int64(wait * 1000) + 1)))
     }
 }
 
@@ -98,5 +103,7 @@ final class SharedFlag: Sendable {
 final class SharedCounter: Sendable {
     private let storage = Atomic<Int>(0)
     var value: Int { storage.load(ordering: .acquiring) }
-    func add(_ delta: Int) { storage.add(delta, ordering: .acquiringAndReleasing) }
+    /// Adds `delta`; returns the new value.
+    @discardableResult
+    func add(_ delta: Int) -> Int { storage.add(delta, ordering: .acquiringAndReleasing).newValue }
 }

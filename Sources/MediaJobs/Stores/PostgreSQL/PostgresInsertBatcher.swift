@@ -3,7 +3,7 @@ import Synchronization
 
 /// Group commit for plain submits on PostgreSQL: every task that arrives while an insert is
 /// running joins the next one, so many tasks share one statement, one commit and one WAL flush
-/// instead of paying one each (the PostgreSQL twin of the SQLite store's `AcceptBatcher`).
+/// instead of paying one each (the PostgreSQL twin of the SQLite store's `GroupCommit`).
 ///
 /// With no load a task is inserted at once, alone: batching only happens while the previous
 /// insert is in flight. A batch that fails is retried row by row, so one bad row (a duplicate id)

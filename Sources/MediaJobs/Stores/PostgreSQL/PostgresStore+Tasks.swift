@@ -175,6 +175,33 @@ extension PostgresStore: TaskStore {
         if !change.path.isEmpty, !status.canFollow(change.path) {
             throw TaskStoreError.invalidTransition(from: status, path: change.path)
         }
+        let query = try Self.update(taskID: taskID, from: status, to: target, lease: lease, change: change, now: now, returning: "*")
+        let (updated, wroteEvent) = try await transaction { connection -> (MediaTask?, Bool) in
+            guard let row = try await connection.rows(query, logger: logger).first else { return (nil, false) }
+            let updated = try MediaTask(postgresRow: row)
+            return (updated, updated.status.isTerminal ? try await recordTerminalEvent(of: updated, now: now, connection) : false)
+        }
+        guard let updated else { throw TaskStoreError.leaseLost(taskID) }
+        if wroteEvent {
+            outbox.wake()
+            notifier.wake(.webhooks)
+        }
+        return updated
+    }
+
+    /// One statement, no transaction around it, nothing read back.
+    public func reschedule(taskID: String, in status: TaskStatus, lease: Lease, change: TaskChange, now: Date) async throws {
+        precondition(change.path.isEmpty, "reschedule keeps the status")
+        let query = try Self.update(taskID: taskID, from: status, to: status, lease: lease, change: change, now: now, returning: "1")
+        let changed = try await withConnection { [logger] connection in try await connection.execute(query, logger: logger) }
+        guard changed == 1 else { throw TaskStoreError.leaseLost(taskID) }
+    }
+
+    /// The compare-and-set `UPDATE` of a step's result: `change` applied to the task held under
+    /// `lease` in `status`, which moves to `target` and is released.
+    private static func update(
+        taskID: String, from status: TaskStatus, to target: TaskStatus, lease: Lease, change: TaskChange, now: Date, returning: String
+    ) throws -> PostgresQuery {
         var statement = PostgresStatementBuilder()
         var assignments = [
             "status = \(statement.bind(target.rawValue))", "lease_owner = NULL", "lease_expires_at = NULL", "updated_at = \(statement.bind(now.millis))",
@@ -196,20 +223,9 @@ extension PostgresStore: TaskStore {
             UPDATE tasks SET \(assignments.joined(separator: ", "))
             WHERE id = \(statement.bind(taskID)) AND status = \(statement.bind(status.rawValue)) AND lease_owner = \(statement.bind(lease.owner))
                 AND lease_epoch = \(statement.bind(lease.epoch))
-            RETURNING *
+            RETURNING \(returning)
             """
-        let query = statement.query(sql)
-        let (updated, wroteEvent) = try await transaction { connection -> (MediaTask?, Bool) in
-            guard let row = try await connection.rows(query, logger: logger).first else { return (nil, false) }
-            let updated = try MediaTask(postgresRow: row)
-            return (updated, updated.status.isTerminal ? try await recordTerminalEvent(of: updated, now: now, connection) : false)
-        }
-        guard let updated else { throw TaskStoreError.leaseLost(taskID) }
-        if wroteEvent {
-            outbox.wake()
-            notifier.wake(.webhooks)
-        }
-        return updated
+        return statement.query(sql)
     }
 
     public func renewLease(taskID: String, lease: Lease, for duration: Duration, now: Date) async throws -> Bool {

@@ -15,7 +15,12 @@ public struct SQLiteStore: Sendable {
     /// Writes the event of a task that ends, in the transaction that ends it.
     let outbox: WebhookOutbox
     /// Shares one commit among concurrent submits.
-    let acceptBatcher: AcceptBatcher
+    let acceptBatcher: GroupCommit<AcceptOutcome>
+    /// Shares one commit among concurrent step results (``SQLiteTaskStore/advance(taskID:from:lease:change:now:)``):
+    /// the updated task, and whether its webhook event was written.
+    let advanceBatcher: GroupCommit<(MediaTask?, Bool)>
+    /// Shares one commit among concurrent same-status updates (polls that found the task running).
+    let rescheduleBatcher: GroupCommit<Bool>
     /// Read-only connections for status reads and the `/files` gate (a file database only; an
     /// in-memory one is read through GRDB).
     let directReader: SQLiteDirectReader?
@@ -33,7 +38,9 @@ public struct SQLiteStore: Sendable {
         self.writer = writer
         self.outbox = outbox
         self.lock = lock
-        acceptBatcher = AcceptBatcher(writer: writer)
+        acceptBatcher = GroupCommit(writer: writer)
+        advanceBatcher = GroupCommit(writer: writer)
+        rescheduleBatcher = GroupCommit(writer: writer)
         directReader = (writer as? DatabasePool).map { SQLiteDirectReader(path: $0.path) }
     }
 

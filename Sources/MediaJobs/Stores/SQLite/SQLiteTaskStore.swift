@@ -234,6 +234,35 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
         if !change.path.isEmpty, !status.canFollow(change.path) {
             throw TaskStoreError.invalidTransition(from: status, path: change.path)
         }
+        let (update, finalArguments) = try Self.update(taskID: taskID, from: status, to: target, lease: lease, change: change, now: now)
+        let sql = update + " RETURNING *"
+        let database = database
+        let (updated, wroteEvent) = try await database.advanceBatcher.submit { db -> (MediaTask?, Bool) in
+            guard let updated = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: finalArguments).map(MediaTask.init(row:)) else {
+                return (nil, false)
+            }
+            return (updated, updated.status.isTerminal ? try database.recordTerminalEvent(of: updated, now: now, db) : false)
+        }
+        guard let updated else { throw TaskStoreError.leaseLost(taskID) }
+        if wroteEvent { database.outbox.wake() }
+        return updated
+    }
+
+    public func reschedule(taskID: String, in status: TaskStatus, lease: Lease, change: TaskChange, now: Date) async throws {
+        precondition(change.path.isEmpty, "reschedule keeps the status")
+        let (sql, arguments) = try Self.update(taskID: taskID, from: status, to: status, lease: lease, change: change, now: now)
+        let changed = try await database.rescheduleBatcher.submit { db in
+            try db.cachedStatement(sql: sql).execute(arguments: arguments)
+            return db.changesCount == 1
+        }
+        guard changed else { throw TaskStoreError.leaseLost(taskID) }
+    }
+
+    /// The compare-and-set `UPDATE` of a step's result: `change` applied to the task held under
+    /// `lease` in `status`, which moves to `target` and is released.
+    private static func update(
+        taskID: String, from status: TaskStatus, to target: TaskStatus, lease: Lease, change: TaskChange, now: Date
+    ) throws -> (String, StatementArguments) {
         var assignments = ["status = ?", "lease_owner = NULL", "lease_expires_at = NULL", "updated_at = ?"]
         var arguments: StatementArguments = [target.rawValue, now.millis]
         func set(_ column: String, _ value: (any DatabaseValueConvertible)?) {
@@ -251,18 +280,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
         if target.isTerminal { set("finished_at", now.millis) }
         if target == .completed { set("progress", 100) }
         arguments += [taskID, status.rawValue, lease.owner, lease.epoch]
-        let finalArguments = arguments
-        let sql = "UPDATE tasks SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ? AND lease_owner = ? AND lease_epoch = ? RETURNING *"
-        let database = database
-        let (updated, wroteEvent) = try await writer.write { db -> (MediaTask?, Bool) in
-            guard let updated = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: finalArguments).map(MediaTask.init(row:)) else {
-                return (nil, false)
-            }
-            return (updated, updated.status.isTerminal ? try database.recordTerminalEvent(of: updated, now: now, db) : false)
-        }
-        guard let updated else { throw TaskStoreError.leaseLost(taskID) }
-        if wroteEvent { database.outbox.wake() }
-        return updated
+        return ("UPDATE tasks SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ? AND lease_owner = ? AND lease_epoch = ?", arguments)
     }
 
     public func renewLease(taskID: String, lease: Lease, for duration: Duration, now: Date) async throws -> Bool {

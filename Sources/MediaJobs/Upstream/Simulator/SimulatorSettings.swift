@@ -6,6 +6,9 @@ public struct SimulatorSettings: Sendable {
     /// σ of a lognormal spread of task durations around `latency` (each task takes `latency · e^(σZ)`,
     /// Z standard normal, drawn from `seed` in the order tasks arrive); 0 gives every task exactly `latency`.
     public var latencySpread: Double = 0
+    /// Whether a running task's answer says how far along it is (`"progress": "NN%"`); without
+    /// it a poller has only time to go by, as with providers that report none.
+    public var reportsProgress = true
     /// Fraction (0…1) of tasks that end failed.
     public var failureRate: Double = 0
     /// Fraction (0…1) of calls answered `503` with `Retry-After: 1`, to exercise retries.

@@ -53,7 +53,7 @@ extension UpstreamSimulator {
         if !task.timing.isFinished(after: elapsed) {
             let percent = min(99, task.timing.percent(after: elapsed))
             data["status"] = .string(percent < 10 ? "QUEUED" : "IN_PROGRESS")
-            data["progress"] = .string("\(percent)%")
+            if settings.reportsProgress { data["progress"] = .string("\(percent)%") }
         } else if task.fails {
             data["status"] = .string("FAILURE")
             data["progress"] = .string("100%")

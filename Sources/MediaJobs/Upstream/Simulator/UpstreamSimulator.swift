@@ -96,7 +96,7 @@ public final class UpstreamSimulator: Sendable {
         if !task.timing.isFinished(after: elapsed) {
             let percent = task.timing.percent(after: elapsed)
             data["status"] = .string(percent < 10 ? "queued" : "processing")
-            data["progress"] = .string("\(percent)%")
+            if settings.reportsProgress { data["progress"] = .string("\(percent)%") }
             data["tracks"] = .array([])
         } else if task.fails {
             data["status"] = .string("failed")

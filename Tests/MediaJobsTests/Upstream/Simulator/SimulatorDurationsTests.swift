@@ -155,6 +155,26 @@ import Testing
         }
     }
 
+    /// `--no-progress`: running music and video tasks say nothing of how far along they are.
+    @Test func withoutProgressRunningTasksReportNone() async throws {
+        let clock = SteppedClock()
+        var settings = SimulatorSettings()
+        settings.latency = .seconds(30)
+        settings.reportsProgress = false
+        let simulator = UpstreamSimulator(settings: settings, now: { clock.now })
+        try await Application(router: simulator.router()).test(.router) { client in
+            let music = try #require(value(try await client.post("/suno/submit/music", json: Self.musicBody).jsonObject(), "data.task_id") as? String)
+            let video = try #require(try await client.post("/v1/videos", json: Self.videoBody).jsonObject()["id"] as? String)
+            clock.advance(by: .seconds(15))
+            let runningMusic = try await client.get("/suno/fetch/\(music)").jsonObject()
+            #expect(value(runningMusic, "data.status") as? String == "processing" && value(runningMusic, "data.progress") == nil)
+            let runningVideo = try await client.get("/v1/videos/\(video)").jsonObject()
+            #expect(value(runningVideo, "data.status") as? String == "IN_PROGRESS" && value(runningVideo, "data.progress") == nil)
+            clock.advance(by: .seconds(16))
+            #expect(value(try await client.get("/suno/fetch/\(music)").jsonObject(), "data.status") as? String == "completed")
+        }
+    }
+
     @Test func anImageCallTakesTheNextDurationInArrivalOrder() async throws {
         var settings = SimulatorSettings()
         // Short, so the image call's real wait stays a few milliseconds.

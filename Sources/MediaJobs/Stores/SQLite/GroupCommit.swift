@@ -1,20 +1,22 @@
 import GRDB
 import Synchronization
 
-/// Group commit for submits: every submit that arrives while a commit is running joins the next
-/// one, so many tasks share one transaction and one fsync instead of paying one each.
+/// Group commit: every write that arrives while a commit is running joins the next one, so many
+/// writes share one transaction and one fsync instead of paying one each. Submits use it
+/// (``SQLiteStore/acceptBatcher``), and so do the workers' step results (``SQLiteStore/advanceBatcher``:
+/// the polls claimed together end together).
 ///
-/// A batch first runs as one plain transaction. Only when some submit in it is refused (a reused
+/// A batch first runs as one plain transaction. Only when some write in it throws (a reused
 /// idempotency key, a full per-key quota: rare) is the batch rolled back and run again with a
-/// savepoint per submit, so the refused one rolls back alone; a savepoint per submit on every
-/// batch cost ~2.5 % of a submit's CPU. With no load a submit commits at once, as before:
+/// savepoint per write, so the refused one rolls back alone; a savepoint per submit on every
+/// batch cost ~2.5 % of a submit's CPU. With no load a write commits at once, as before:
 /// batching only happens while the previous commit is still in progress.
 ///
 /// A lock rather than an actor: joining a batch is an append, and an actor would add a hop to its
-/// executor to every submit.
-final class AcceptBatcher: Sendable {
-    typealias Work = @Sendable (Database) throws -> AcceptOutcome
-    typealias Completion = @Sendable (Result<AcceptOutcome, any Error>) -> Void
+/// executor to every write.
+final class GroupCommit<Outcome: Sendable>: Sendable {
+    typealias Work = @Sendable (Database) throws -> Outcome
+    typealias Completion = @Sendable (Result<Outcome, any Error>) -> Void
     private typealias Waiter = (work: Work, completion: Completion)
 
     private struct State {
@@ -30,7 +32,7 @@ final class AcceptBatcher: Sendable {
     }
 
     /// Runs `work` in the next group commit and returns its outcome once that commit is durable.
-    func submit(_ work: @escaping Work) async throws -> AcceptOutcome {
+    func submit(_ work: @escaping Work) async throws -> Outcome {
         try await withCheckedThrowingContinuation { continuation in
             submit(work) { continuation.resume(with: $0) }
         }
@@ -67,7 +69,7 @@ final class AcceptBatcher: Sendable {
         }
     }
 
-    private func run(_ works: [Work]) async -> [Result<AcceptOutcome, any Error>] {
+    private func run(_ works: [Work]) async -> [Result<Outcome, any Error>] {
         do {
             return try await writer.write { db in try works.map { .success(try $0(db)) } }
         } catch let error as DatabaseError where error.isFatalToTransaction {
@@ -82,9 +84,9 @@ final class AcceptBatcher: Sendable {
         }
     }
 
-    /// Runs one submit in its own savepoint: a refused submit rolls back alone.
-    private static func isolated(_ work: Work, _ db: Database) throws -> Result<AcceptOutcome, any Error> {
-        var outcome: Result<AcceptOutcome, any Error> = .failure(CancellationError())
+    /// Runs one write in its own savepoint: a refused write rolls back alone.
+    private static func isolated(_ work: Work, _ db: Database) throws -> Result<Outcome, any Error> {
+        var outcome: Result<Outcome, any Error> = .failure(CancellationError())
         do {
             try db.inSavepoint {
                 outcome = .success(try work(db))

@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Keeps the leases of the steps in flight alive: one loop for all of them, which renews each
+/// lease every third of its length and stops a step whose lease is gone (cancelled or re-leased
+/// meanwhile) or could not be renewed in time.
+///
+/// One loop rather than a timer per step: most steps (a poll) end in milliseconds, long before a
+/// renewal is due, and a timer armed and cancelled per step cost more CPU than the poll's own
+/// database work. The loop runs only while some step is held.
+final class LeaseKeeper: Sendable {
+    /// A step being kept: its lease, when it was last renewed, and how to stop it.
+    private struct Held {
+        var taskID: String
+        var lease: Lease
+        var renewedAt: ContinuousClock.Instant
+        var stop: @Sendable () -> Void
+    }
+
+    private struct State {
+        var held: [UInt64: Held] = [:]
+        var nextID: UInt64 = 0
+        var looping = false
+    }
+
+    private let store: any TaskStore
+    /// Length of a lease; each is renewed after a third of it.
+    private let length: Duration
+    private let state = Mutex(State())
+
+    init(store: any TaskStore, length: Duration) {
+        self.store = store
+        self.length = length
+    }
+
+    private var interval: Duration { length / 3 }
+
+    /// Runs `body` while the lease on `taskID` is kept; throws `leaseLost` when it could not be.
+    func whileHolding(taskID: String, lease: Lease, logger: Logger, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        let lost = Atomic<Bool>(false)
+        let work = Task { try await body() }
+        let (id, startLoop) = state.withLock { state -> (UInt64, Bool) in
+            state.nextID += 1
+            state.held[state.nextID] = Held(
+                taskID: taskID, lease: lease, renewedAt: .now,
+                stop: {
+                    lost.store(true, ordering: .relaxed)
+                    work.cancel()
+                })
+            defer { state.looping = true }
+            return (state.nextID, !state.looping)
+        }
+        if startLoop { Task { await self.loop(logger: logger) } }
+        defer { _ = state.withLock { $0.held.removeValue(forKey: id) } }
+        do {
+            try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+        } catch {
+            if lost.load(ordering: .relaxed) { throw TaskStoreError.leaseLost(taskID) }
+            throw error
+        }
+        if lost.load(ordering: .relaxed) { throw TaskStoreError.leaseLost(taskID) }
+    }
+
+    /// Until nothing is held: sleep until the oldest renewal is due, renew what is due.
+    private func loop(logger: Logger) async {
+        while true {
+            let due: [(UInt64, Held)]
+            let wait: Duration? = state.withLock { state in
+                guard let oldest = state.held.values.map(\.renewedAt).min() else {
+                    state.looping = false
+                    return nil
+                }
+                return max(.zero, ContinuousClock.now.duration(to: oldest.advanced(by: interval)))
+            }
+            guard let wait else { return }
+            if wait > .zero { try? await Task.sleep(for: min(wait, interval)) }
+            let now = ContinuousClock.now
+            due = state.withLock { state in state.held.filter { now >= $0.value.renewedAt.advanced(by: interval) }.map { ($0.key, $0.value) } }
+            for (id, held) in due {
+                await renew(id, held, logger: logger)
+            }
+        }
+    }
+
+    private func renew(_ id: UInt64, _ held: Held, logger: Logger) async {
+        do {
+            if try await store.renewLease(taskID: held.taskID, lease: held.lease, for: length, now: Date()) {
+                state.withLock { $0.held[id]?.renewedAt = .now }
+            } else {
+                held.stop()
+            }
+        } catch {
+            logger.warning("could not renew the lease", metadata: ["task.id": "\(held.taskID)", "error": "\(error)"])
+            // One more failed renewal and the lease may have run out: stop before someone else starts.
+            if held.renewedAt.duration(to: .now) + interval >= length {
+                held.stop()
+            } else {
+                // Try again at the next turn rather than at once.
+                state.withLock { $0.held[id]?.renewedAt = held.renewedAt.advanced(by: min(interval, length / 10)) }
+            }
+        }
+    }
+}
