@@ -1238,7 +1238,7 @@ def main():
     parser.add_argument("--polling-window", type=int, default=120, help="figure 9: seconds over which each scenario's tasks are submitted")
     parser.add_argument("--polling-spread", type=float, default=0.3, help="figure 9: σ of the lognormal durations (--latency-spread)")
     parser.add_argument("--polling-seed", type=int, default=9, help="figure 9: the simulator's seed, so every run draws the same durations")
-    parser.add_argument("--polling-cpu-tasks", type=int, default=3000, help="figure 9 part B: tasks polled (none finishes)")
+    parser.add_argument("--polling-cpu-tasks", type=int, default=10_000, help="figure 9 part B: tasks polled (none finishes); figure 5's load")
     parser.add_argument("--polling-cpu-ramp", type=int, default=100,
                         help="figure 9 part B: seconds after the last task reached processing before the window (polls settle)")
     parser.add_argument("--polling-cpu-seconds", type=int, default=30, help="figure 9 part B: measured window (at least 20 s)")

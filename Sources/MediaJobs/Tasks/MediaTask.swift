@@ -23,6 +23,9 @@ public struct MediaTask: Sendable, Equatable {
     public var pollCount: Int
     /// When the provider accepted the task: its durations, and so its polls, count from here.
     public var upstreamAcceptedAt: Date?
+    /// How likely the next poll is to find the task finished (0…1): under a backlog the likeliest
+    /// are polled first.
+    public var pollPriority: Double
     /// When a worker may next take this task.
     public var nextAttemptAt: Date
     /// After this the task fails instead of waiting longer on the upstream.
@@ -67,6 +70,7 @@ public struct MediaTask: Sendable, Equatable {
         self.updatedAt = createdAt
         self.finishedAt = nil
         self.upstreamAcceptedAt = nil
+        self.pollPriority = 0
     }
 
     /// The lease a worker holds on the task, if it is claimed.

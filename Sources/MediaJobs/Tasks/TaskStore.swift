@@ -94,11 +94,12 @@ public struct TaskChange: Sendable, Equatable {
     public var attempts: Int?
     public var pollCount: Int?
     public var upstreamAcceptedAt: Date?
+    public var pollPriority: Double?
 
     public init(
         path: [TaskStatus] = [], upstreamID: String? = nil, upstreamOutputs: [UpstreamOutput]? = nil,
         progress: Int? = nil, failReason: String? = nil, nextAttemptAt: Date? = nil,
-        attempts: Int? = nil, pollCount: Int? = nil, upstreamAcceptedAt: Date? = nil
+        attempts: Int? = nil, pollCount: Int? = nil, upstreamAcceptedAt: Date? = nil, pollPriority: Double? = nil
     ) {
         self.path = path
         self.upstreamID = upstreamID
@@ -109,6 +110,7 @@ public struct TaskChange: Sendable, Equatable {
         self.attempts = attempts
         self.pollCount = pollCount
         self.upstreamAcceptedAt = upstreamAcceptedAt
+        self.pollPriority = pollPriority
     }
 
     /// Ends the task as failed with a reason clients can read.

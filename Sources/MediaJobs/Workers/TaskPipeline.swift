@@ -95,7 +95,8 @@ public struct TaskPipeline: Sendable {
             var generator = SystemRandomNumberGenerator()
             let next = scheduler.firstPoll(task, acceptedAt: now, using: &generator)
             let change = TaskChange(
-                path: [.processing], upstreamID: upstreamID, progress: 0, nextAttemptAt: next.at, attempts: 0, pollCount: 0, upstreamAcceptedAt: now)
+                path: [.processing], upstreamID: upstreamID, progress: 0, nextAttemptAt: next.at, attempts: 0, pollCount: 0, upstreamAcceptedAt: now,
+                pollPriority: next.priority)
             try await store.advance(taskID: task.id, from: .queued, lease: step.lease, change: change, now: now)
             step.logger.info("upstream accepted task", metadata: ["upstream.id": "\(upstreamID)"])
             step.logger.debug("first poll planned", metadata: ["poll.at": "\(next.at.iso8601)", "poll.why": "\(next.reason)"])
@@ -125,7 +126,8 @@ public struct TaskPipeline: Sendable {
         case .pending(let percent):
             var generator = SystemRandomNumberGenerator()
             let next = scheduler.nextPoll(task, progress: percent, now: now, using: &generator)
-            let change = TaskChange(progress: percent.map { min($0, 89) }, nextAttemptAt: next.at, attempts: 0, pollCount: task.pollCount + 1)
+            let change = TaskChange(
+                progress: percent.map { min($0, 89) }, nextAttemptAt: next.at, attempts: 0, pollCount: task.pollCount + 1, pollPriority: next.priority)
             try await store.reschedule(taskID: task.id, in: .processing, lease: step.lease, change: change, now: now)
             step.logger.debug("next poll planned", metadata: ["poll.at": "\(next.at.iso8601)", "poll.why": "\(next.reason)"])
         case .completed(let outputs):

@@ -31,5 +31,28 @@ extension StoreContractTests {
             }
             #expect(try await store.tasks.task(id: task.id)?.pollCount == 3)
         }
+
+        /// More polls due than slots: the likeliest to find the task finished go first, and a task
+        /// overdue for minutes goes before them all.
+        @Test(arguments: StoreFactory.all)
+        func pollsDueTogetherGoLikeliestFirst(_ factory: StoreFactory) async throws {
+            let store = try await factory.make()
+            var ids: [Double: String] = [:]
+            for (priority, dueSecondsAgo) in [(0.1, 1.0), (0.9, 1.0), (0.5, 1.0), (0.0, 180.0)] {
+                let task = try await store.queued()
+                let lease = try await store.lease(task, in: .queued)
+                try await store.tasks.advance(
+                    taskID: task.id, from: .queued, lease: lease,
+                    change: TaskChange(path: [.processing], upstreamID: "up", nextAttemptAt: store.now.addingTimeInterval(-dueSecondsAgo), pollPriority: priority),
+                    now: store.now)
+                ids[priority] = task.id
+            }
+            var order: [String] = []
+            for _ in 0..<4 {
+                let claimed = try await store.tasks.claim(.processing, owner: "w", lease: .seconds(60), limit: 1, now: store.now)
+                order += claimed.map(\.id)
+            }
+            #expect(order == [ids[0.0], ids[0.9], ids[0.5], ids[0.1]].compactMap { $0 })
+        }
     }
 }

@@ -24,6 +24,7 @@ extension MediaTask {
         attempts = try row.value("attempts")
         pollCount = try row.value("poll_count")
         upstreamAcceptedAt = try row.optionalDate("upstream_accepted_at")
+        pollPriority = try row.value("poll_priority")
         nextAttemptAt = try row.date("next_attempt_at")
         deadlineAt = try row.date("deadline_at")
         leaseOwner = try row.value("lease_owner")

@@ -123,6 +123,7 @@ extension PostgresStore {
             // Polls are planned from the provider's acceptance; the durations they observed are
             // kept so every instance's schedule learns from all of them.
             "ALTER TABLE tasks ADD COLUMN upstream_accepted_at BIGINT",
+            "ALTER TABLE tasks ADD COLUMN poll_priority DOUBLE PRECISION NOT NULL DEFAULT 0",
             """
             CREATE TABLE upstream_durations (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -160,7 +160,7 @@ extension PostgresStore: TaskStore {
                 SELECT id FROM tasks
                 WHERE status = \(status.rawValue) AND status IN \(unescaped: Self.unfinished) AND next_attempt_at <= \(now.millis)
                     AND (lease_expires_at IS NULL OR lease_expires_at <= \(unescaped: Self.databaseNow))
-                ORDER BY next_attempt_at FOR UPDATE SKIP LOCKED LIMIT \(limit))
+                ORDER BY \(unescaped: status.claimOrderSQL(now: String(now.millis))) FOR UPDATE SKIP LOCKED LIMIT \(limit))
             UPDATE tasks t SET lease_owner = \(owner), lease_expires_at = \(unescaped: Self.databaseNow) + \(lease.millis),
                 lease_epoch = t.lease_epoch + 1
             FROM c WHERE t.id = c.id RETURNING t.*
@@ -218,6 +218,7 @@ extension PostgresStore: TaskStore {
         if let attempts = change.attempts { assignments.append("attempts = \(statement.bind(attempts))") }
         if let pollCount = change.pollCount { assignments.append("poll_count = \(statement.bind(pollCount))") }
         if let acceptedAt = change.upstreamAcceptedAt { assignments.append("upstream_accepted_at = \(statement.bind(acceptedAt.millis))") }
+        if let priority = change.pollPriority { assignments.append("poll_priority = \(statement.bind(priority))") }
         if target.isTerminal { assignments.append("finished_at = \(statement.bind(now.millis))") }
         let sql = """
             UPDATE tasks SET \(assignments.joined(separator: ", "))

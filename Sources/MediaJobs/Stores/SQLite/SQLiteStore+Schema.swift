@@ -136,6 +136,7 @@ extension SQLiteStore {
             try db.execute(
                 sql: """
                     ALTER TABLE tasks ADD COLUMN upstream_accepted_at INTEGER;
+                    ALTER TABLE tasks ADD COLUMN poll_priority REAL NOT NULL DEFAULT 0;
                     CREATE TABLE upstream_durations (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
                         duration_key TEXT NOT NULL,

@@ -24,6 +24,7 @@ extension MediaTask {
         attempts = row["attempts"]
         pollCount = row["poll_count"]
         upstreamAcceptedAt = (row["upstream_accepted_at"] as Int64?).map(Date.init(millis:))
+        pollPriority = row["poll_priority"]
         nextAttemptAt = Date(millis: row["next_attempt_at"])
         deadlineAt = Date(millis: row["deadline_at"])
         leaseOwner = row["lease_owner"]

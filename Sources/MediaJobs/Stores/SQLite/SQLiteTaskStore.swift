@@ -220,7 +220,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
                     WHERE id IN (
                         SELECT id FROM tasks
                         WHERE status = ? AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
-                        ORDER BY next_attempt_at LIMIT ?)
+                        ORDER BY \(status.claimOrderSQL(now: "?4")) LIMIT ?)
                     RETURNING *
                     """),
                 arguments: [owner, now.adding(lease).millis, status.rawValue, nowMillis, nowMillis, limit]
@@ -277,6 +277,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
         if let attempts = change.attempts { set("attempts", attempts) }
         if let pollCount = change.pollCount { set("poll_count", pollCount) }
         if let acceptedAt = change.upstreamAcceptedAt { set("upstream_accepted_at", acceptedAt.millis) }
+        if let priority = change.pollPriority { set("poll_priority", priority) }
         if target.isTerminal { set("finished_at", now.millis) }
         if target == .completed { set("progress", 100) }
         arguments += [taskID, status.rawValue, lease.owner, lease.epoch]

@@ -12,6 +12,8 @@ public struct PollScheduler: Sendable {
     /// The next poll, and the reason a debug log gives for it.
     public struct Decision: Sendable {
         public var at: Date
+        /// How likely that poll is to find the task finished (0…1); claims take the likeliest first.
+        public var priority: Double
         public var reason: Reason
     }
 
@@ -47,7 +49,9 @@ public struct PollScheduler: Sendable {
     public func firstPoll(_ task: MediaTask, acceptedAt now: Date, using generator: inout some RandomNumberGenerator) -> Decision {
         let policy = durations.policy(for: DurationKey(task: task))
         let at = policy.nextPoll(after: 0)
-        return Decision(at: jittered(now, wait: at, policy: policy, using: &generator), reason: .schedule(policy, elapsed: 0, at: at))
+        return Decision(
+            at: jittered(now, wait: at, policy: policy, using: &generator), priority: Self.chance(policy, from: 0, to: at),
+            reason: .schedule(policy, elapsed: 0, at: at))
     }
 
     /// The poll after one at `now` that found the task still running, with `progress` percent
@@ -57,10 +61,13 @@ public struct PollScheduler: Sendable {
         let elapsed = max(0, now.timeIntervalSince(acceptedAt(task)))
         if let progress, let finish = progressFinish(task, progress: progress, elapsed: elapsed, policy: policy) {
             let at = min(max(finish, elapsed + policy.limits.floor), elapsed + policy.limits.ceiling)
-            return Decision(at: now.addingTimeInterval(at - elapsed), reason: .progress(progress, elapsed: elapsed, finish: finish))
+            return Decision(
+                at: now.addingTimeInterval(at - elapsed), priority: at >= finish ? 0.9 : 0.1, reason: .progress(progress, elapsed: elapsed, finish: finish))
         }
         let at = policy.nextPoll(after: elapsed)
-        return Decision(at: jittered(now, wait: at - elapsed, policy: policy, using: &generator), reason: .schedule(policy, elapsed: elapsed, at: at))
+        return Decision(
+            at: jittered(now, wait: at - elapsed, policy: policy, using: &generator), priority: Self.chance(policy, from: elapsed, to: at),
+            reason: .schedule(policy, elapsed: elapsed, at: at))
     }
 
     /// Records what a poll at `now` that found the task finished says about the provider's
@@ -70,6 +77,14 @@ public struct PollScheduler: Sendable {
         let previous = task.pollCount > 0 ? max(task.updatedAt, accepted) : accepted
         let seconds = (previous.timeIntervalSince(accepted) + now.timeIntervalSince(accepted)) / 2
         durations.observe(UpstreamDurationObservation(key: DurationKey(task: task), seconds: seconds, observedAt: now))
+    }
+
+    /// P(the task ends by `to` | it was running at `from`) under the policy's distribution.
+    static func chance(_ policy: PollPolicy, from: Double, to: Double) -> Double {
+        let d = policy.distribution
+        let running = 1 - d.cdf(from)
+        guard running > 1e-9 else { return 1 }
+        return min(1, max(0, (d.cdf(to) - d.cdf(from)) / running))
     }
 
     /// When the provider took the task (tasks accepted before this was recorded: their creation).

@@ -94,12 +94,14 @@ import Testing
         task.updatedAt = start.addingTimeInterval(60)
         let next = scheduler.nextPoll(task, progress: 75, now: start.addingTimeInterval(90), using: &generator)
         #expect(abs(next.at.timeIntervalSince(start) - 120) < 1e-6, "\(next.reason)")
+        #expect(next.priority == 0.9, "a poll at the promised finish is likely to find it done")
         // 25 % after 30 s: the finish (120 s) is past the ceiling; the ceiling decides.
         task.pollCount = 1
         task.progress = 0
         task.updatedAt = start
         let early = scheduler.nextPoll(task, progress: 25, now: start.addingTimeInterval(30), using: &generator)
         #expect(abs(early.at.timeIntervalSince(start) - 60) < 1e-6)
+        #expect(early.priority == 0.1)
     }
 
     @Test func progressThatBrokeItsPromiseIsNotTrustedAgain() {
@@ -125,6 +127,10 @@ import Testing
         #expect(Set(firsts).count > 40)
         let planned = scheduler.durations.policy(for: DurationKey(task: task)).nextPoll(after: 0)
         #expect(firsts.allSatisfy { abs($0 - planned) <= 1 + 1e-9 })
+        // The first poll's chance is the distribution's mass before it.
+        let first = scheduler.firstPoll(task, acceptedAt: start, using: &generator)
+        let policy = scheduler.durations.policy(for: DurationKey(task: task))
+        #expect(abs(first.priority - policy.distribution.cdf(planned)) < 1e-9)
     }
 }
 
