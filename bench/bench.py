@@ -108,6 +108,23 @@ def task_counts(db_path):
         db.close()
 
 
+MUSIC_BODY = json.dumps({"prompt": "A dreamy lo-fi beat with soft piano and rain", "style": "lo-fi", "title": "Rainy Afternoon",
+                         "make_instrumental": True})
+
+
+def post_music(connection, port):
+    """One music submit on a keep-alive `connection`; returns (the connection to use next, accepted)."""
+    import http.client
+    try:
+        connection.request("POST", "/suno/submit/music", MUSIC_BODY, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        return connection, response.status == 200
+    except (OSError, http.client.HTTPException):
+        connection.close()
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=30), False
+
+
 def fixed_poller(durations, interval):
     """What a poller that asks every `interval` seconds after the submit makes of the same durations:
     per task, the delay from done to seen (ceil(D / interval) * interval - D) and the polls (ceil(D / interval))."""
@@ -618,8 +635,6 @@ http {{
         import http.client
         import threading
         port = int(base.rsplit(":", 1)[1])
-        body = json.dumps({"prompt": "A dreamy lo-fi beat with soft piano and rain", "style": "lo-fi", "title": "Rainy Afternoon",
-                           "make_instrumental": True})
         results = {"ok": 0, "failed": 0}
         lock = threading.Lock()
 
@@ -627,15 +642,8 @@ http {{
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
             ok = failed = 0
             for _ in range(n):
-                try:
-                    connection.request("POST", "/suno/submit/music", body, {"Content-Type": "application/json"})
-                    response = connection.getresponse()
-                    response.read()
-                    ok, failed = (ok + 1, failed) if response.status == 200 else (ok, failed + 1)
-                except (OSError, http.client.HTTPException):
-                    failed += 1
-                    connection.close()
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                connection, accepted = post_music(connection, port)
+                ok, failed = (ok + 1, failed) if accepted else (ok, failed + 1)
             connection.close()
             with lock:
                 results["ok"] += ok
@@ -1007,23 +1015,14 @@ http {{
         """`count` music submits spread evenly over `window` seconds on one keep-alive connection; returns (ok, failed)."""
         import http.client
         port = int(base.rsplit(":", 1)[1])
-        body = json.dumps({"prompt": "A dreamy lo-fi beat with soft piano and rain", "style": "lo-fi", "title": "Rainy Afternoon",
-                           "make_instrumental": True})
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         ok = failed = 0
         started = time.time()
         try:
             for i in range(count):
                 time.sleep(max(0.0, started + i * window / count - time.time()))
-                try:
-                    connection.request("POST", "/suno/submit/music", body, {"Content-Type": "application/json"})
-                    response = connection.getresponse()
-                    response.read()
-                    ok, failed = (ok + 1, failed) if response.status == 200 else (ok, failed + 1)
-                except (OSError, http.client.HTTPException):
-                    failed += 1
-                    connection.close()
-                    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                connection, accepted = post_music(connection, port)
+                ok, failed = (ok + 1, failed) if accepted else (ok, failed + 1)
         finally:
             connection.close()
         return ok, failed
