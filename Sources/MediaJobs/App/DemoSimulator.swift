@@ -13,8 +13,9 @@ enum DemoSimulator {
         logger.notice(
             "no --upstream-url given: demo mode, using the built-in upstream simulator (no key, no network)",
             metadata: [
-                "simulator.latency": "\(settings.latency.humanReadable)", "simulator.failure_rate": "\(settings.failureRate)",
-                // With this seed (--simulator-seed) a run's injected faults can be replayed.
+                "simulator.latency": "\(settings.latency.humanReadable)", "simulator.latency_spread": "\(settings.latencySpread)",
+                "simulator.failure_rate": "\(settings.failureRate)",
+                // With this seed (--simulator-seed) a run's injected faults and drawn durations can be replayed.
                 "simulator.seed": "\(simulator.faults.seed)",
             ])
         return Application(

@@ -156,9 +156,14 @@ extension PostgresStore: TaskStore {
         // Leases are measured on the database's clock; `now` only says what is due.
         let claimed = try await rows(
             """
-            WITH c AS (
+            WITH candidates AS (
                 SELECT id FROM tasks
                 WHERE status = \(status.rawValue) AND status IN \(unescaped: Self.unfinished) AND next_attempt_at <= \(now.millis)
+                    AND (lease_expires_at IS NULL OR lease_expires_at <= \(unescaped: Self.databaseNow))
+                ORDER BY next_attempt_at LIMIT \(unescaped: String(TaskStatus.claimCandidates))),
+            c AS (
+                SELECT id FROM tasks
+                WHERE id IN (SELECT id FROM candidates) AND status = \(status.rawValue)
                     AND (lease_expires_at IS NULL OR lease_expires_at <= \(unescaped: Self.databaseNow))
                 ORDER BY \(unescaped: status.claimOrderSQL(now: String(now.millis))) FOR UPDATE SKIP LOCKED LIMIT \(limit))
             UPDATE tasks t SET lease_owner = \(owner), lease_expires_at = \(unescaped: Self.databaseNow) + \(lease.millis),

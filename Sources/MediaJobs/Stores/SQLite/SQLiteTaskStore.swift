@@ -218,8 +218,10 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
                 db.cachedStatement(sql: """
                     UPDATE tasks SET lease_owner = ?, lease_expires_at = ?, lease_epoch = lease_epoch + 1
                     WHERE id IN (
-                        SELECT id FROM tasks
-                        WHERE status = ? AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                        SELECT id FROM (
+                            SELECT id, poll_priority, next_attempt_at FROM tasks
+                            WHERE status = ? AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                            ORDER BY next_attempt_at LIMIT \(TaskStatus.claimCandidates))
                         ORDER BY \(status.claimOrderSQL(now: "?4")) LIMIT ?)
                     RETURNING *
                     """),

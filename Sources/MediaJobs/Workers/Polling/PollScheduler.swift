@@ -107,11 +107,12 @@ public struct PollScheduler: Sendable {
         return elapsed * 100 / Double(progress)
     }
 
-    /// `now + wait`, moved by up to a tenth of the wait (at most a second) either way, so tasks
-    /// submitted together do not poll together; never outside the floor and ceiling.
+    /// `now + wait`, moved by up to a tenth of the wait either way, so tasks submitted together
+    /// do not poll together (near a likely finish waits are short, and so is the jitter); never
+    /// outside the floor and ceiling.
     private func jittered(_ now: Date, wait: Double, policy: PollPolicy, using generator: inout some RandomNumberGenerator) -> Date {
-        let spread = min(wait * 0.1, 1)
-        let moved = wait + (spread > 0 ? Double.random(in: -spread...spread, using: &generator) : 0)
-        return now.addingTimeInterval(min(max(moved, policy.limits.floor), policy.limits.ceiling))
+        let spread = wait * 0.1
+        let low = max(wait - spread, policy.limits.floor), high = min(wait + spread, policy.limits.ceiling)
+        return now.addingTimeInterval(low < high ? Double.random(in: low...high, using: &generator) : min(max(wait, low), high))
     }
 }
