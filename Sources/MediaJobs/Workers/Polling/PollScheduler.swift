@@ -107,12 +107,17 @@ public struct PollScheduler: Sendable {
         return elapsed * 100 / Double(progress)
     }
 
-    /// `now + wait`, moved by up to a tenth of the wait either way, so tasks submitted together
-    /// do not poll together (near a likely finish waits are short, and so is the jitter); never
-    /// outside the floor and ceiling.
+    /// `now + wait`, moved so tasks submitted together do not poll together: by up to a tenth of
+    /// the wait either way (near a likely finish waits are short, and so is the jitter); a wait
+    /// at the ceiling (nothing expected soon) anywhere between half the ceiling and the ceiling,
+    /// which spreads a burst of submits over the whole interval within a few polls. Never outside
+    /// the floor and ceiling.
     private func jittered(_ now: Date, wait: Double, policy: PollPolicy, using generator: inout some RandomNumberGenerator) -> Date {
+        // (The plan's grid may put a ceiling wait a step short of it.)
+        let atCeiling = wait >= policy.limits.ceiling * 0.95
         let spread = wait * 0.1
-        let low = max(wait - spread, policy.limits.floor), high = min(wait + spread, policy.limits.ceiling)
+        let low = max(atCeiling ? policy.limits.ceiling / 2 : wait - spread, policy.limits.floor)
+        let high = min(wait + spread, policy.limits.ceiling)
         return now.addingTimeInterval(low < high ? Double.random(in: low...high, using: &generator) : min(max(wait, low), high))
     }
 }

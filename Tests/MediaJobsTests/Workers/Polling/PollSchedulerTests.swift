@@ -119,6 +119,19 @@ import Testing
         }
     }
 
+    /// Waits at the ceiling (nothing expected soon) spread over half the ceiling, so a burst of
+    /// submits does not come back as a burst of polls.
+    @Test func waitsAtTheCeilingSpreadOverHalfOfIt() {
+        let book = UpstreamDurations(limits: PollPolicy.Limits(floor: 1, ceiling: 10), store: nil, prior: { _ in Lognormal(median: 300, sigma: 0.3) })
+        let scheduler = PollScheduler(durations: book)
+        var generator = SplitMix64(seed: 4)
+        let task = music(acceptedAt: start)
+        #expect(book.policy(for: DurationKey(task: task)).nextPoll(after: 0) >= 9.5, "the plan waits the ceiling (to its grid)")
+        let firsts = (0..<200).map { _ in scheduler.firstPoll(task, acceptedAt: start, using: &generator).at.timeIntervalSince(start) }
+        #expect(firsts.allSatisfy { $0 >= 5 && $0 <= 10 })
+        #expect(firsts.min()! < 5.5 && firsts.max()! > 9.5)
+    }
+
     @Test func jitterSpreadsTasksSubmittedTogether() {
         let scheduler = PollScheduler(durations: durations())
         var generator = SplitMix64(seed: 3)
