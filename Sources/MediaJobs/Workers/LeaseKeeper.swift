@@ -14,8 +14,15 @@ final class LeaseKeeper: Sendable {
     private struct Held {
         var taskID: String
         var lease: Lease
+        /// When the lease was last taken or renewed: it runs out `length` after this.
         var renewedAt: ContinuousClock.Instant
+        /// After a failed renewal, when to try again (sooner than a third of the lease).
+        var retryAt: ContinuousClock.Instant?
         var stop: @Sendable () -> Void
+
+        func due(every interval: Duration) -> ContinuousClock.Instant {
+            retryAt ?? renewedAt.advanced(by: interval)
+        }
     }
 
     private struct State {
@@ -43,7 +50,7 @@ final class LeaseKeeper: Sendable {
         let (id, startLoop) = state.withLock { state -> (UInt64, Bool) in
             state.nextID += 1
             state.held[state.nextID] = Held(
-                taskID: taskID, lease: lease, renewedAt: .now,
+                taskID: taskID, lease: lease, renewedAt: .now, retryAt: nil,
                 stop: {
                     lost.store(true, ordering: .relaxed)
                     work.cancel()
@@ -67,16 +74,16 @@ final class LeaseKeeper: Sendable {
         while true {
             let due: [(UInt64, Held)]
             let wait: Duration? = state.withLock { state in
-                guard let oldest = state.held.values.map(\.renewedAt).min() else {
+                guard let next = state.held.values.map({ $0.due(every: interval) }).min() else {
                     state.looping = false
                     return nil
                 }
-                return max(.zero, ContinuousClock.now.duration(to: oldest.advanced(by: interval)))
+                return max(.zero, ContinuousClock.now.duration(to: next))
             }
             guard let wait else { return }
             if wait > .zero { try? await Task.sleep(for: min(wait, interval)) }
             let now = ContinuousClock.now
-            due = state.withLock { state in state.held.filter { now >= $0.value.renewedAt.advanced(by: interval) }.map { ($0.key, $0.value) } }
+            due = state.withLock { state in state.held.filter { now >= $0.value.due(every: interval) }.map { ($0.key, $0.value) } }
             for (id, held) in due {
                 await renew(id, held, logger: logger)
             }
@@ -85,19 +92,24 @@ final class LeaseKeeper: Sendable {
 
     private func renew(_ id: UInt64, _ held: Held, logger: Logger) async {
         do {
+            let attempted = ContinuousClock.now
             if try await store.renewLease(taskID: held.taskID, lease: held.lease, for: length, now: Date()) {
-                state.withLock { $0.held[id]?.renewedAt = .now }
+                state.withLock { state in
+                    state.held[id]?.renewedAt = attempted
+                    state.held[id]?.retryAt = nil
+                }
             } else {
                 held.stop()
             }
         } catch {
             logger.warning("could not renew the lease", metadata: ["task.id": "\(held.taskID)", "error": "\(error)"])
-            // One more failed renewal and the lease may have run out: stop before someone else starts.
-            if held.renewedAt.duration(to: .now) + interval >= length {
+            // Retries come every tenth of the lease; if the next one could be too late, the lease
+            // may have run out by then: stop before someone else starts.
+            let retry = length / 10
+            if held.renewedAt.duration(to: .now) + retry >= length {
                 held.stop()
             } else {
-                // Try again at the next turn rather than at once.
-                state.withLock { $0.held[id]?.renewedAt = held.renewedAt.advanced(by: min(interval, length / 10)) }
+                state.withLock { $0.held[id]?.retryAt = ContinuousClock.now.advanced(by: retry) }
             }
         }
     }
