@@ -51,13 +51,15 @@ public final class UpstreamDurations: Sendable {
     /// Records a duration this instance observed; the policy follows at the next ``sync()``.
     public func observe(_ observation: UpstreamDurationObservation) {
         guard observation.seconds > 0, observation.seconds.isFinite else { return }
+        // The key's entry exists after this (its prior policy built outside the lock).
+        _ = policy(for: observation.key)
         state.withLock { state in
             state.unsaved.append(observation)
-            var entry = state.entries[observation.key] ?? Entry(policy: PollPolicy(distribution: prior(observation.key), limits: limits))
-            entry.observations.append(observation.seconds)
-            if entry.observations.count > DurationEstimate.window { entry.observations.removeFirst(entry.observations.count - DurationEstimate.window) }
-            entry.changed = true
-            state.entries[observation.key] = entry
+            state.entries[observation.key]?.observations.append(observation.seconds)
+            if let count = state.entries[observation.key]?.observations.count, count > DurationEstimate.window {
+                state.entries[observation.key]?.observations.removeFirst(count - DurationEstimate.window)
+            }
+            state.entries[observation.key]?.changed = true
         }
     }
 
@@ -87,12 +89,11 @@ public final class UpstreamDurations: Sendable {
                 throw error
             }
             let shared = try await store.recentUpstreamDurations(limit: DurationEstimate.window)
+            for key in shared.keys { _ = policy(for: key) }
             state.withLock { state in
                 for (key, observations) in shared where state.entries[key]?.observations != observations {
-                    var entry = state.entries[key] ?? Entry(policy: PollPolicy(distribution: prior(key), limits: limits))
-                    entry.observations = observations
-                    entry.changed = true
-                    state.entries[key] = entry
+                    state.entries[key]?.observations = observations
+                    state.entries[key]?.changed = true
                 }
             }
         }
