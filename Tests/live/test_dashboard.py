@@ -29,6 +29,7 @@ ADMIN_KEY = "dashboard-admin-key"
 CLIENT_KEYS = ("client-key-one", "client-key-two")
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 HOSTILE_PROMPT = '<script>window.__pwned = 1</script><b id="injected">bold</b> & "quotes" \'too\''
+HOSTILE_METADATA = {"note": '<img id="injected-meta" src="x" onerror="window.__pwned = 2">', "</pre><b id=\"injected-key\">": "k"}
 DEADLINE = 60.0
 
 try:
@@ -188,12 +189,16 @@ class Dashboard:
         return r.json()["id"]
 
     def sign_in(self) -> None:
-        b = self.browser
-        b.open("/dashboard")
-        if b.find_all("#admin-key"):
-            b.find("#admin-key").send_keys(ADMIN_KEY)
-            b.find("#sign-in-form button").click()
-        b.wait_css("#sign-out", "the signed-in page")
+        sign_in(self.browser)
+
+
+def sign_in(b: Browser) -> None:
+    """Signs `b` in with the admin key unless it already has a session."""
+    b.open("/dashboard")
+    if b.find_all("#admin-key"):
+        b.find("#admin-key").send_keys(ADMIN_KEY)
+        b.find("#sign-in-form button").click()
+    b.wait_css("#sign-out", "the signed-in page")
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +218,8 @@ def dash(mediajobs_bin, tmp_path_factory) -> Iterator[Dashboard]:
             d.failed_id = d.submit_music("the first task, failed by the upstream", one)
             d.wait_task(d.failed_id, one, "failed")
             d.music_id = d.submit_music("A dreamy lo-fi beat with soft piano", one)
-            d.hostile_id = d.submit_music(HOSTILE_PROMPT, two, callback_url=f"http://127.0.0.1:{receiver_port}/hook")
+            d.hostile_id = d.submit_music(HOSTILE_PROMPT, two, callback_url=f"http://127.0.0.1:{receiver_port}/hook",
+                                          metadata=HOSTILE_METADATA)
             d.image_id = d.submit_image("A red fox in the snow, watercolor", two)
             d.video_id = d.submit_video("A paper boat on a stream", one, seconds=3, size="854x480")
             for tid, key in ((d.music_id, one), (d.hostile_id, two), (d.image_id, two), (d.video_id, one)):
@@ -383,6 +389,9 @@ def test_a_prompt_with_html_shows_as_text(dash):
     assert not b.find_all("#injected"), "the prompt's markup became an element"
     assert b.script("return window.__pwned") is None, "the prompt's script ran"
     assert "<script>window.__pwned = 1" in b.text("#task-json")
+    # The client's metadata, keys and values, is text in the task's JSON too.
+    assert json.loads(b.text("#task-json"))["metadata"] == HOSTILE_METADATA
+    assert not b.find_all("#injected-meta, #injected-key"), "the metadata's markup became an element"
     b.open("/dashboard/tasks")
     assert b.text(f"#task-list tr[data-task='{dash.hostile_id}'] td.prompt") == HOSTILE_PROMPT
     assert not b.find_all("#injected") and b.script("return window.__pwned") is None
@@ -411,6 +420,85 @@ def test_redeliver_of_a_dead_webhook_ends_delivered(dash):
         assert not b.find_all("#redeliver-dead"), "no dead letters are left"
     finally:
         receiver.stop()
+
+
+def test_redeliver_all_sends_every_dead_webhook_again(dash):
+    """Two more deliveries dead-lettered (nothing listens on their callback yet): "Redeliver all"
+    schedules both, and both end delivered. On the way, the deliveries page pages and each task's
+    page lists its own deliveries."""
+    b = dash.browser
+    dash.sign_in()
+    port = free_port()
+    one = CLIENT_KEYS[0]
+    ids = [dash.submit_music(f"a dead letter, number {n}", one, callback_url=f"http://127.0.0.1:{port}/hook") for n in (1, 2)]
+    for tid in ids:
+        dash.wait_task(tid, one, "completed")
+    wait_for(lambda: dash.admin("/admin/v1/stats")["webhooks"]["dead"] == 2 or None, DEADLINE, desc="two dead-lettered deliveries")
+    b.open("/dashboard/webhooks?status=dead")
+    rows = b.find_all("table.deliveries tr[data-delivery]")
+    dead = {r.get_attribute("data-delivery") for r in rows}
+    assert len(dead) == 2 and {r.get_attribute("data-status") for r in rows} == {"dead"}
+    assert "2" in b.text("#redeliver-dead")
+
+    # Three deliveries in all, two a page: the next page has the oldest, the hostile task's.
+    b.open("/dashboard/webhooks?limit=2")
+    first = [r.get_attribute("data-delivery") for r in b.find_all("table.deliveries tr[data-delivery]")]
+    assert set(first) == dead, first
+    b.find("#next-page").click()
+    wait_for(lambda: "after=" in b.driver.current_url or None, DEADLINE, desc="the next page of deliveries")
+    [older] = b.find_all("table.deliveries tr[data-delivery]")
+    assert int(older.get_attribute("data-delivery")) < min(int(d) for d in dead)
+    assert older.find_element(By.CSS_SELECTOR, "a").text == dash.hostile_id
+    assert b.find_all("#first-page") and not b.find_all("#next-page")
+
+    b.open(f"/dashboard/tasks/{ids[0]}")
+    shown = b.find_all("table.deliveries tr[data-delivery]")
+    assert len(shown) == 1 and shown[0].get_attribute("data-delivery") in dead
+    assert shown[0].find_element(By.CSS_SELECTOR, "a").text == ids[0]
+
+    receiver = Receiver(dash.workdir / "receiver-all", secret=SECRET, port=port).start()
+    try:
+        b.open("/dashboard/webhooks")
+        b.find("#redeliver-dead").click()
+        b.wait_flash("2 dead deliveries scheduled again")
+        wait_for(lambda: dead <= {str(d["id"]) for d in dash.admin("/admin/v1/webhooks/deliveries?status=delivered")["data"]} or None,
+                 DEADLINE, desc="both redelivered webhooks to be delivered")
+        got = {e.get("task_id") for e in receiver.entries() if e.get("verified")}
+        assert set(ids) <= got, receiver.entries()
+        b.open("/dashboard/webhooks")
+        assert {b.find(f"tr[data-delivery='{d}']").get_attribute("data-status") for d in dead} == {"delivered"}
+        assert not b.find_all("#redeliver-dead"), "no dead letters are left"
+        b.screenshot("webhooks-redelivered-all")
+    finally:
+        receiver.stop()
+
+
+def test_cancel_of_an_unfinished_task(stack_factory, tmp_path):
+    """On a stack of its own whose upstream takes 30 s (the shared one finishes tasks in 0.3 s), with
+    its own browser: the task page's Cancel ends a queued or processing task as canceled."""
+    serve_args = ["--admin-key", ADMIN_KEY, "--api-keys", CLIENT_KEYS[0]]
+    st = stack_factory("slow", latency="30s", serve_args=serve_args)
+    b = Browser(tmp_path / "browser", st.base)
+    try:
+        key = {"Authorization": f"Bearer {CLIENT_KEYS[0]}"}
+        r = requests.post(f"{st.base}/suno/submit/music", json={"prompt": "a slow song to cancel"}, headers=key, timeout=DEADLINE)
+        assert r.status_code == 200, r.text
+        tid = r.json()["data"]["task_id"]
+        sign_in(b)
+        b.open(f"/dashboard/tasks/{tid}")
+        assert b.text("#task-status") in ("queued", "processing")
+        b.find("#cancel").click()
+        b.wait_flash("Task canceled")
+        assert b.text("#task-status") == "canceled"
+        assert not b.find_all("#cancel") and not b.find_all("#retry"), "a canceled task has no actions"
+        task = requests.get(f"{st.base}/v1/tasks/{tid}", headers=key, timeout=DEADLINE).json()
+        assert task["status"] == "canceled", task
+        b.screenshot("task-canceled")
+        b.collect()
+        errors = [m for m in b.console if m.get("level") in ("SEVERE", "ERROR")]
+        assert errors == [], errors
+    finally:
+        b.quit()
 
 
 def test_retry_of_a_failed_task(dash):

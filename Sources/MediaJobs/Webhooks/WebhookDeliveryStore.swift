@@ -19,8 +19,12 @@ public protocol WebhookDeliveryStore: Sendable {
     /// deliveries become `disabled`, and later events skip it until an operator redelivers to it.
     func record(_ outcome: WebhookAttemptOutcome, deliveryID: Int64, owner: String, now: Date) async throws
 
-    /// Deliveries matching `filter`, newest first.
-    func list(_ filter: WebhookDeliveryFilter, limit: Int) async throws -> [WebhookDelivery]
+    /// Up to `limit` deliveries matching `filter`, newest first; with `after` (a delivery's id), only
+    /// those older than it, so a page's last id asks for the next page.
+    func list(_ filter: WebhookDeliveryFilter, after: Int64?, limit: Int) async throws -> [WebhookDelivery]
+
+    /// The newest `limit` deliveries of one task, however many other tasks' came since.
+    func list(taskID: String, limit: Int) async throws -> [WebhookDelivery]
 
     /// Schedules a dead, disabled or delivered delivery again with a fresh retry schedule and returns
     /// it (nil if there is none with `id`); re-enables its endpoint if a 410 had disabled it.
@@ -34,9 +38,14 @@ public protocol WebhookDeliveryStore: Sendable {
 }
 
 extension WebhookDeliveryStore {
+    /// The newest `limit` deliveries matching `filter`.
+    public func list(_ filter: WebhookDeliveryFilter, limit: Int) async throws -> [WebhookDelivery] {
+        try await list(filter, after: nil, limit: limit)
+    }
+
     /// The newest 100 deliveries matching `filter`.
     public func list(_ filter: WebhookDeliveryFilter) async throws -> [WebhookDelivery] {
-        try await list(filter, limit: 100)
+        try await list(filter, after: nil, limit: 100)
     }
 
     /// ``redeliver(id:now:)`` now.

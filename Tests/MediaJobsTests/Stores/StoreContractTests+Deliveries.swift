@@ -95,5 +95,36 @@ extension StoreContractTests {
             #expect(try await store.webhooks.counts() == [.pending: 3])
             #expect(try await store.webhooks.nextDue() == store.now)
         }
+
+        /// A task's deliveries are found by its id however many newer ones other tasks have, and the
+        /// list pages by id: each page starts below the last id of the one before.
+        @Test(arguments: StoreFactory.all)
+        func deliveriesOfOneTaskAndPagesAfterAnID(_ factory: StoreFactory) async throws {
+            let store = try await factory.make(endpoints: [WebhookEndpoint(url: "https://global.example/all")])
+            let old = try await store.task(.failed, callback: "https://client.example/cb")
+            for _ in 0..<6 { try await store.task(.completed) }
+            let mine = try await store.webhooks.list(taskID: old.id, limit: 100)
+            #expect(mine.count == 2, "to its callback and to the global endpoint")
+            #expect(mine.allSatisfy { $0.taskID == old.id && $0.eventType == "task.failed" })
+            #expect(mine.map(\.id) == mine.map(\.id).sorted(by: >))
+            #expect(Set(mine.map(\.endpointURL)) == ["https://client.example/cb", "https://global.example/all"])
+            #expect(try await store.webhooks.list(.all, limit: 3).allSatisfy { $0.taskID != old.id }, "newer deliveries hide it from the newest")
+            #expect(try await store.webhooks.list(taskID: old.id, limit: 1).map(\.id) == [mine[0].id])
+            #expect(try await store.webhooks.list(taskID: "suno_none", limit: 100).isEmpty)
+
+            let all = try await store.webhooks.list(.all, limit: 100)
+            #expect(all.count == 8)
+            var paged = [Int64]()
+            var after: Int64?
+            repeat {
+                let page = try await store.webhooks.list(.all, after: after, limit: 3)
+                #expect(page.count <= 3)
+                paged += page.map(\.id)
+                after = page.count == 3 ? page.last?.id : nil
+            } while after != nil
+            #expect(paged == all.map(\.id), "every delivery once, newest first")
+            #expect(try await store.webhooks.list(.failed, after: all[0].id, limit: 10).isEmpty)
+            #expect(try await store.webhooks.list(.pending, after: mine[0].id, limit: 10).map(\.id) == [mine[1].id])
+        }
     }
 }

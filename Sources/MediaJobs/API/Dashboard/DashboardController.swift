@@ -26,6 +26,10 @@ struct DashboardController<Context: RemoteAddressRequestContext> {
     static var cookieName: String { "mediajobs_session" }
     /// Tasks on one page unless `limit` (1…100) says otherwise.
     static var pageSize: Int { 25 }
+    /// Webhook deliveries on one page unless `limit` (1…100) says otherwise.
+    static var deliveriesPageSize: Int { 100 }
+    /// Deliveries shown on a task's page: one per event and endpoint, so a handful in practice.
+    static var deliveriesPerTask: Int { 100 }
     /// Forms are a few short fields; anything larger is not ours.
     static var maxFormBytes: Int { 16 * 1024 }
     static var contentSecurityPolicy: String {
@@ -81,13 +85,20 @@ struct DashboardController<Context: RemoteAddressRequestContext> {
     @Sendable func signIn(_ request: Request, context: Context) async throws -> Response {
         guard isSameOrigin(request) else { return refused("This form came from another site.") }
         let address = Self.clientAddress(context)
-        if let wait = throttle.waitRemaining(for: address) {
+        // Checked and reserved at once: until this attempt is counted, another from the address waits.
+        if let wait = throttle.begin(address) {
             let seconds = Int(wait.timeInterval.rounded(.up))
             return page(
                 "Sign in", template: "signin", DashboardPages.Message(heading: "", text: ""), session: nil,
                 flash: .init(text: "Too many wrong keys from your address: try again in \(seconds) s.", isError: true), status: .tooManyRequests)
         }
-        let form = try await DashboardForm(request)
+        let form: DashboardForm
+        do {
+            form = try await DashboardForm(request)
+        } catch {
+            throttle.abandoned(address)
+            throw error
+        }
         let digest = Array(SHA256.hash(data: Data((form["key"] ?? "").utf8)))
         guard AdminAuthMiddleware<Context>.constantTimeEqual(digest, keyDigest) else {
             throttle.failed(address)
@@ -126,18 +137,17 @@ struct DashboardController<Context: RemoteAddressRequestContext> {
             let kind = parameters["kind"].flatMap { TaskKind(rawValue: String($0)) }
             let status = parameters["status"].flatMap { TaskStatus(rawValue: String($0)) }
             let after = parameters["after"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-            let limit = parameters["limit"].flatMap { Int(String($0)) }.flatMap { (1...100).contains($0) ? $0 : nil }
+            let limit = Self.limit(request)
             let page = try await operators.store.list(TaskQuery(kind: kind, status: status, after: after, limit: limit ?? Self.pageSize))
             var filter = [String]()
             if let kind { filter.append("kind=\(kind.rawValue)") }
             if let status { filter.append("status=\(status.rawValue)") }
             if let limit { filter.append("limit=\(limit)") }
-            let base = "/dashboard/tasks" + (filter.isEmpty ? "" : "?" + filter.joined(separator: "&"))
-            let next = page.hasMore ? page.tasks.last.map { base + (filter.isEmpty ? "?" : "&") + "after=" + ($0.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") } : nil
+            let urls = Self.pageURLs("/dashboard/tasks", filter: filter, nextAfter: page.hasMore ? page.tasks.last?.id : nil)
             let list = DashboardPages.TaskList(
                 kinds: DashboardPages.options(TaskKind.allCases.map(\.rawValue), selected: kind?.rawValue),
                 statuses: DashboardPages.options(TaskStatus.allCases.map(\.rawValue), selected: status?.rawValue),
-                rows: page.tasks.map(DashboardPages.TaskRow.init), isLaterPage: after != nil, firstURL: base, nextURL: next)
+                rows: page.tasks.map(DashboardPages.TaskRow.init), isLaterPage: after != nil, firstURL: urls.first, nextURL: urls.next)
             return self.page("Tasks", template: "tasks", list, session: session, current: "/dashboard/tasks")
         }
     }
@@ -183,8 +193,7 @@ struct DashboardController<Context: RemoteAddressRequestContext> {
         guard let (task, artifacts) = try await operators.task(id) else {
             return page("Not found", template: "message", DashboardPages.Message(heading: "Not found", text: "There is no task \(id)."), session: session, status: .notFound)
         }
-        // The store lists deliveries newest first across tasks; an operator's task page is rare enough to filter here.
-        let deliveries = try await operators.webhooks.list(.all, limit: WebhooksAdminController<Context>.maxLimit).filter { $0.taskID == id }
+        let deliveries = try await operators.webhooks.list(taskID: id, limit: Self.deliveriesPerTask)
         let detail = DashboardPages.TaskDetail(
             task: task, artifacts: artifacts, deliveries: deliveries, json: try operators.json(task, artifacts: artifacts), csrf: session.formToken)
         return page("Task \(id)", template: "task", detail, session: session, current: "/dashboard/tasks", flash: flash)
@@ -192,11 +201,14 @@ struct DashboardController<Context: RemoteAddressRequestContext> {
 
     // MARK: Webhooks
 
-    /// `GET /dashboard/webhooks?status=`: deliveries by status, dead letters to send again.
+    /// `GET /dashboard/webhooks?status=&after=&limit=`: deliveries by status, newest first, a page at a
+    /// time; dead letters to send again.
     @Sendable func webhooks(_ request: Request, context: Context) async throws -> Response {
         try await signedIn(request, context) { session in
-            let filter = request.uri.queryParameters["status"].flatMap { WebhookDeliveryFilter(rawValue: String($0)) } ?? .all
-            return try await webhooksPage(filter, session: session, flash: nil)
+            let parameters = request.uri.queryParameters
+            let filter = parameters["status"].flatMap { WebhookDeliveryFilter(rawValue: String($0)) } ?? .all
+            let after = parameters["after"].flatMap { Int64(String($0)) }
+            return try await webhooksPage(filter, after: after, limit: Self.limit(request), session: session, flash: nil)
         }
     }
 
@@ -211,7 +223,7 @@ struct DashboardController<Context: RemoteAddressRequestContext> {
             } else {
                 flash = .init(text: "There is no webhook delivery \(text).", isError: true)
             }
-            return try await webhooksPage(.all, session: session, flash: flash)
+            return try await webhooksPage(.all, after: nil, limit: nil, session: session, flash: flash)
         }
     }
 
@@ -220,18 +232,28 @@ struct DashboardController<Context: RemoteAddressRequestContext> {
         try await action(request, context) { session, _ in
             let count = try await operators.webhooks.redeliverAllDead()
             context.logger.notice("redelivery of dead webhooks requested on the dashboard", metadata: ["webhook.count": "\(count)"])
-            return try await webhooksPage(.all, session: session, flash: .init(text: "\(count) dead deliveries scheduled again.", isError: false))
+            return try await webhooksPage(.all, after: nil, limit: nil, session: session, flash: .init(text: "\(count) dead deliveries scheduled again.", isError: false))
         }
     }
 
-    func webhooksPage(_ filter: WebhookDeliveryFilter, session: DashboardSessions.Session, flash: DashboardPages.Flash?) async throws -> Response {
+    /// The deliveries page: `limit` (default ``deliveriesPageSize``) deliveries older than the one with id `after`.
+    func webhooksPage(
+        _ filter: WebhookDeliveryFilter, after: Int64?, limit: Int?, session: DashboardSessions.Session, flash: DashboardPages.Flash?
+    ) async throws -> Response {
         let counts = try await operators.webhooks.counts()
-        let deliveries = try await operators.webhooks.list(filter, limit: 100)
+        let size = limit ?? Self.deliveriesPageSize
+        // One more than shown says whether a next page exists.
+        let found = try await operators.webhooks.list(filter, after: after, limit: size + 1)
+        let deliveries = found.prefix(size)
+        var query = filter == .all ? [] : ["status=\(filter.rawValue)"]
+        if let limit { query.append("limit=\(limit)") }
+        let urls = Self.pageURLs("/dashboard/webhooks", filter: query, nextAfter: found.count > size ? deliveries.last.map { String($0.id) } : nil)
         let dead = counts[.dead] ?? 0
         let view = DashboardPages.Webhooks(
             counts: WebhookDelivery.Status.allCases.map { .init(name: $0.rawValue, stat: "webhooks.by_status.\($0.rawValue)", value: String(counts[$0] ?? 0)) },
             filters: WebhookDeliveryFilter.allCases.map { .init(value: $0.rawValue, label: $0.rawValue, selected: $0 == filter) },
-            deliveries: deliveries.map(DashboardPages.DeliveryRow.init), deadCount: dead, hasDead: dead > 0, csrf: session.formToken)
+            deliveries: deliveries.map(DashboardPages.DeliveryRow.init), deadCount: dead, hasDead: dead > 0,
+            isLaterPage: after != nil, firstURL: urls.first, nextURL: urls.next, csrf: session.formToken)
         return page("Webhooks", template: "webhooks", view, session: session, current: "/dashboard/webhooks", flash: flash)
     }
 
@@ -382,6 +404,19 @@ struct DashboardController<Context: RemoteAddressRequestContext> {
         // Path=/ so that /files requests of the task pages carry it too.
         Cookie(
             name: Self.cookieName, value: value, maxAge: expired ? 0 : nil, path: "/", secure: secureCookie, httpOnly: true, sameSite: .strict)
+    }
+
+    /// A list page's `limit` query parameter, when it is 1…100.
+    static func limit(_ request: Request) -> Int? {
+        request.uri.queryParameters["limit"].flatMap { Int(String($0)) }.flatMap { (1...100).contains($0) ? $0 : nil }
+    }
+
+    /// A list's first page (`path` with its `filter` query) and, when `nextAfter` names the last row
+    /// shown, the next page: the same with `after=` that row's id.
+    static func pageURLs(_ path: String, filter: [String], nextAfter: String?) -> (first: String, next: String?) {
+        let first = path + (filter.isEmpty ? "" : "?" + filter.joined(separator: "&"))
+        let next = nextAfter.map { first + (filter.isEmpty ? "?" : "&") + "after=" + ($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
+        return (first, next)
     }
 
     static func clientAddress(_ context: Context) -> String {

@@ -251,6 +251,9 @@ enum DashboardPages {
         var deliveries: [DeliveryRow]
         var deadCount: Int
         var hasDead: Bool
+        var isLaterPage: Bool
+        var firstURL: String
+        var nextURL: String?
         var csrf: String
     }
 

@@ -176,6 +176,10 @@ enum DashboardTemplates {
         {{#hasDead}}<form method="post" action="/dashboard/webhooks/redeliver-dead" data-enhance><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="redeliver-dead">Redeliver all {{deadCount}} dead</button></form>{{/hasDead}}
         </div>
         {{> deliveries}}
+        <nav class="paging" aria-label="Pages">
+        {{#isLaterPage}}<a href="{{firstURL}}" id="first-page">First page</a>{{/isLaterPage}}
+        {{#nextURL}}<a href="{{nextURL}}" id="next-page" rel="next">Next page</a>{{/nextURL}}
+        </nav>
         """
 
     static let storage = """

@@ -80,14 +80,21 @@ extension PostgresStore: WebhookDeliveryStore {
 
     // MARK: Operators
 
-    public func list(_ filter: WebhookDeliveryFilter, limit: Int) async throws -> [WebhookDelivery] {
+    public func list(_ filter: WebhookDeliveryFilter, after: Int64?, limit: Int) async throws -> [WebhookDelivery] {
         let condition: String =
             switch filter {
             case .all: "TRUE"
             case .failed: "d.status = 'pending' AND d.attempts > 0"
             case .pending, .dead, .delivered, .disabled: "d.status = '\(filter.rawValue)'"
             }
-        return try await rows("\(unescaped: Self.selectDeliveries) WHERE \(unescaped: condition) ORDER BY d.id DESC LIMIT \(limit)")
+        return try await rows(
+            "\(unescaped: Self.selectDeliveries) WHERE \(unescaped: condition) AND d.id < \(after ?? Int64.max) ORDER BY d.id DESC LIMIT \(limit)"
+        ).map(WebhookDelivery.init(postgresRow:))
+    }
+
+    public func list(taskID: String, limit: Int) async throws -> [WebhookDelivery] {
+        // Found through webhook_deliveries_task (task_id, status): a task has a few deliveries, sorted here.
+        try await rows("\(unescaped: Self.selectDeliveries) WHERE d.task_id = \(taskID) ORDER BY d.id DESC LIMIT \(limit)")
             .map(WebhookDelivery.init(postgresRow:))
     }
 

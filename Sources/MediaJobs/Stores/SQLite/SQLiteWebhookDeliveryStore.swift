@@ -85,7 +85,7 @@ public struct SQLiteWebhookDeliveryStore: WebhookDeliveryStore {
 
     // MARK: Operators
 
-    public func list(_ filter: WebhookDeliveryFilter, limit: Int) async throws -> [WebhookDelivery] {
+    public func list(_ filter: WebhookDeliveryFilter, after: Int64?, limit: Int) async throws -> [WebhookDelivery] {
         let condition: String =
             switch filter {
             case .all: "1"
@@ -93,7 +93,16 @@ public struct SQLiteWebhookDeliveryStore: WebhookDeliveryStore {
             case .pending, .dead, .delivered, .disabled: "d.status = '\(filter.rawValue)'"
             }
         return try await writer.read { db in
-            try Row.fetchAll(db, sql: "\(Self.selectDeliveries) WHERE \(condition) ORDER BY d.id DESC LIMIT ?", arguments: [limit])
+            try Row.fetchAll(
+                db, sql: "\(Self.selectDeliveries) WHERE \(condition) AND d.id < ? ORDER BY d.id DESC LIMIT ?", arguments: [after ?? Int64.max, limit]
+            ).map(WebhookDelivery.init(row:))
+        }
+    }
+
+    public func list(taskID: String, limit: Int) async throws -> [WebhookDelivery] {
+        // Found through webhook_deliveries_task (task_id, status): a task has a few deliveries, sorted here.
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "\(Self.selectDeliveries) WHERE d.task_id = ? ORDER BY d.id DESC LIMIT ?", arguments: [taskID, limit])
                 .map(WebhookDelivery.init(row:))
         }
     }

@@ -43,6 +43,34 @@ import Testing
         #expect(message.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"))
     }
 
+    /// A fail reason comes from the upstream, a delivery's error and endpoint from other servers and
+    /// clients: on the task page they are text, never markup.
+    @Test func aHostileFailReasonAndDeliveryErrorAreText() throws {
+        let hostile = "<img src=x onerror=alert(1)>\"'&"
+        var task = MediaTask(id: "suno_1", request: .music(MusicRequest(prompt: "rain")), deadline: .seconds(60))
+        task.status = .failed
+        task.failReason = hostile
+        let delivery = WebhookDelivery(
+            id: 7, eventID: "evt_1", eventType: "task.failed", taskID: "suno_1", endpointURL: "https://client.example/\(hostile)", status: .dead,
+            attempts: 1, nextAttemptAt: Date(), lastAttemptAt: Date(), lastResponseStatus: 500, lastError: hostile, createdAt: Date(), deliveredAt: nil)
+        let detail = DashboardPages.TaskDetail(task: task, artifacts: [], deliveries: [delivery], json: "{}", csrf: "token")
+        let html = try DashboardTemplates.library().render(detail, withTemplate: "task") ?? ""
+        let escaped = "&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;"
+        #expect(html.contains("<dd id=\"fail-reason\">\(escaped)</dd>"))
+        #expect(html.contains("HTTP 500 · \(escaped)") && html.contains("https://client.example/\(escaped)"))
+        #expect(!html.contains("<img src=x"))
+        #expect(html.contains("id=\"retry\""), "a failed task can be retried")
+    }
+
+    @Test func pageLinksKeepTheFilterAndAddTheCursor() {
+        typealias Controller = DashboardController<MediaJobsRequestContext>
+        let first = Controller.pageURLs("/dashboard/webhooks", filter: [], nextAfter: nil)
+        #expect(first.first == "/dashboard/webhooks" && first.next == nil)
+        let urls = Controller.pageURLs("/dashboard/webhooks", filter: ["status=dead", "limit=2"], nextAfter: "41")
+        #expect(urls.first == "/dashboard/webhooks?status=dead&limit=2" && urls.next == "/dashboard/webhooks?status=dead&limit=2&after=41")
+        #expect(Controller.pageURLs("/dashboard/tasks", filter: [], nextAfter: "suno_a-b").next == "/dashboard/tasks?after=suno%5Fa%2Db")
+    }
+
     @Test func formsDecodeLikeBrowsersEncode() {
         let form = DashboardForm(encoded: "key=a+b%26c%3D&csrf=x&csrf=y&empty=&older_than=%2030d%20")
         #expect(form["key"] == "a b&c=")

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -85,6 +86,48 @@ import Testing
             #expect(refused.status == .tooManyRequests)
             #expect(String(buffer: refused.body).contains("try again in"))
             #expect(refused.headers[.setCookie] == nil)
+        }
+    }
+
+    /// Guesses sent in parallel from one address cannot all pass the wait check before the first is
+    /// counted: at most the free tries are compared with the key, every other one is 429.
+    @Test func parallelWrongKeysGetNoMoreThanTheFreeTries() async throws {
+        var operators = OperatorSettings(adminKey: Self.adminKey)
+        operators.dashboardFirstLoginWait = .seconds(3600)
+        let freeTries = operators.dashboardFreeLoginAttempts
+        try await Self.run(operators: operators) { client, _ in
+            let port = try #require(client.port)
+            var configuration = HTTPClient.Configuration()
+            // One connection per guess, so they really are handled at the same time.
+            configuration.connectionPool = .init(idleTimeout: .seconds(10), concurrentHTTP1ConnectionsPerHostSoftLimit: 20)
+            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            do {
+                let statuses = try await withThrowingTaskGroup(of: UInt.self) { group in
+                    for guess in 0..<20 {
+                        group.addTask {
+                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/dashboard/sign-in")
+                            request.method = .POST
+                            request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+                            request.body = .bytes(ByteBuffer(string: "key=guess-\(guess)"))
+                            let response = try await http.execute(request, timeout: .seconds(30))
+                            _ = try await response.body.collect(upTo: 1 << 20)
+                            return response.status.code
+                        }
+                    }
+                    return try await group.reduce(into: [UInt]()) { $0.append($1) }
+                }
+                #expect(statuses.count == 20)
+                #expect(statuses.allSatisfy { $0 == 200 || $0 == 429 }, "\(statuses)")
+                #expect(statuses.filter { $0 != 429 }.count <= freeTries, "\(statuses)")
+                // The wrong keys compared were counted: once the free tries are used up, even the right key waits.
+                let compared = statuses.filter { $0 == 200 }.count
+                let after = try await Self.form(client, "/dashboard/sign-in", "key=\(Self.adminKey)")
+                #expect(after.status == (compared == freeTries ? .tooManyRequests : .seeOther))
+            } catch {
+                try await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
         }
     }
 
