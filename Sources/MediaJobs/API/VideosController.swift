@@ -14,6 +14,8 @@ struct VideosController<Context: AuthenticatedRequestContext> {
     /// Models the upstream serves; anything else is refused at once instead of failing later.
     static var models: [String] { [VideoRequest.defaultModel] }
     static var maxPageSize: Int { 100 }
+    /// The SDK's reference image (`input_reference`), a file part: refused whether or not it says `filename=`.
+    static var referenceField: String { "input_reference" }
     /// The shortest wait suggested by `openai-poll-after-ms`, so clients never spin.
     static var minimumPollAfter: Duration { .seconds(1) }
 
@@ -117,11 +119,18 @@ struct VideosController<Context: AuthenticatedRequestContext> {
     private func answer(_ task: MediaTask, extraHeaders: HTTPFields = [:]) throws -> Response {
         guard let object = Self.object(task) else { throw APIError.taskNotFound(task.id) }
         var headers = extraHeaders
-        if !task.status.isTerminal {
-            headers[HTTPField.Name("openai-poll-after-ms")!] = String(Self.pollAfter(task, now: Date()).millis)
-        }
+        headers.append(contentsOf: Self.pollHeaders(task, now: Date()))
         return try JSONResponse.make(object, headers: headers)
     }
+
+    /// `openai-poll-after-ms` for an unfinished task (``pollAfter(_:now:)``); none once it is terminal.
+    static func pollHeaders(_ task: MediaTask, now: Date) -> HTTPFields {
+        guard !task.status.isTerminal else { return [:] }
+        return [pollAfterField: String(pollAfter(task, now: now).millis)]
+    }
+
+    /// The header the OpenAI SDKs' poll helpers wait by.
+    static var pollAfterField: HTTPField.Name { HTTPField.Name("openai-poll-after-ms")! }
 
     /// When the worker next looks at the task (its own polling schedule), at least ``minimumPollAfter`` away.
     static func pollAfter(_ task: MediaTask, now: Date) -> Duration {
@@ -143,10 +152,13 @@ struct VideosController<Context: AuthenticatedRequestContext> {
         guard let boundary = MultipartFormBody.boundary(contentType: contentType) else {
             throw APIError.invalidRequest("a multipart/form-data body needs a boundary parameter of 1 to 70 characters", code: "invalid_multipart")
         }
-        let form = try MultipartFormBody(try await body.collect(request), boundary: boundary)
-        if let file = form.fileFields.first {
+        // Read as it comes: a reference image is refused when its part begins, whatever its size.
+        let form = try await MultipartFormBody.read(
+            request.body, boundary: boundary, maxBytes: body.maxBytes, declaredLength: request.headers[.contentLength].flatMap(Int.init),
+            fileNames: [Self.referenceField])
+        if let file = form.filePart {
             throw APIError.invalidValue(
-                file, "'\(file)' is a file; this server makes videos from a text prompt only (the upstream provider takes no reference image)")
+                file, "'\(file)' is not supported: this server makes videos from a text prompt only and takes no files (the upstream provider has no reference image input)")
         }
         return try VideoCreateInput(form: form.fields, maxDepth: body.maxDepth)
     }

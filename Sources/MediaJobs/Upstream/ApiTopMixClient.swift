@@ -196,6 +196,14 @@ struct SunoFetchData: Decodable {
         case failReason = "fail_reason"
     }
 
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        status = try container.decodeIfPresent(String.self, forKey: .status)
+        progress = container.decodeProgress(forKey: .progress)
+        failReason = try container.decodeIfPresent(String.self, forKey: .failReason)
+        tracks = try container.decodeIfPresent([Track].self, forKey: .tracks)
+    }
+
     /// Maps the provider's status words; anything not clearly done or failed counts as still pending.
     func upstreamProgress() throws(UpstreamError) -> UpstreamProgress {
         let word = (status ?? "").lowercased()
@@ -238,6 +246,16 @@ struct FlexibleNumber: Decodable {
 
     /// As a whole percentage 0…100.
     var percent: Int { Int(min(100, max(0, !hasPercentSign && value <= 1 && value > 0 ? value * 100 : value))) }
+}
+
+extension KeyedDecodingContainer {
+    /// A poll answer's `progress`: nil when absent, `null` or no number at all (`""`, `"running"`).
+    ///
+    /// Progress is only shown to clients; refusing the whole answer for it would count a poll of a
+    /// running task as an upstream error, and enough of those fail the task.
+    func decodeProgress(forKey key: Key) -> FlexibleNumber? {
+        (try? decodeIfPresent(FlexibleNumber.self, forKey: key)) ?? nil
+    }
 }
 
 struct ImageGenerationBody: Encodable {

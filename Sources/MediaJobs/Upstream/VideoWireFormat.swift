@@ -65,6 +65,14 @@ struct VideoFetchStatus: Decodable {
         case failReason = "fail_reason"
     }
 
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        status = try container.decodeIfPresent(String.self, forKey: .status)
+        progress = container.decodeProgress(forKey: .progress)
+        failReason = try container.decodeIfPresent(String.self, forKey: .failReason)
+        data = try container.decodeIfPresent(Output.self, forKey: .data)
+    }
+
     /// `SUCCESS` with `data.output` (the video, then the poster when given), `FAILURE` with its
     /// reason; any other word is still running, never success.
     func upstreamProgress() throws(UpstreamError) -> UpstreamProgress {

@@ -77,6 +77,10 @@ import Testing
             switch id {
             case "queued": return json(#"{"code":"success","data":{"status":"QUEUED","progress":"0%"}}"#)
             case "one": return json(#"{"code":"success","data":{"status":"IN_PROGRESS","progress":"1%"}}"#)
+            case "blank": return json(#"{"code":"success","data":{"status":"IN_PROGRESS","progress":""}}"#)
+            case "wordy": return json(#"{"code":"success","data":{"status":"IN_PROGRESS","progress":"rendering"}}"#)
+            case "nullprogress": return json(#"{"code":"success","data":{"status":"QUEUED","progress":null}}"#)
+            case "blankdone": return json(#"{"code":"success","data":{"status":"SUCCESS","progress":"","data":{"output":"http://cdn/b.mp4"}}}"#)
             case "odd": return json(#"{"code":"success","data":{"status":"SUCCEEDED_MAYBE","progress":"55%"}}"#)
             case "done": return json(#"{"code":"success","data":{"status":"SUCCESS","progress":"100%","data":{"output":"http://cdn/v.mp4"}}}"#)
             case "poster":
@@ -100,6 +104,11 @@ import Testing
             #expect(await outcome("queued") == .success(.pending(progress: 0)))
             // "1%" is one percent, not a fraction meaning all of it.
             #expect(await outcome("one") == .success(.pending(progress: 1)))
+            // A progress that is no number is no progress figure, not an error: the task is still running.
+            #expect(await outcome("blank") == .success(.pending(progress: nil)))
+            #expect(await outcome("wordy") == .success(.pending(progress: nil)))
+            #expect(await outcome("nullprogress") == .success(.pending(progress: nil)))
+            #expect(await outcome("blankdone") == .success(.completed(outputs: [UpstreamOutput(url: "http://cdn/b.mp4")])))
             // Neither SUCCESS nor FAILURE: still running, never success.
             #expect(await outcome("odd") == .success(.pending(progress: 55)))
             #expect(await outcome("done") == .success(.completed(outputs: [UpstreamOutput(url: "http://cdn/v.mp4")])))
