@@ -189,8 +189,6 @@ def test_sdk_errors_for_bad_input(client):
     assert "input_reference" in str(caught.value)
 
 
-@pytest.mark.xfail(strict=True, reason="the connection handler (HotRouteHandler) passes none of a body declared over "
-                                        "--max-body-size on to the router, so the form's file part is never seen")
 def test_a_reference_image_over_the_body_limit_is_a_400_not_a_413(client, tmp_path):
     # A real file as the SDK sends it (`open(...)`, so with a Content-Length), twice --max-body-size:
     # refused for what it is when its part begins, not for its size.

@@ -51,10 +51,8 @@ import Testing
             headers[.contentLength] = String(body.readableBytes)
             let answer = try await client.execute(uri: "/v1/videos", method: .post, headers: headers, body: body)
             let error = try answer.jsonObject()
-            withKnownIssue("the connection handler passes none of a body declared over --max-body-size on to the router") {
-                #expect(answer.status == .badRequest)
-                #expect(value(error, "error.param") as? String == "input_reference")
-            }
+            #expect(answer.status == .badRequest)
+            #expect(value(error, "error.param") as? String == "input_reference")
         }
     }
 

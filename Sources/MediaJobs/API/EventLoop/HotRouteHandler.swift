@@ -119,13 +119,20 @@ final class HotRouteHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         routedInFlight += 1
         context.fireChannelRead(wrapInboundOut(.head(head)))
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > bodyLimit.maxBytes {
+        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > bodyLimit.maxBytes, !Self.isReadAsItComes(head) {
             // Declared over the limit: the router refuses it from its head (``JSONRequestBody``)
             // and gets none of the body.
             cutOff(context: context)
         } else {
             state = .routing(bodyBytes: 0)
         }
+    }
+
+    /// A form (`multipart/form-data`) is read part by part as it comes (``MultipartFormBody``), so
+    /// even one declared over the limit reaches the router up to the limit, like a chunked body:
+    /// a file part at its start is refused for what it is (400), not for its size.
+    static func isReadAsItComes(_ head: HTTPRequestHead) -> Bool {
+        head.headers.first(name: "content-type")?.lowercased().hasPrefix("multipart/form-data") == true
     }
 
     /// The body and end of a routed request, counted against the limit.

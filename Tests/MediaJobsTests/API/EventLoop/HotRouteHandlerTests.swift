@@ -80,6 +80,23 @@ import Testing
         #expect(!channel.isActive)
     }
 
+    /// A form is read as it comes: declared over the limit, it reaches the router up to the limit
+    /// (where a file part at its start can be refused for what it is), then ends there like a
+    /// chunked body that crosses the limit.
+    @Test func aFormDeclaredOverTheLimitReachesTheRouterUpToTheLimit() throws {
+        let channel = try Self.channel(RequestBodyLimit(maxBytes: 100))
+        let head = HTTPServerRequestPart.head(
+            HTTPRequestHead(
+                version: .http1_1, method: .POST, uri: "/v1/videos",
+                headers: ["content-length": "5000", "content-type": "multipart/form-data; boundary=x"]))
+        for part in [head, Self.body(60), Self.body(60), Self.body(60)] { try channel.writeInbound(part) }
+        #expect(try Self.routed(channel) == [head, Self.body(60), Self.body(60), .end(nil)])
+        #expect(try Self.answer(channel, status: .badRequest)?.headers["connection"] == ["close"])
+        // The rest the client sends is dropped; the connection closes when it has ended.
+        try channel.writeInbound(HTTPServerRequestPart.end(nil))
+        #expect(!channel.isActive)
+    }
+
     @Test func theDiscardStopsAtItsByteBound() throws {
         let channel = try Self.channel(RequestBodyLimit(maxBytes: 100, discardBytes: 1000))
         try channel.writeInbound(Self.post([("content-length", "1000000")]))
