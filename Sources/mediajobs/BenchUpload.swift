@@ -16,11 +16,15 @@ struct BenchUpload: AsyncParsableCommand {
     @Option(help: "Where the staged copies live (tmp/ below it).") var dataDir: String
     @Option(help: "s3://bucket[/prefix]") var storageURL: String
     @Option(help: "S3-compatible server.") var s3Endpoint: String?
+    @Option(help: "Parts of one upload in flight at once (default: the store's).") var partConcurrency: Int?
+    @Option(help: "Multipart part size in bytes (default: the store's).") var partSize: Int64?
 
     func run() async throws {
-        guard let settings = try S3StorageSettings.fromCommandLine(storageURL: storageURL, endpoint: s3Endpoint, region: nil) else {
+        guard var settings = try S3StorageSettings.fromCommandLine(storageURL: storageURL, endpoint: s3Endpoint, region: nil) else {
             throw ValidationError("--storage-url is required")
         }
+        if let partConcurrency { settings.client.partConcurrency = partConcurrency }
+        if let partSize { settings.client.partSize = partSize }
         var configuration = ServiceConfiguration()
         configuration.dataDirectory = URL(fileURLWithPath: dataDir, isDirectory: true)
         let http = HTTPClients.make(configuration: configuration, retryConnectionEstablishment: false)

@@ -9,73 +9,85 @@ import Glibc
 extension S3Client {
     /// Uploads a local file as `key`: one `PUT` up to the part size, a multipart upload above it.
     ///
-    /// The file is read once first to hash it: its SHA-256 must be `sha256` (the bytes that were
-    /// downloaded and checked), and each part is then signed with its own hash, so S3 refuses bytes
-    /// that differ from what was read. Memory stays at a few buffers whatever the size. A multipart
-    /// upload that fails is aborted, so no parts are left behind to be billed.
+    /// The file's SHA-256 must be `sha256` (the bytes that were downloaded and checked), and every
+    /// request is signed with the hash of the bytes it carries, so S3 refuses bytes that differ
+    /// from what was read. A small file is hashed once before its `PUT`. A large one is hashed
+    /// whole beside its parts (each part hashes its own range just before it is sent), and the
+    /// upload is completed only if the whole matches: the check costs no time of its own. Memory
+    /// stays at a few buffers whatever the size. A multipart upload that fails, or whose file
+    /// turns out not to match, is aborted, so nothing is left behind to be billed.
     public func uploadFile(_ file: URL, key: String, bytes: Int64, sha256: String, contentType: String) async throws(S3Error) {
         let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .file("cannot open \(file.lastPathComponent): errno \(errno)") }
         defer { close(descriptor) }
         let partSize = settings.partSize(for: bytes)
-        let hashes = try await Self.hashParts(descriptor: descriptor, bytes: bytes, partSize: partSize)
-        guard hashes.whole == sha256 else { throw .checksumMismatch(expected: sha256, actual: hashes.whole) }
-        if hashes.parts.count <= 1 {
+        if bytes <= partSize {
+            let actual = try await Self.sha256(descriptor: descriptor, offset: 0, length: bytes)
+            guard actual == sha256 else { throw .checksumMismatch(expected: sha256, actual: actual) }
             try await putObject(key: key, descriptor: descriptor, bytes: bytes, sha256: sha256, contentType: contentType)
         } else {
-            try await multipartUpload(key: key, descriptor: descriptor, bytes: bytes, partSize: partSize, partHashes: hashes.parts, contentType: contentType)
+            try await multipartUpload(key: key, descriptor: descriptor, bytes: bytes, partSize: partSize, sha256: sha256, contentType: contentType)
         }
     }
 
-    /// The SHA-256 of the whole file and of each part, read in ``FileChunks`` buffers.
-    static func hashParts(descriptor: Int32, bytes: Int64, partSize: Int64) async throws(S3Error) -> (whole: String, parts: [String]) {
-        var whole = SHA256()
-        var parts: [String] = []
-        var offset: Int64 = 0
+    /// The SHA-256 (hex) of `length` bytes of the file from `offset`, read in ``FileChunks`` buffers.
+    static func sha256(descriptor: Int32, offset: Int64, length: Int64) async throws(S3Error) -> String {
+        var hash = SHA256()
         do {
-            repeat {
-                let length = min(partSize, bytes - offset)
-                var part = SHA256()
-                for try await chunk in FileChunks(descriptor: descriptor, offset: offset, length: length) {
-                    chunk.withUnsafeReadableBytes { raw in
-                        whole.update(bufferPointer: raw)
-                        part.update(bufferPointer: raw)
-                    }
-                }
-                parts.append(SigV4Signer.hex(part.finalize()))
-                offset += length
-            } while offset < bytes
+            for try await chunk in FileChunks(descriptor: descriptor, offset: offset, length: length) {
+                chunk.withUnsafeReadableBytes { hash.update(bufferPointer: $0) }
+            }
         } catch let error as S3Error {
             throw error
         } catch {
             throw .file("read failed: \(error)")
         }
-        return (SigV4Signer.hex(whole.finalize()), parts)
+        return SigV4Signer.hex(hash.finalize())
     }
 
-    /// Create, parts (a few at once), complete; abort on any failure.
-    func multipartUpload(key: String, descriptor: Int32, bytes: Int64, partSize: Int64, partHashes: [String], contentType: String) async throws(S3Error) {
+    /// Create, parts (a few at once) beside the whole file's hash, complete if the hash is
+    /// `sha256`; abort on any failure.
+    func multipartUpload(key: String, descriptor: Int32, bytes: Int64, partSize: Int64, sha256: String, contentType: String) async throws(S3Error) {
         let created = try await send(
             Call(operation: "CreateMultipartUpload", method: .POST, key: key, query: [("uploads", "")], headers: [("content-type", contentType)]))
         let createdXML = try await xmlBody(created, operation: "CreateMultipartUpload")
         guard let uploadID = S3XML.value("UploadId", in: createdXML) else {
             throw .invalidResponse(operation: "CreateMultipartUpload", reason: "no UploadId")
         }
+        let whole = Task { try await Self.sha256(descriptor: descriptor, offset: 0, length: bytes) }
         do throws(S3Error) {
-            let eTags = try await uploadParts(key: key, uploadID: uploadID, descriptor: descriptor, bytes: bytes, partSize: partSize, partHashes: partHashes)
+            let eTags = try await uploadParts(key: key, uploadID: uploadID, descriptor: descriptor, bytes: bytes, partSize: partSize)
+            let actual = try await Self.value(of: whole)
+            guard actual == sha256 else { throw .checksumMismatch(expected: sha256, actual: actual) }
             try await completeMultipartUpload(key: key, uploadID: uploadID, eTags: eTags)
         } catch {
+            whole.cancel()
+            // The descriptor is closed when this returns: the hash must not read past it.
+            _ = try? await whole.value
             await abortMultipartUpload(key: key, uploadID: uploadID)
             throw error
         }
     }
 
-    /// Uploads every part, at most ``S3ClientSettings/partConcurrency`` at once; their ETags in part order.
-    func uploadParts(key: String, uploadID: String, descriptor: Int32, bytes: Int64, partSize: Int64, partHashes: [String]) async throws(S3Error) -> [String] {
+    /// A hash computed in its own task, with its error as the client's.
+    private static func value(of hash: Task<String, any Error>) async throws(S3Error) -> String {
+        do {
+            return try await hash.value
+        } catch let error as S3Error {
+            throw error
+        } catch {
+            throw .file("read failed: \(error)")
+        }
+    }
+
+    /// Uploads every part, at most ``S3ClientSettings/partConcurrency`` at once, each signed with
+    /// the hash of its range; their ETags in part order.
+    func uploadParts(key: String, uploadID: String, descriptor: Int32, bytes: Int64, partSize: Int64) async throws(S3Error) -> [String] {
         let client = self
+        let partCount = Int((bytes + partSize - 1) / partSize)
         do {
             return try await withThrowingTaskGroup(of: (Int, String).self) { group in
-                var eTags = [String](repeating: "", count: partHashes.count)
+                var eTags = [String](repeating: "", count: partCount)
                 var next = 0
                 func addPart() {
                     let index = next
@@ -83,15 +95,16 @@ extension S3Client {
                     let offset = Int64(index) * partSize
                     let length = min(partSize, bytes - offset)
                     group.addTask {
+                        let hash = try await S3Client.sha256(descriptor: descriptor, offset: offset, length: length)
                         let eTag = try await client.uploadPart(
-                            key: key, uploadID: uploadID, number: index + 1, descriptor: descriptor, offset: offset, length: length, sha256: partHashes[index])
+                            key: key, uploadID: uploadID, number: index + 1, descriptor: descriptor, offset: offset, length: length, sha256: hash)
                         return (index, eTag)
                     }
                 }
-                while next < min(max(settings.partConcurrency, 1), partHashes.count) { addPart() }
+                while next < min(max(settings.partConcurrency, 1), partCount) { addPart() }
                 while let (index, eTag) = try await group.next() {
                     eTags[index] = eTag
-                    if next < partHashes.count { addPart() }
+                    if next < partCount { addPart() }
                 }
                 return eTags
             }

@@ -18,7 +18,7 @@ extension MediaTask {
         callbackURL = try row.value("callback_url")
         owner = try row.value("owner")
         upstreamID = try row.value("upstream_id")
-        upstreamOutputs = try JSONCoding.decode([UpstreamOutput].self, from: try row.value("upstream_outputs", as: String.self))
+        upstreamOutputs = try UpstreamOutput.list(fromStored: try row.value("upstream_outputs", as: String.self))
         progress = try row.value("progress")
         failReason = try row.value("fail_reason")
         attempts = try row.value("attempts")

@@ -18,7 +18,7 @@ extension MediaTask {
         callbackURL = row["callback_url"]
         owner = row["owner"]
         upstreamID = row["upstream_id"]
-        upstreamOutputs = try JSONCoding.decode([UpstreamOutput].self, from: row["upstream_outputs"])
+        upstreamOutputs = try UpstreamOutput.list(fromStored: row["upstream_outputs"])
         progress = row["progress"]
         failReason = row["fail_reason"]
         attempts = row["attempts"]

@@ -87,10 +87,17 @@ public struct PollPolicy: Sendable {
 
     /// Seconds after the provider accepted the task at which to poll it next, given that a poll
     /// `elapsed` seconds after it found the task still running.
+    ///
+    /// The plan's wait from the grid point at or before `elapsed` is added to `elapsed` itself,
+    /// not snapped to the plan's grid: two tasks a second apart stay a second apart (and jitter
+    /// keeps adding up), where absolute plan times would pull tasks submitted together onto the
+    /// same instants poll after poll.
     public func nextPoll(after elapsed: Double) -> Double {
-        let index = Int((max(elapsed, 0) / step).rounded(.up))
-        let planned = index < next.count ? Double(next[index]) * step : elapsed + limits.ceiling
-        return min(max(planned, elapsed + limits.floor), elapsed + limits.ceiling)
+        let elapsed = max(elapsed, 0)
+        // (The tolerance keeps a time computed as a grid point on that point.)
+        let index = Int((elapsed / step + 1e-9).rounded(.down))
+        let wait = index < next.count ? Double(Int(next[index]) - index) * step : limits.ceiling
+        return elapsed + min(max(wait, limits.floor), limits.ceiling)
     }
 
     /// The first `count` poll times of a task that keeps running (for logs and tests).

@@ -60,9 +60,16 @@ public struct PollScheduler: Sendable {
         let policy = durations.policy(for: DurationKey(task: task))
         let elapsed = max(0, now.timeIntervalSince(acceptedAt(task)))
         if let progress, let finish = progressFinish(task, progress: progress, elapsed: elapsed, policy: policy) {
-            let at = min(max(finish, elapsed + policy.limits.floor), elapsed + policy.limits.ceiling)
-            return Decision(
-                at: now.addingTimeInterval(at - elapsed), priority: at >= finish ? 0.9 : 0.1, reason: .progress(progress, elapsed: elapsed, finish: finish))
+            let limits = policy.limits
+            guard finish - elapsed <= limits.ceiling else {
+                // The finish is more than a ceiling away: a wait anywhere in the ceiling's second
+                // half, so tasks submitted together (same durations, same progress) do not keep
+                // polling together.
+                let wait = Double.random(in: max(limits.ceiling / 2, limits.floor)...limits.ceiling, using: &generator)
+                return Decision(at: now.addingTimeInterval(wait), priority: 0.1, reason: .progress(progress, elapsed: elapsed, finish: finish))
+            }
+            let at = max(finish, elapsed + limits.floor)
+            return Decision(at: now.addingTimeInterval(at - elapsed), priority: 0.9, reason: .progress(progress, elapsed: elapsed, finish: finish))
         }
         let at = policy.nextPoll(after: elapsed)
         return Decision(

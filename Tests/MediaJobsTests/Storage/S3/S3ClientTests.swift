@@ -75,6 +75,25 @@ import Testing
         }
     }
 
+    /// A large file whose bytes are not the downloaded ones: its parts go up beside the check,
+    /// then the upload is aborted: no object, no upload left open.
+    @Test func checksumMismatchAbortsAMultipartUpload() async throws {
+        var settings = S3ClientSettings()
+        settings.partSize = S3ClientSettings.minimumPartSize
+        let (file, bytes) = try S3TestServer.file(bytes: Int(11 << 20), seed: 4)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await S3TestServer.withBucket(settings: settings) { client in
+            let wrong = String(repeating: "0", count: 64)
+            await #expect(throws: S3Error.checksumMismatch(expected: wrong, actual: Self.hex(bytes))) {
+                try await client.uploadFile(file, key: "big/mismatch.wav", bytes: Int64(bytes.count), sha256: wrong, contentType: "audio/wav")
+            }
+            #expect(try await client.headObject(key: "big/mismatch.wav") == nil)
+            let uploads = try await client.send(S3Client.Call(operation: "ListMultipartUploads", method: .GET, query: [("uploads", "")]))
+            let xml = try await client.xmlBody(uploads, operation: "ListMultipartUploads")
+            #expect(S3XML.blocks("Upload", in: xml).isEmpty, "\(xml)")
+        }
+    }
+
     /// A multipart upload whose part fails is aborted: no upload is left open.
     @Test func failedMultipartUploadIsAborted() async throws {
         var settings = S3ClientSettings()
@@ -84,8 +103,7 @@ import Testing
             // A closed descriptor: the first part's body cannot be read.
             await #expect(throws: S3Error.self) {
                 try await client.multipartUpload(
-                    key: "aborted", descriptor: -1, bytes: length, partSize: settings.partSize,
-                    partHashes: [String](repeating: SigV4Signer.emptyPayloadHash, count: 3), contentType: "audio/wav")
+                    key: "aborted", descriptor: -1, bytes: length, partSize: settings.partSize, sha256: SigV4Signer.emptyPayloadHash, contentType: "audio/wav")
             }
             let uploads = try await client.send(S3Client.Call(operation: "ListMultipartUploads", method: .GET, query: [("uploads", "")]))
             let xml = try await client.xmlBody(uploads, operation: "ListMultipartUploads")

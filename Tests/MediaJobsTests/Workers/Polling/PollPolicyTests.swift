@@ -66,6 +66,21 @@ import Testing
         }
     }
 
+    /// Tasks accepted a little apart keep polling a little apart: the plan's waits are added to
+    /// each task's own time, so a burst of submits is not pulled onto the same instants.
+    @Test func tasksAcceptedApartStayApart() {
+        let policy = PollPolicy(distribution: Lognormal(median: 60, sigma: 0.7), limits: .init())
+        // 100 tasks, each polled 8 times without jitter, each poll a task's own few milliseconds
+        // late (a claim's delay), as polls are.
+        let eighth = (0..<100).map { task in
+            var elapsed = 0.0
+            for _ in 0..<8 { elapsed = policy.nextPoll(after: elapsed + Double(task) * 0.002) }
+            return elapsed
+        }
+        #expect(Set(eighth.map { ($0 * 1000).rounded() }).count == 100, "no two tasks poll at the same instant")
+        #expect(eighth.max()! - eighth.min()! >= 99 * 0.002 * 4, "lateness adds up instead of being snapped away")
+    }
+
     @Test func lognormalMatchesItsClosedForms() {
         let d = Lognormal(median: 20, sigma: 0.3)
         #expect(abs(d.cdf(20) - 0.5) < 1e-12)
