@@ -231,16 +231,17 @@ struct FlexibleNumber: Decodable {
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(Double.self) {
-            value = number
-        } else {
-            let raw = try container.decode(String.self)
+        // A string first: progress comes as "NN%" on every poll of a running task, and a failed
+        // `decode` builds an error (with its coding path) that costs more than the rest of the field.
+        if let raw = try? container.decode(String.self) {
             hasPercentSign = raw.contains("%")
             let text = raw.trimmingCharacters(in: CharacterSet(charactersIn: "% "))
             guard let number = Double(text) else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a number: \(text)")
             }
             value = number
+        } else {
+            value = try container.decode(Double.self)
         }
     }
 
