@@ -137,6 +137,7 @@ public struct TaskPipeline: Sendable {
             step.logger.info("upstream completed task", metadata: ["outputs": "\(outputs.count)"])
             signals.download.signal()
         case .failed(let reason):
+            scheduler.forget(task)
             try await finish(step, .fail(reason))
         }
     }

@@ -45,6 +45,65 @@ public enum DurationEstimate {
         return estimate
     }
 
+    /// Running tasks counted at most (evenly picked from the sorted set): enough to place the
+    /// centre, few enough that an estimate stays well under a millisecond per key.
+    static let runningSample = 256
+
+    /// The estimate from `observations` and `prior`, moved later when tasks still running say the
+    /// durations are longer than those that ended so far.
+    ///
+    /// Until a key has a full window of observations, the ones observed are the quickest of the
+    /// tasks started so far (the slow ones are still running): their median is biased short, and a
+    /// fresh installation would poll early and often. Each task still running after `c` seconds
+    /// says its duration is over `c`; the centre that best explains the observed durations, the
+    /// prior's two observations and those lower bounds (the censored lognormal likelihood, concave
+    /// in the centre, maximised by golden-section search) replaces the observed median when it is
+    /// later. The spread is kept. With a full window (a steady state) the observations alone count.
+    public static func estimate(_ observations: [Double], running: [Double], prior: Lognormal) -> Lognormal {
+        var estimate = estimate(observations, prior: prior)
+        let ended = observations.filter { $0 > 0 && $0.isFinite }.suffix(window)
+        let bounds = running.filter { $0 > 0 && $0.isFinite }.sorted()
+        guard ended.count < window, !bounds.isEmpty else { return estimate }
+        let picked = bounds.count <= runningSample ? bounds : (0..<runningSample).map { bounds[$0 * bounds.count / runningSample] }
+        let weight = Double(bounds.count) / Double(picked.count)
+        let sigma = estimate.sigma
+        let logsEnded = ended.map { log($0) }, logsRunning = picked.map { log($0) }
+        func logLikelihood(_ mu: Double) -> Double {
+            var total = 0.0
+            for x in logsEnded {
+                let z = (x - mu) / sigma
+                total -= z * z / 2
+            }
+            let z0 = (prior.mu - mu) / sigma
+            total -= priorWeight * z0 * z0 / 2
+            for x in logsRunning {
+                total += weight * log(max(1 - Lognormal.normalCDF((x - mu) / sigma), 1e-300))
+            }
+            return total
+        }
+        var low = log(0.5), high = log(86_400.0)
+        let ratio = (5.0.squareRoot() - 1) / 2
+        var a = high - ratio * (high - low), b = low + ratio * (high - low)
+        var fa = logLikelihood(a), fb = logLikelihood(b)
+        while high - low > 0.005 {
+            if fa < fb {
+                low = a
+                a = b
+                fa = fb
+                b = low + ratio * (high - low)
+                fb = logLikelihood(b)
+            } else {
+                high = b
+                b = a
+                fb = fa
+                a = high - ratio * (high - low)
+                fa = logLikelihood(a)
+            }
+        }
+        estimate.mu = max(estimate.mu, (low + high) / 2)
+        return estimate
+    }
+
     static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         let middle = sorted.count / 2

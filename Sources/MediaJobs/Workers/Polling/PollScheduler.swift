@@ -57,8 +57,11 @@ public struct PollScheduler: Sendable {
     /// The poll after one at `now` that found the task still running, with `progress` percent
     /// when the provider reported it.
     public func nextPoll(_ task: MediaTask, progress: Int?, now: Date, using generator: inout some RandomNumberGenerator) -> Decision {
-        let policy = durations.policy(for: DurationKey(task: task))
-        let elapsed = max(0, now.timeIntervalSince(acceptedAt(task)))
+        let key = DurationKey(task: task)
+        let policy = durations.policy(for: key)
+        let accepted = acceptedAt(task)
+        let elapsed = max(0, now.timeIntervalSince(accepted))
+        durations.noteRunning(key, taskID: task.id, acceptedAt: accepted, now: now)
         if let progress, let finish = progressFinish(task, progress: progress, elapsed: elapsed, policy: policy) {
             let limits = policy.limits
             guard finish - elapsed <= limits.ceiling else {
@@ -83,7 +86,14 @@ public struct PollScheduler: Sendable {
         let accepted = acceptedAt(task)
         let previous = task.pollCount > 0 ? max(task.updatedAt, accepted) : accepted
         let seconds = (previous.timeIntervalSince(accepted) + now.timeIntervalSince(accepted)) / 2
-        durations.observe(UpstreamDurationObservation(key: DurationKey(task: task), seconds: seconds, observedAt: now))
+        let key = DurationKey(task: task)
+        durations.noteEnded(key, taskID: task.id)
+        durations.observe(UpstreamDurationObservation(key: key, seconds: seconds, observedAt: now))
+    }
+
+    /// The provider failed the task: it says nothing about durations any more.
+    public func forget(_ task: MediaTask) {
+        durations.noteEnded(DurationKey(task: task), taskID: task.id)
     }
 
     /// P(the task ends by `to` | it was running at `from`) under the policy's distribution.

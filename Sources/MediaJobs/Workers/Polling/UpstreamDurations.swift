@@ -16,6 +16,15 @@ public final class UpstreamDurations: Sendable {
         var policy: PollPolicy
         /// Observations since the policy was built.
         var changed = false
+        /// Tasks this instance saw still running, kept only while the key has less than a window
+        /// of observations (what they say is in ``DurationEstimate/estimate(_:running:prior:)``).
+        var running: [String: RunningTask] = [:]
+    }
+
+    /// A task seen running: since when the provider has it, and when it was last seen running.
+    struct RunningTask {
+        var acceptedAt: Date
+        var seenAt: Date
     }
 
     struct State {
@@ -63,6 +72,22 @@ public final class UpstreamDurations: Sendable {
         }
     }
 
+    /// A poll at `now` found the task still running. Until the key has a window of observations
+    /// this says something about its durations (they are longer than the time it has run).
+    public func noteRunning(_ key: DurationKey, taskID: String, acceptedAt: Date, now: Date) {
+        state.withLock { state in
+            guard let count = state.entries[key]?.observations.count, count < DurationEstimate.window else { return }
+            state.entries[key]?.running[taskID] = RunningTask(acceptedAt: acceptedAt, seenAt: now)
+        }
+    }
+
+    /// The task ended (its duration is observed, or it failed): it no longer counts as running.
+    public func noteEnded(_ key: DurationKey, taskID: String) {
+        state.withLock { state in
+            _ = state.entries[key]?.running.removeValue(forKey: taskID)
+        }
+    }
+
     /// A read of the state (tests).
     func stateForTests<Value>(_ read: (State) -> Value) -> Value {
         state.withLock { read($0) }
@@ -100,14 +125,29 @@ public final class UpstreamDurations: Sendable {
         rebuildChangedPolicies()
     }
 
-    /// Rebuilds the policies of keys with new observations (outside the lock: a rebuild takes
-    /// milliseconds).
-    func rebuildChangedPolicies() {
+    /// Rebuilds the policies of keys with new observations, and of keys whose running tasks say
+    /// more as time passes (outside the lock: a rebuild takes milliseconds). A task not seen
+    /// running for well over a ceiling has ended some other way (failed, cancelled, another
+    /// instance's) and no longer counts.
+    func rebuildChangedPolicies(now: Date = Date()) {
+        let forgetBefore = now.addingTimeInterval(-(2 * limits.ceiling + 60))
         let changed = state.withLock { state in
-            state.entries.compactMap { key, entry in entry.changed ? (key, entry.observations) : nil }
+            state.entries.compactMap { key, entry -> (DurationKey, [Double], [Double])? in
+                var running: [Double] = []
+                if !entry.running.isEmpty {
+                    if entry.observations.count >= DurationEstimate.window {
+                        state.entries[key]?.running.removeAll()
+                    } else {
+                        state.entries[key]?.running = entry.running.filter { $0.value.seenAt >= forgetBefore }
+                        running = state.entries[key]?.running.values.map { $0.seenAt.timeIntervalSince($0.acceptedAt) } ?? []
+                    }
+                }
+                return entry.changed || !running.isEmpty ? (key, entry.observations, running) : nil
+            }
         }
-        for (key, observations) in changed {
-            let policy = PollPolicy(distribution: DurationEstimate.estimate(observations, prior: prior(key)), limits: limits)
+        for (key, observations, running) in changed {
+            let estimate = DurationEstimate.estimate(observations, running: running, prior: prior(key))
+            let policy = PollPolicy(distribution: estimate, limits: limits)
             state.withLock { state in
                 state.entries[key]?.policy = policy
                 if state.entries[key]?.observations == observations { state.entries[key]?.changed = false }

@@ -84,6 +84,27 @@ import Testing
         #expect(unsaved.map(\.seconds) == [52])
     }
 
+    /// From a cold start, polls that find tasks still running move the schedule later; a task
+    /// that ended or failed, or was not seen for long, no longer counts.
+    @Test func tasksSeenRunningMoveAColdScheduleLater() async throws {
+        let book = UpstreamDurations(limits: PipelineSettings().pollLimits, store: nil, prior: { _ in Lognormal(median: 30, sigma: 1) })
+        let scheduler = PollScheduler(durations: book)
+        var generator = SplitMix64(seed: 5)
+        let key = DurationKey("music/suno")
+        let now = start.addingTimeInterval(100)
+        let tasks = (0..<50).map { music(acceptedAt: start.addingTimeInterval(Double($0) * 2)) }
+        #expect(DurationKey(task: tasks[0]) == key)
+        for task in tasks { _ = scheduler.nextPoll(task, progress: nil, now: now, using: &generator) }
+        book.rebuildChangedPolicies(now: now)
+        #expect(book.policy(for: key).distribution.median > 60, "50 tasks up to 100 s old, none ended: not a 30 s provider")
+        scheduler.observeCompletion(tasks[0], now: now)
+        scheduler.forget(tasks[1])
+        #expect(book.state { $0.entries[key]?.running.count } == 48)
+        // Not seen again for over two ceilings: ended some other way.
+        book.rebuildChangedPolicies(now: now.addingTimeInterval(2 * 30 + 61))
+        #expect(book.state { $0.entries[key]?.running.count } == 0)
+    }
+
     @Test func progressPutsTheNextPollAtTheFinish() {
         let scheduler = PollScheduler(durations: durations())
         var generator = SplitMix64(seed: 1)
@@ -136,7 +157,9 @@ import Testing
     }
 
     @Test func jitterSpreadsTasksSubmittedTogether() {
-        let scheduler = PollScheduler(durations: durations())
+        // A prior whose first poll comes well before the ceiling (waits at the ceiling spread wider).
+        let scheduler = PollScheduler(
+            durations: UpstreamDurations(limits: PipelineSettings().pollLimits, store: nil, prior: { _ in Lognormal(median: 30, sigma: 1) }))
         var generator = SplitMix64(seed: 3)
         let task = music(acceptedAt: start)
         let firsts = (0..<50).map { _ in scheduler.firstPoll(task, acceptedAt: start, using: &generator).at.timeIntervalSince(start) }
