@@ -147,9 +147,13 @@ public final class UpstreamDurations: Sendable {
         }
         for (key, observations, running) in changed {
             let estimate = DurationEstimate.estimate(observations, running: running, prior: prior(key))
-            let policy = PollPolicy(distribution: estimate, limits: limits)
+            let current = state.withLock { $0.entries[key]?.policy.distribution }
+            // Running tasks move the estimate a little at every sync: a schedule (milliseconds of
+            // dynamic programming) is rebuilt only when it moved by more than a percent.
+            let moved = current.map { abs($0.mu - estimate.mu) > 0.01 || abs($0.sigma - estimate.sigma) > 0.01 } ?? true
+            let policy = moved ? PollPolicy(distribution: estimate, limits: limits) : nil
             state.withLock { state in
-                state.entries[key]?.policy = policy
+                if let policy { state.entries[key]?.policy = policy }
                 if state.entries[key]?.observations == observations { state.entries[key]?.changed = false }
             }
         }
