@@ -18,12 +18,14 @@ public struct S3ArtifactStore: ArtifactStore {
     /// several share the data directory), with its clean-up at start.
     private let staging: LocalArtifactStore
     private let logger: Logger
+    private let presignedURLs: PresignedURLCache
 
     /// `instance` (the worker identity) when other instances share the data directory.
     public init(client: S3Client, settings: S3StorageSettings, dataDirectory: URL, instance: WorkerIdentity? = nil, logger: Logger) {
         self.client = client
         self.settings = settings
         self.staging = LocalArtifactStore(dataDirectory: dataDirectory, instance: instance)
+        self.presignedURLs = PresignedURLCache(validity: Int(settings.presignTTL.components.seconds), maxAge: settings.redirectMaxAge)
         var logger = logger
         logger[metadataKey: "storage"] = "\(settings.storageURL)"
         self.logger = logger
@@ -86,12 +88,13 @@ public struct S3ArtifactStore: ArtifactStore {
 
     // MARK: Serving and reading
 
-    /// A presigned `GET` valid for the configured time, or (proxy mode) the bytes streamed through
-    /// ``stream(_:range:)``; no I/O (the event loop calls this).
+    /// A presigned `GET` valid for the configured time (reused for a while: ``PresignedURLCache``),
+    /// or (proxy mode) the bytes streamed through ``stream(_:range:)``; no I/O (the event loop calls this).
     public func serving(_ artifact: TaskArtifact) -> ArtifactServing {
         guard settings.serveMode == .redirect else { return .proxy }
-        let location = client.presignedGetURL(
-            key: key(taskID: artifact.taskID, fileName: artifact.fileName), expires: Int(settings.presignTTL.components.seconds))
+        let key = key(taskID: artifact.taskID, fileName: artifact.fileName)
+        let expires = Int(settings.presignTTL.components.seconds)
+        let location = presignedURLs.url(for: key) { client.presignedGetURL(key: key, expires: expires, date: $0) }
         return .redirect(location: location, maxAge: settings.redirectMaxAge)
     }
 
