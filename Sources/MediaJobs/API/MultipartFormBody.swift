@@ -29,9 +29,10 @@ struct MultipartFormBody {
     ///
     /// - Parameters:
     ///   - maxBytes: the size cap; a body over it is a 413 unless a file part began within it.
-    ///   - declaredLength: the request's `Content-Length`. The connection handler passes none of a
-    ///     body declared over the cap on to the router (``RequestBodyLimit``), so such a body that
-    ///     ends without a file part is a 413 too, not an incomplete form.
+    ///   - declaredLength: the request's `Content-Length`. The connection handler passes a form
+    ///     declared over the cap on to the router only up to the cap and ends it there
+    ///     (``HotRouteHandler``), so such a body that ends without a file part is a 413 too, not an
+    ///     incomplete form.
     ///   - fileNames: part names that mean a file even without `filename=` in their `Content-Disposition`.
     /// - Throws: ``APIError`` 400 for a body that is not a complete form, 413 for one over the cap.
     static func read<Body: AsyncSequence>(

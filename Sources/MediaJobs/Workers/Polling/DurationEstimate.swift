@@ -30,7 +30,7 @@ public enum DurationEstimate {
 
     /// The estimate from `observations` (seconds, any order) and `prior`.
     public static func estimate(_ observations: [Double], prior: Lognormal) -> Lognormal {
-        let logs = observations.filter { $0 > 0 && $0.isFinite }.suffix(window).map { log($0) }
+        let logs = recentLogs(observations)
         guard !logs.isEmpty else { return prior }
         let centre = median(logs)
         let spread = 1.4826 * median(logs.map { abs($0 - centre) })
@@ -61,13 +61,13 @@ public enum DurationEstimate {
     /// later. The spread is kept. With a full window (a steady state) the observations alone count.
     public static func estimate(_ observations: [Double], running: [Double], prior: Lognormal) -> Lognormal {
         var estimate = estimate(observations, prior: prior)
-        let ended = observations.filter { $0 > 0 && $0.isFinite }.suffix(window)
+        let logsEnded = recentLogs(observations)
         let bounds = running.filter { $0 > 0 && $0.isFinite }.sorted()
-        guard ended.count < window, !bounds.isEmpty else { return estimate }
+        guard logsEnded.count < window, !bounds.isEmpty else { return estimate }
         let picked = bounds.count <= runningSample ? bounds : (0..<runningSample).map { bounds[$0 * bounds.count / runningSample] }
         let weight = Double(bounds.count) / Double(picked.count)
         let sigma = estimate.sigma
-        let logsEnded = ended.map { log($0) }, logsRunning = picked.map { log($0) }
+        let logsRunning = picked.map { log($0) }
         func logLikelihood(_ mu: Double) -> Double {
             var total = 0.0
             for x in logsEnded {
@@ -102,6 +102,11 @@ public enum DurationEstimate {
         }
         estimate.mu = max(estimate.mu, (low + high) / 2)
         return estimate
+    }
+
+    /// The logarithms of the newest ``window`` usable observations.
+    static func recentLogs(_ observations: [Double]) -> [Double] {
+        observations.filter { $0 > 0 && $0.isFinite }.suffix(window).map { log($0) }
     }
 
     static func median(_ values: [Double]) -> Double {

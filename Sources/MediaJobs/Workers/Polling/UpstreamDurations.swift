@@ -132,18 +132,18 @@ public final class UpstreamDurations: Sendable {
     func rebuildChangedPolicies(now: Date = Date()) {
         let forgetBefore = now.addingTimeInterval(-(2 * limits.ceiling + 60))
         let changed = state.withLock { state in
-            state.entries.compactMap { key, entry -> (DurationKey, [Double], [Double])? in
-                var running: [Double] = []
+            var changed: [(key: DurationKey, observations: [Double], running: [Double])] = []
+            for key in Array(state.entries.keys) {
+                guard var entry = state.entries[key] else { continue }
                 if !entry.running.isEmpty {
-                    if entry.observations.count >= DurationEstimate.window {
-                        state.entries[key]?.running.removeAll()
-                    } else {
-                        state.entries[key]?.running = entry.running.filter { $0.value.seenAt >= forgetBefore }
-                        running = state.entries[key]?.running.values.map { $0.seenAt.timeIntervalSince($0.acceptedAt) } ?? []
-                    }
+                    // A full window: the observations alone count from now on.
+                    entry.running = entry.observations.count >= DurationEstimate.window ? [:] : entry.running.filter { $0.value.seenAt >= forgetBefore }
+                    state.entries[key] = entry
                 }
-                return entry.changed || !running.isEmpty ? (key, entry.observations, running) : nil
+                let running = entry.running.values.map { $0.seenAt.timeIntervalSince($0.acceptedAt) }
+                if entry.changed || !running.isEmpty { changed.append((key, entry.observations, running)) }
             }
+            return changed
         }
         for (key, observations, running) in changed {
             let estimate = DurationEstimate.estimate(observations, running: running, prior: prior(key))
