@@ -46,62 +46,98 @@ public enum DurationEstimate {
     }
 
     /// Running tasks counted at most (evenly picked from the sorted set): enough to place the
-    /// centre, few enough that an estimate stays well under a millisecond per key.
+    /// centre, few enough that an estimate stays within milliseconds per key.
     static let runningSample = 256
 
-    /// The estimate from `observations` and `prior`, moved later when tasks still running say the
-    /// durations are longer than those that ended so far.
+    /// The estimate from `observations` and `prior`, corrected by tasks still running.
     ///
-    /// Until a key has a full window of observations, the ones observed are the quickest of the
-    /// tasks started so far (the slow ones are still running): their median is biased short, and a
-    /// fresh installation would poll early and often. Each task still running after `c` seconds
-    /// says its duration is over `c`; the centre that best explains the observed durations, the
-    /// prior's two observations and those lower bounds (the censored lognormal likelihood, concave
-    /// in the centre, maximised by golden-section search) replaces the observed median when it is
-    /// later. The spread is kept. With a full window (a steady state) the observations alone count.
+    /// While tasks are running, the ones observed are the quickest of the tasks started so far
+    /// (the slow ones are still running): their median is biased short and their spread narrow,
+    /// and a fresh installation would poll early and often. Each task still running after `c`
+    /// seconds says its duration is over `c`; centre and spread are the pair that best explains the
+    /// observed durations, the prior's two observations and those lower bounds (the censored
+    /// lognormal likelihood, maximised one coordinate at a time by golden-section search). An
+    /// observation more than three spreads from the observed median counts only as a bound
+    /// (beyond that point), so a few stuck or instant tasks still move neither. The centre is never
+    /// earlier than the observations' own. With a full window (a steady state) the observations
+    /// alone count.
     public static func estimate(_ observations: [Double], running: [Double], prior: Lognormal) -> Lognormal {
-        var estimate = estimate(observations, prior: prior)
+        let robust = estimate(observations, prior: prior)
         let logsEnded = recentLogs(observations)
         let bounds = running.filter { $0 > 0 && $0.isFinite }.sorted()
-        guard logsEnded.count < window, !bounds.isEmpty else { return estimate }
+        guard logsEnded.count < window, !bounds.isEmpty else { return robust }
         let picked = bounds.count <= runningSample ? bounds : (0..<runningSample).map { bounds[$0 * bounds.count / runningSample] }
-        let weight = Double(bounds.count) / Double(picked.count)
-        let sigma = estimate.sigma
+        let runningWeight = Double(bounds.count) / Double(picked.count)
         let logsRunning = picked.map { log($0) }
-        func logLikelihood(_ mu: Double) -> Double {
-            var total = 0.0
+
+        var exact = [prior.mu - prior.sigma, prior.mu + prior.sigma], exactWeight = [priorWeight / 2, priorWeight / 2]
+        var above: [Double] = [], below: [Double] = []
+        if !logsEnded.isEmpty {
+            let centre = median(logsEnded)
+            let spread = max(1.4826 * median(logsEnded.map { abs($0 - centre) }), 0.1)
+            let low = centre - 3 * spread, high = centre + 3 * spread
             for x in logsEnded {
+                if x > high {
+                    above.append(high)
+                } else if x < low {
+                    below.append(low)
+                } else {
+                    exact.append(x)
+                    exactWeight.append(1)
+                }
+            }
+        }
+        func logLikelihood(_ mu: Double, _ sigma: Double) -> Double {
+            var total = 0.0
+            let logSigma = log(sigma)
+            for (x, weight) in zip(exact, exactWeight) {
                 let z = (x - mu) / sigma
-                total -= z * z / 2
+                total -= weight * (z * z / 2 + logSigma)
             }
-            let z0 = (prior.mu - mu) / sigma
-            total -= priorWeight * z0 * z0 / 2
-            for x in logsRunning {
-                total += weight * log(max(1 - Lognormal.normalCDF((x - mu) / sigma), 1e-300))
-            }
+            for x in above { total += log(max(upperTail((x - mu) / sigma), 1e-300)) }
+            for x in below { total += log(max(upperTail((mu - x) / sigma), 1e-300)) }
+            for x in logsRunning { total += runningWeight * log(max(upperTail((x - mu) / sigma), 1e-300)) }
             return total
         }
-        var low = log(0.5), high = log(86_400.0)
+        // Centre and spread are correlated when most tasks are censored, so one pass of each does not
+        // settle them; after eight, forty more move the centre by well under a percent.
+        var mu = robust.mu, sigma = robust.sigma
+        for _ in 0..<8 {
+            mu = maximise(in: log(0.5)...log(86_400.0)) { logLikelihood($0, sigma) }
+            sigma = exp(maximise(in: log(minimumSigma)...log(3.0)) { logLikelihood(mu, exp($0)) })
+        }
+        var estimate = Lognormal(median: 1, sigma: max(sigma * (1 + 1 / (Double(logsEnded.count) + priorWeight)).squareRoot(), minimumSigma))
+        estimate.mu = max(robust.mu, mu)
+        return estimate
+    }
+
+    /// P(Z > z) for a standard normal Z, accurate far into the tail.
+    static func upperTail(_ z: Double) -> Double {
+        0.5 * erfc(z / 2.0.squareRoot())
+    }
+
+    /// Where the concave `function` is largest in `range` (golden-section search).
+    static func maximise(in range: ClosedRange<Double>, tolerance: Double = 0.002, _ function: (Double) -> Double) -> Double {
+        var low = range.lowerBound, high = range.upperBound
         let ratio = (5.0.squareRoot() - 1) / 2
         var a = high - ratio * (high - low), b = low + ratio * (high - low)
-        var fa = logLikelihood(a), fb = logLikelihood(b)
-        while high - low > 0.005 {
+        var fa = function(a), fb = function(b)
+        while high - low > tolerance {
             if fa < fb {
                 low = a
                 a = b
                 fa = fb
                 b = low + ratio * (high - low)
-                fb = logLikelihood(b)
+                fb = function(b)
             } else {
                 high = b
                 b = a
                 fb = fa
                 a = high - ratio * (high - low)
-                fa = logLikelihood(a)
+                fa = function(a)
             }
         }
-        estimate.mu = max(estimate.mu, (low + high) / 2)
-        return estimate
+        return (low + high) / 2
     }
 
     /// The logarithms of the newest ``window`` usable observations.

@@ -31,6 +31,16 @@ public struct Lognormal: Sendable, Equatable {
         exp(mu + sigma * Self.normalQuantile(min(max(p, 1e-9), 1 - 1e-9)))
     }
 
+    /// The duration at fraction `u` (0…1) of this distribution's mass between `low` and `high`:
+    /// `u` evenly spread over tasks gives durations distributed as this distribution is within
+    /// the interval. When the interval holds next to no mass, its middle.
+    public func quantile(_ u: Double, between low: Double, and high: Double) -> Double {
+        let lowMass = cdf(low), highMass = cdf(high)
+        guard high > low else { return high }
+        guard highMass - lowMass > 1e-9 else { return (low + high) / 2 }
+        return min(max(quantile(lowMass + min(max(u, 0), 1) * (highMass - lowMass)), low), high)
+    }
+
     static func normalCDF(_ z: Double) -> Double {
         0.5 * erfc(-z / 2.0.squareRoot())
     }

@@ -50,7 +50,7 @@ public struct PollScheduler: Sendable {
         let policy = durations.policy(for: DurationKey(task: task))
         let at = policy.nextPoll(after: 0)
         return Decision(
-            at: jittered(now, wait: at, policy: policy, using: &generator), priority: Self.chance(policy, from: 0, to: at),
+            at: jittered(now, wait: at, policy: policy, first: true, using: &generator), priority: Self.chance(policy, from: 0, to: at),
             reason: .schedule(policy, elapsed: 0, at: at))
     }
 
@@ -81,14 +81,38 @@ public struct PollScheduler: Sendable {
     }
 
     /// Records what a poll at `now` that found the task finished says about the provider's
-    /// duration: it ended between the previous poll and this one; the middle is kept.
+    /// duration: it ended after the previous poll (or the acceptance) and by this one.
+    ///
+    /// The interval's middle would be biased: with few polls per task, many tasks are first seen
+    /// done by a poll near the typical duration, and the middle of (0, that poll] halves them, which
+    /// pulls the estimate and so the next polls earlier, and so on. Instead the duration kept is a
+    /// point of the interval drawn as the current estimate spreads its mass there, at a fraction
+    /// fixed by the task's id (evenly spread over tasks, the same on every instance): the kept
+    /// durations are spread within their intervals as the provider's are, so the median and the
+    /// spread learned from them stay unbiased, and a wrong estimate moves them only within the
+    /// intervals the polls actually observed.
     public func observeCompletion(_ task: MediaTask, now: Date) {
         let accepted = acceptedAt(task)
         let previous = task.pollCount > 0 ? max(task.updatedAt, accepted) : accepted
-        let seconds = (previous.timeIntervalSince(accepted) + now.timeIntervalSince(accepted)) / 2
         let key = DurationKey(task: task)
+        let estimate = durations.policy(for: key).distribution
+        let seconds = estimate.quantile(
+            Self.unitFraction(task.id), between: previous.timeIntervalSince(accepted), and: now.timeIntervalSince(accepted))
         durations.noteEnded(key, taskID: task.id)
         durations.observe(UpstreamDurationObservation(key: key, seconds: seconds, observedAt: now))
+    }
+
+    /// A fraction in [0, 1) fixed by `id` (FNV-1a of its bytes, mixed by SplitMix64's finaliser),
+    /// evenly spread over ids.
+    static func unitFraction(_ id: String) -> Double {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in id.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        hash = (hash ^ (hash >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        hash = (hash ^ (hash >> 27)) &* 0x94d0_49bb_1331_11eb
+        hash ^= hash >> 31
+        return Double(hash >> 11) / Double(1 << 53)
     }
 
     /// The provider failed the task: it says nothing about durations any more.
@@ -125,15 +149,18 @@ public struct PollScheduler: Sendable {
     }
 
     /// `now + wait`, moved so tasks submitted together do not poll together: by up to a tenth of
-    /// the wait either way (near a likely finish waits are short, and so is the jitter); a wait
-    /// at the ceiling (nothing expected soon) anywhere between half the ceiling and the ceiling,
-    /// which spreads a burst of submits over the whole interval within a few polls. Never outside
-    /// the floor and ceiling.
-    private func jittered(_ now: Date, wait: Double, policy: PollPolicy, using generator: inout some RandomNumberGenerator) -> Date {
+    /// the wait either way (near a likely finish waits are short, and so is the jitter). A first
+    /// wait at the ceiling (nothing expected soon) lands anywhere between half the ceiling and the
+    /// ceiling, which spreads a burst of submits over the whole interval at once; later ceiling
+    /// waits keep that phase, within a tenth. (Every ceiling wait spread over half of it spread
+    /// bursts as well, but shortened the early waits of long tasks by a quarter on average: a
+    /// poll more per two minutes of a task's life, polls the fixed-interval budget does not have.)
+    /// Never outside the floor and ceiling.
+    private func jittered(_ now: Date, wait: Double, policy: PollPolicy, first: Bool = false, using generator: inout some RandomNumberGenerator) -> Date {
         // (The plan's grid may put a ceiling wait a step short of it.)
         let atCeiling = wait >= policy.limits.ceiling * 0.95
         let spread = wait * 0.1
-        let low = max(atCeiling ? policy.limits.ceiling / 2 : wait - spread, policy.limits.floor)
+        let low = max(atCeiling ? policy.limits.ceiling * (first ? 0.5 : 0.9) : wait - spread, policy.limits.floor)
         let high = min(wait + spread, policy.limits.ceiling)
         return now.addingTimeInterval(low < high ? Double.random(in: low...high, using: &generator) : min(max(wait, low), high))
     }

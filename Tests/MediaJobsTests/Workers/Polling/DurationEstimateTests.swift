@@ -29,7 +29,9 @@ import Testing
         let withRunning = DurationEstimate.estimate(ended, running: running, prior: prior)
         #expect(endedOnly.median < 100, "the ended ones alone are biased short: \(endedOnly.median)")
         #expect(abs(withRunning.median / 120 - 1) < 0.15, "median \(withRunning.median)")
-        #expect(withRunning.sigma == endedOnly.sigma, "the spread is kept")
+        // The quick ones alone also look narrower than the durations are (σ 0.3); the running ones
+        // widen the spread, and the prior (30 s, σ 1), still weighing, widens it a little more.
+        #expect(withRunning.sigma > endedOnly.sigma && withRunning.sigma < 0.5, "σ \(withRunning.sigma) vs \(endedOnly.sigma)")
     }
 
     @Test func beforeAnythingEndsRunningTasksMoveThePriorLater() {
