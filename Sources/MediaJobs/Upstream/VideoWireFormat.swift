@@ -30,29 +30,17 @@ struct VideoSubmitAnswer: Decodable {
     }
 }
 
-/// `GET /v1/videos/{id}`: `{"code":"success","data":{"status","progress","fail_reason","data":{"output","thumbnail"}}}`.
-///
-/// The provider's own example reads `data` when present and the top level otherwise; so does this.
-struct VideoFetchAnswer: Decodable {
-    var status: VideoFetchStatus
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        if let nested = try container.decodeIfPresent(VideoFetchStatus.self, forKey: .data), nested.status != nil {
-            status = nested
-        } else {
-            status = try VideoFetchStatus(from: decoder)
-        }
-    }
-
-    enum CodingKeys: String, CodingKey { case data }
-}
-
-/// The status part of a video poll answer.
-struct VideoFetchStatus: Decodable {
-    struct Output: Decodable {
+/// The status part of a video poll answer, `GET /v1/videos/{id}`:
+/// `{"code":"success","data":{"status","progress","fail_reason","data":{"output","thumbnail"}}}`.
+struct VideoFetchStatus {
+    struct Output {
         var output: String?
         var thumbnail: String?
+
+        init(_ fields: JSONObjectFields) throws(JSONShapeError) {
+            output = try fields.string("output")
+            thumbnail = try fields.string("thumbnail")
+        }
     }
 
     var status: String?
@@ -60,17 +48,23 @@ struct VideoFetchStatus: Decodable {
     var failReason: String?
     var data: Output?
 
-    enum CodingKeys: String, CodingKey {
-        case status, progress, data
-        case failReason = "fail_reason"
+    init(_ fields: JSONObjectFields) throws(JSONShapeError) {
+        status = try fields.string("status")
+        progress = FlexibleNumber.progress(fields)
+        failReason = try fields.string("fail_reason")
+        data = try fields.object("data").map(Output.init)
     }
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        status = try container.decodeIfPresent(String.self, forKey: .status)
-        progress = container.decodeProgress(forKey: .progress)
-        failReason = try container.decodeIfPresent(String.self, forKey: .failReason)
-        data = try container.decodeIfPresent(Output.self, forKey: .data)
+    /// The status of a whole poll answer. The provider's own example reads `data` when present
+    /// and the top level otherwise; so does this. A `data` that cannot be read as a status (no
+    /// object, a field of the wrong type) makes the answer unreadable even when the top level
+    /// could be: so it was when the answer was decoded with `Decodable`.
+    static func fromAnswer(_ answer: JSONValue) throws(JSONShapeError) -> VideoFetchStatus {
+        let answer = try JSONObjectFields(answer)
+        if let nested = try answer.object("data").map(VideoFetchStatus.init), nested.status != nil {
+            return nested
+        }
+        return try VideoFetchStatus(answer)
     }
 
     /// `SUCCESS` with `data.output` (the video, then the poster when given), `FAILURE` with its

@@ -43,7 +43,7 @@ extension SQLiteTaskStore: OperatorStore {
 
     public func retry(taskID: String, now: Date) async throws -> MediaTask {
         try await writer.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [taskID]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(MediaTask.columns) FROM tasks WHERE id = ?", arguments: [taskID]) else {
                 throw TaskStoreError.notFound(taskID)
             }
             let current = try MediaTask(row: row)
@@ -61,7 +61,7 @@ extension SQLiteTaskStore: OperatorStore {
                         UPDATE tasks SET status = 'queued', attempts = 0, poll_count = 0, progress = 0, fail_reason = NULL,
                             finished_at = NULL, upstream_id = NULL, upstream_outputs = '[]', next_attempt_at = ?, deadline_at = ?,
                             lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-                        WHERE id = ? AND status = 'failed' RETURNING *
+                        WHERE id = ? AND status = 'failed' RETURNING \(MediaTask.columns)
                         """,
                     arguments: [now.millis, now.millis + max(0, budget), now.millis, taskID])
             else {

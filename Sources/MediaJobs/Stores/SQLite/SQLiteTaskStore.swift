@@ -13,9 +13,9 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
 
     public func taskWithArtifacts(id: String) async throws -> (MediaTask, [TaskArtifact])? {
         try await writer.read { db in
-            // Cached statements: compiling `SELECT *` again runs GRDB's authorizer once per column,
+            // Cached statements: compiling the `SELECT` again runs GRDB's authorizer once per column,
             // which cost a fifth of a status read's CPU (BENCHMARKS.md, figure 2).
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tasks WHERE id = ?"), arguments: [id]) else { return nil }
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(MediaTask.columns) FROM tasks WHERE id = ?"), arguments: [id]) else { return nil }
             return (try MediaTask(row: row), try Self.artifacts(of: id, db))
         }
     }
@@ -46,14 +46,14 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
 
     public func task(id: String) async throws -> MediaTask? {
         try await writer.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tasks WHERE id = ?"), arguments: [id]).map(MediaTask.init(row:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(MediaTask.columns) FROM tasks WHERE id = ?"), arguments: [id]).map(MediaTask.init(row:))
         }
     }
 
     public func tasks(ids: [String]) async throws -> [MediaTask] {
         guard !ids.isEmpty else { return [] }
         let found = try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM tasks WHERE id IN (\(Self.placeholders(ids.count)))", arguments: StatementArguments(ids))
+            try Row.fetchAll(db, sql: "SELECT \(MediaTask.columns) FROM tasks WHERE id IN (\(Self.placeholders(ids.count)))", arguments: StatementArguments(ids))
                 .map(MediaTask.init(row:))
         }
         let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
@@ -84,7 +84,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
         arguments += [limit + 1]
         let finalArguments = arguments
         let rows = try await writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM tasks \(whereClause) ORDER BY \(query.orderSQL.orderBy) LIMIT ?", arguments: finalArguments)
+            try Row.fetchAll(db, sql: "SELECT \(MediaTask.columns) FROM tasks \(whereClause) ORDER BY \(query.orderSQL.orderBy) LIMIT ?", arguments: finalArguments)
                 .map(MediaTask.init(row:))
         }
         return TaskPage(tasks: Array(rows.prefix(limit)), hasMore: rows.count > limit)
@@ -167,7 +167,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
                     db, sql: "SELECT fingerprint, task_id FROM idempotency_keys WHERE owner = ? AND key = ?", arguments: [claim.owner, claim.key])
                 {
                     guard row["fingerprint"] as String == claim.fingerprint else { throw TaskStoreError.idempotencyKeyReused(key: claim.key) }
-                    if let existing = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [row["task_id"] as String]) {
+                    if let existing = try Row.fetchOne(db, sql: "SELECT \(MediaTask.columns) FROM tasks WHERE id = ?", arguments: [row["task_id"] as String]) {
                         return .replayed(try MediaTask(row: existing))
                     }
                     // The task was deleted by retention: the key is free again.
@@ -223,7 +223,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
                             WHERE status = ? AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
                             ORDER BY next_attempt_at LIMIT \(TaskStatus.claimCandidates))
                         ORDER BY \(status.claimOrderSQL(now: "?4")) LIMIT ?)
-                    RETURNING *
+                    RETURNING \(MediaTask.columns)
                     """),
                 arguments: [owner, now.adding(lease).millis, status.rawValue, nowMillis, nowMillis, limit]
             ).map(MediaTask.init(row:))
@@ -237,7 +237,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
             throw TaskStoreError.invalidTransition(from: status, path: change.path)
         }
         let (update, finalArguments) = try Self.update(taskID: taskID, from: status, to: target, lease: lease, change: change, now: now)
-        let sql = update + " RETURNING *"
+        let sql = update + " RETURNING \(MediaTask.columns)"
         let database = database
         let (updated, wroteEvent) = try await database.advanceBatcher.submit { db -> (MediaTask?, Bool) in
             guard let updated = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: finalArguments).map(MediaTask.init(row:)) else {
@@ -332,14 +332,14 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
             if let row = try Row.fetchOne(
                 db.cachedStatement(sql: """
                     UPDATE tasks SET status = 'canceled', finished_at = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
-                    WHERE id = ? AND status IN ('queued', 'processing') RETURNING *
+                    WHERE id = ? AND status IN ('queued', 'processing') RETURNING \(MediaTask.columns)
                     """),
                 arguments: [now.millis, now.millis, taskID]
             ) {
                 let canceled = try MediaTask(row: row)
                 return (canceled, try database.recordTerminalEvent(of: canceled, now: now, db))
             }
-            guard let current = try Row.fetchOne(db, sql: "SELECT * FROM tasks WHERE id = ?", arguments: [taskID]) else {
+            guard let current = try Row.fetchOne(db, sql: "SELECT \(MediaTask.columns) FROM tasks WHERE id = ?", arguments: [taskID]) else {
                 throw TaskStoreError.notFound(taskID)
             }
             throw TaskStoreError.conflict(id: taskID, status: try MediaTask(row: current).status)

@@ -73,4 +73,13 @@ import Testing
         #expect(applied == Set(SQLiteStore.migrator.migrations))
         #expect(try await reopened.writer.read { db in try SQLiteStore.migrator.hasCompletedMigrations(db) })
     }
+
+    /// Task rows are read by position from ``MediaTask/columns``: the list must name every column
+    /// the migrations made, in the table's order, or a new column would go unread.
+    @Test func taskColumnsAreTheTablesInItsOrder() async throws {
+        let database = try SQLiteStore.inMemory(outbox: .testing)
+        let table = try await database.writer.read { db in try db.columns(in: "tasks").map(\.name) }
+        let listed = MediaTask.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(listed == table)
+    }
 }
