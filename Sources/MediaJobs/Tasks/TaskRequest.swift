@@ -154,3 +154,15 @@ public struct ImageSize: Sendable, Hashable, Codable, CustomStringConvertible {
         try container.encode(description)
     }
 }
+
+extension TaskRequest {
+    /// The stored `request` column of a `kind` task (both stores). Music, the kind polled most, is
+    /// read without `JSONDecoder` (``MusicRequest/init(stored:)``).
+    init(_ kind: TaskKind, stored json: String) throws {
+        switch kind {
+        case .music: self = .music(try MusicRequest(stored: json))
+        case .image: self = .image(try JSONCoding.decode(ImageRequest.self, from: json))
+        case .video: self = .video(try JSONCoding.decode(VideoRequest.self, from: json))
+        }
+    }
+}

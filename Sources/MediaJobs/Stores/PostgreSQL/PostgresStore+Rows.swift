@@ -5,13 +5,7 @@ extension MediaTask {
     /// Decodes a `tasks` row of a ``PostgresStore``.
     init(postgresRow row: PostgresRandomAccessRow) throws {
         let kind = try TaskKind.decode(try row.value("kind"))
-        let requestJSON: String = try row.value("request")
-        let request: TaskRequest =
-            switch kind {
-            case .music: .music(try JSONCoding.decode(MusicRequest.self, from: requestJSON))
-            case .image: .image(try JSONCoding.decode(ImageRequest.self, from: requestJSON))
-            case .video: .video(try JSONCoding.decode(VideoRequest.self, from: requestJSON))
-            }
+        let request = try TaskRequest(kind, stored: try row.value("request"))
         self.init(id: try row.value("id"), request: request, deadline: .zero)
         status = try TaskStatus.decode(try row.value("status"))
         metadata = try (try row.value("metadata", as: String?.self)).map { try JSONCoding.decode(JSONValue.self, from: $0) }

@@ -16,7 +16,7 @@ extension MediaTask {
     /// alone was 1.5 % of the server's CPU while it polls.
     init(row: Row) throws {
         let kind = try TaskKind.decode(row[1])
-        let request = try Self.request(kind, stored: row[3])
+        let request = try TaskRequest(kind, stored: row[3])
         self.init(id: row[0] as String, request: request, deadline: .zero)
         status = try TaskStatus.decode(row[2])
         metadata = try (row[4] as String?).map { try JSONCoding.decode(JSONValue.self, from: $0) }
@@ -38,16 +38,6 @@ extension MediaTask {
         leaseEpoch = row[20]
         upstreamAcceptedAt = (row[21] as Int64?).map(Date.init(millis:))
         pollPriority = row[22]
-    }
-
-    /// The stored `request` column of a `kind` task. Music, the kind polled, is read without
-    /// `JSONDecoder` (``MusicRequest/init(stored:)``).
-    private static func request(_ kind: TaskKind, stored json: String) throws -> TaskRequest {
-        switch kind {
-        case .music: .music(try MusicRequest(stored: json))
-        case .image: .image(try JSONCoding.decode(ImageRequest.self, from: json))
-        case .video: .video(try JSONCoding.decode(VideoRequest.self, from: json))
-        }
     }
 
     /// Values for the `INSERT` column list of ``SQLiteTaskStore/insert(_:)``.
