@@ -13,7 +13,9 @@ public struct ServiceMetrics: Sendable {
     /// Where every metric lives; `GET /metrics` emits it.
     public let registry: PrometheusCollectorRegistry
     /// The HTTP series met so far, by label values.
-    private let httpSeries = HTTPSeries()
+    private let httpSeries = Series<HTTPKey, (Counter, DurationHistogram)>()
+    /// The provider-call series met so far: calls, their durations, and errors when not 2xx.
+    private let upstreamSeries = Series<UpstreamKey, (Counter, DurationHistogram, Counter?)>()
 
     /// Uses `registry`, or a fresh one.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -31,7 +33,7 @@ public struct ServiceMetrics: Sendable {
 
     /// One answered request; `route` is the matched route template (e.g. `/v1/tasks/{id}`), never the raw path.
     public func httpRequest(method: String, route: String, status: Int, duration: Duration) {
-        let (requests, durations) = httpSeries.metrics(for: .init(method: method, route: route, status: status)) { key in
+        let (requests, durations) = httpSeries.metrics(for: HTTPKey(method: method, route: route, status: status)) { key in
             let labels = [("method", key.method), ("route", key.route), ("status", String(key.status))]
             return (
                 registry.makeCounter(descriptor: Self.httpRequests.descriptor, labels: labels),
@@ -42,21 +44,28 @@ public struct ServiceMetrics: Sendable {
         durations.record(duration)
     }
 
-    /// The counter and histogram of each (method, route, status) met so far.
+    struct HTTPKey: Hashable, Sendable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+
+    struct UpstreamKey: Hashable, Sendable {
+        var operation: String
+        var kind: TaskKind
+        var status: String
+    }
+
+    /// The metrics of each label set met so far.
     ///
     /// The registry's own look-up checks the name and help text and builds a label key on every
-    /// call: 5 % of the server's CPU per status read (`bench/run --only reads --profile`). Routes
-    /// are templates, so there are few series and the map stays small.
-    private final class HTTPSeries: Sendable {
-        struct Key: Hashable {
-            var method: String
-            var route: String
-            var status: Int
-        }
+    /// call: 5 % of the server's CPU per status read (`bench/run --only reads --profile`), 1 % per
+    /// poll. Label values are templates and status classes, so there are few series and the map
+    /// stays small.
+    private final class Series<Key: Hashable & Sendable, Metrics: Sendable>: Sendable {
+        private let known = Mutex<[Key: Metrics]>([:])
 
-        private let known = Mutex<[Key: (Counter, DurationHistogram)]>([:])
-
-        func metrics(for key: Key, making make: (Key) -> (Counter, DurationHistogram)) -> (Counter, DurationHistogram) {
+        func metrics(for key: Key, making make: (Key) -> Metrics) -> Metrics {
             if let found = known.withLock({ $0[key] }) { return found }
             // Made outside the lock; the registry returns the same metric for the same labels.
             let made = make(key)
@@ -75,14 +84,19 @@ public struct ServiceMetrics: Sendable {
     /// One call to the provider. `status` is the HTTP status class the call ended with (`2xx`, `429`, `503`, …),
     /// or `transport` / `invalid_response` when there was no usable answer.
     public func upstreamCall(operation: String, kind: TaskKind, status: String, duration: Duration) {
-        let labels = [("operation", operation), ("kind", kind.rawValue), ("status", status)]
-        registry.makeCounter(descriptor: Self.upstreamCalls.descriptor, labels: labels).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.upstreamDuration.descriptor, labels: [("operation", operation), ("kind", kind.rawValue)], buckets: Self.upstreamBuckets
-        ).record(duration)
-        if !status.hasPrefix("2") {
-            registry.makeCounter(descriptor: Self.upstreamErrors.descriptor, labels: labels).increment()
+        let (calls, durations, errors) = upstreamSeries.metrics(for: UpstreamKey(operation: operation, kind: kind, status: status)) { key in
+            let labels = [("operation", key.operation), ("kind", key.kind.rawValue), ("status", key.status)]
+            return (
+                registry.makeCounter(descriptor: Self.upstreamCalls.descriptor, labels: labels),
+                registry.makeDurationHistogram(
+                    descriptor: Self.upstreamDuration.descriptor, labels: [("operation", key.operation), ("kind", key.kind.rawValue)],
+                    buckets: Self.upstreamBuckets),
+                key.status.hasPrefix("2") ? nil : registry.makeCounter(descriptor: Self.upstreamErrors.descriptor, labels: labels)
+            )
         }
+        calls.increment()
+        durations.record(duration)
+        errors?.increment()
     }
 
     /// An artifact downloaded from the provider and stored.
