@@ -102,6 +102,13 @@ import Testing
             case "upper": return json(#"{"code":200,"data":{"status":"SUCCESS","tracks":[{"audio_url":"http://cdn/x.mp3","duration":"12"}]}}"#)
             case "empty": return json(#"{"code":200,"data":{"status":"completed","tracks":[{"audio_url":""}]}}"#)
             case "failed": return json(#"{"code":200,"data":{"status":"FAILURE","fail_reason":"policy"}}"#)
+            case "huge":
+                let padding = String(repeating: "x", count: ApiTopMixClient.maxResponseBytes)
+                return json(#"{"code":200,"data":{"status":"processing","padding":"\#(padding)"}}"#)
+            case "slow":
+                slowCallStarted.signal()
+                try? await Task.sleep(for: .seconds(5))
+                return json(#"{"code":200,"data":{"status":"processing"}}"#)
             default: return json("{}", .notFound)
             }
         }
@@ -127,6 +134,34 @@ import Testing
             guard case .failure(let empty) = await outcome("empty") else { Issue.record("completed without URLs must not succeed"); return }
             #expect(empty.isRetryable)
             #expect(await outcome("failed") == .success(.failed(reason: "policy")))
+        }
+    }
+
+    /// Signalled when the scripted provider's `slow` fetch has arrived.
+    static let slowCallStarted = WorkSignal()
+
+    @Test func anAnswerOverTheLimitIsNotReadWhole() async throws {
+        try await Self.withClient(router: Self.scriptedProvider()) { client in
+            do throws(UpstreamError) {
+                _ = try await client.poll(kind: .music, upstreamID: "huge")
+                Issue.record("expected a transport error")
+            } catch {
+                guard case .transport = error else { Issue.record("got \(error)"); return }
+                #expect(error.isRetryable)
+            }
+        }
+    }
+
+    /// A step stopped (shutdown, a lost lease) stops its provider call at once rather than at the call's timeout.
+    @Test func cancellingTheCallerCancelsTheCall() async throws {
+        try await Self.withClient(router: Self.scriptedProvider()) { client in
+            let call = Task { () -> Result<UpstreamProgress, UpstreamError> in
+                do throws(UpstreamError) { return .success(try await client.poll(kind: .music, upstreamID: "slow")) } catch { return .failure(error) }
+            }
+            await Self.slowCallStarted.wait(timeout: .seconds(30))
+            call.cancel()
+            guard case .failure(.transport(let message)) = await call.value else { Issue.record("expected a cancelled call"); return }
+            #expect(message.lowercased().contains("cancel"), "\(message)")
         }
     }
 
