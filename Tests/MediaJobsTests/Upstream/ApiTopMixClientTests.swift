@@ -115,11 +115,14 @@ import Testing
         return router
     }
 
+    /// What polling `id` gives: the progress or the error.
+    static func outcome(_ client: ApiTopMixClient, _ id: String) async -> Result<UpstreamProgress, UpstreamError> {
+        do throws(UpstreamError) { return .success(try await client.poll(kind: .music, upstreamID: id)) } catch { return .failure(error) }
+    }
+
     @Test func providerAnswersMapToRetryableOrFinalErrors() async throws {
         try await Self.withClient(router: Self.scriptedProvider()) { client in
-            func outcome(_ id: String) async -> Result<UpstreamProgress, UpstreamError> {
-                do { return .success(try await client.poll(kind: .music, upstreamID: id)) } catch { return .failure(error) }
-            }
+            func outcome(_ id: String) async -> Result<UpstreamProgress, UpstreamError> { await Self.outcome(client, id) }
             #expect(await outcome("limited") == .failure(.rateLimited(retryAfter: .seconds(7))))
             #expect(await outcome("reset") == .failure(.rateLimited(retryAfter: .seconds(90))))
             #expect(await outcome("down") == .failure(.unavailable(status: 502, retryAfter: nil)))
@@ -142,22 +145,16 @@ import Testing
 
     @Test func anAnswerOverTheLimitIsNotReadWhole() async throws {
         try await Self.withClient(router: Self.scriptedProvider()) { client in
-            do throws(UpstreamError) {
-                _ = try await client.poll(kind: .music, upstreamID: "huge")
-                Issue.record("expected a transport error")
-            } catch {
-                guard case .transport = error else { Issue.record("got \(error)"); return }
-                #expect(error.isRetryable)
-            }
+            let outcome = await Self.outcome(client, "huge")
+            guard case .failure(let error) = outcome, case .transport = error else { Issue.record("expected a transport error, got \(outcome)"); return }
+            #expect(error.isRetryable)
         }
     }
 
     /// A step stopped (shutdown, a lost lease) stops its provider call at once rather than at the call's timeout.
     @Test func cancellingTheCallerCancelsTheCall() async throws {
         try await Self.withClient(router: Self.scriptedProvider()) { client in
-            let call = Task { () -> Result<UpstreamProgress, UpstreamError> in
-                do throws(UpstreamError) { return .success(try await client.poll(kind: .music, upstreamID: "slow")) } catch { return .failure(error) }
-            }
+            let call = Task { await Self.outcome(client, "slow") }
             await Self.slowCallStarted.wait(timeout: .seconds(30))
             call.cancel()
             guard case .failure(.transport(let message)) = await call.value else { Issue.record("expected a cancelled call"); return }
@@ -168,11 +165,7 @@ import Testing
     @Test func unreachableProviderIsATransportError() async throws {
         let client = ApiTopMixClient(
             configuration: .init(baseURL: "http://127.0.0.1:1", callTimeout: .seconds(2)), httpClient: HTTPClient.shared, logger: Logger(label: "test"))
-        do throws(UpstreamError) {
-            _ = try await client.poll(kind: .music, upstreamID: "x")
-            Issue.record("expected a transport error")
-        } catch {
-            guard case .transport = error else { Issue.record("got \(error)"); return }
-        }
+        let outcome = await Self.outcome(client, "x")
+        guard case .failure(.transport) = outcome else { Issue.record("expected a transport error, got \(outcome)"); return }
     }
 }
