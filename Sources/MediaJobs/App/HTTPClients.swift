@@ -24,6 +24,9 @@ public struct HTTPClients: Sendable {
         clientConfiguration.redirectConfiguration = .disallow
         clientConfiguration.timeout = .init(connect: .seconds(10), read: .seconds(30))
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, configuration.upstreamConcurrency)
+        // No tracing system is set up: the default no-op tracer would still parse each request's
+        // URL again for its span's attributes (about 1 % of the server's CPU while it polls).
+        clientConfiguration.tracing.tracer = nil
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
     }
 }
