@@ -46,7 +46,9 @@ final class LeaseKeeper: Sendable {
     /// Runs `body` while the lease on `taskID` is kept; throws `leaseLost` when it could not be.
     func whileHolding(taskID: String, lease: Lease, logger: Logger, _ body: @escaping @Sendable () async throws -> Void) async throws {
         let lost = Atomic<Bool>(false)
-        let work = Task { try await body() }
+        // A new task does not inherit its starter's executor preference: pass it on, so a poll
+        // stays on the poll worker's event loop.
+        let work = Task(executorPreference: EventLoopTaskExecutor.preferred) { try await body() }
         let (id, startLoop) = state.withLock { state -> (UInt64, Bool) in
             state.nextID += 1
             state.held[state.nextID] = Held(

@@ -9,12 +9,18 @@ public struct StageWorker: Service, CustomStringConvertible {
     let pipeline: TaskPipeline
     let concurrency: Int
     let logger: Logger
+    /// Where the worker's steps run: an event loop of their own (see `EventLoopTaskExecutor`),
+    /// or Swift's global pool when nil.
+    let executor: EventLoopTaskExecutor?
 
+    /// The poll worker (`.processing`) runs on an event loop: its steps are short and mostly
+    /// HTTP. Submits and downloads stay on the pool (a download writes files for seconds).
     public init(status: TaskStatus, pipeline: TaskPipeline, concurrency: Int, logger: Logger) {
         self.status = status
         self.pipeline = pipeline
         self.concurrency = concurrency
         self.logger = logger
+        self.executor = status == .processing ? EventLoopTaskExecutor() : nil
     }
 
     /// Service lifecycle logs services by description: keep it short (and free of configuration).
@@ -23,7 +29,7 @@ public struct StageWorker: Service, CustomStringConvertible {
     public func run() async throws {
         guard let signal = pipeline.signals.signal(for: status) else { return }
         let (status, pipeline) = (status, pipeline)
-        await WorkLoop<MediaTask>(
+        let loop = WorkLoop<MediaTask>(
             name: "\(status.rawValue) worker", concurrency: concurrency, idleTick: pipeline.settings.idleTick,
             shutdownGrace: pipeline.settings.shutdownGrace, batchWindow: min(.milliseconds(100), pipeline.settings.pollInterval), signal: signal,
             claim: { limit in
@@ -32,6 +38,11 @@ public struct StageWorker: Service, CustomStringConvertible {
             nextDue: { try await pipeline.store.nextDue(status) },
             process: { task in await pipeline.run(task) },
             logger: logger
-        ).run()
+        )
+        if let executor {
+            await executor.run { await loop.run() }
+        } else {
+            await loop.run()
+        }
     }
 }
