@@ -23,7 +23,13 @@ public final class LateValue<Value: Sendable>: Sendable {
 
     /// The value, waiting until it is set.
     public func get() async -> Value {
-        await withCheckedContinuation { continuation in
+        // Once set (every call after start-up, e.g. each call to the provider) no continuation.
+        let ready = state.withLock { state -> Value? in
+            guard case .ready(let value) = state else { return nil }
+            return value
+        }
+        if let ready { return ready }
+        return await withCheckedContinuation { continuation in
             let value = state.withLock { state -> Value? in
                 switch state {
                 case .ready(let value): return value

@@ -10,8 +10,9 @@ import Synchronization
 /// executor to every write.
 final class GroupCommitQueue<Item: Sendable, Outcome: Sendable>: Sendable {
     typealias Completion = @Sendable (Result<Outcome, any Error>) -> Void
-    /// Commits a batch; one result per item, in order.
-    typealias Run = @Sendable ([Item]) async -> [Result<Outcome, any Error>]
+    /// Starts committing a batch and calls `finished` with one result per item, in order, from
+    /// wherever the commit ran (the next batch starts from there).
+    typealias Run = @Sendable (_ batch: [Item], _ finished: @escaping @Sendable ([Result<Outcome, any Error>]) -> Void) -> Void
 
     private struct State {
         var pending: [(item: Item, completion: Completion)] = []
@@ -22,9 +23,18 @@ final class GroupCommitQueue<Item: Sendable, Outcome: Sendable>: Sendable {
     private let maximumBatch: Int
     private let run: Run
 
-    init(maximumBatch: Int = .max, run: @escaping Run) {
+    /// `run` commits on a thread of its own and reports back there: the SQLite store's writer
+    /// queue, where a batch goes without a hop through a Swift task.
+    init(maximumBatch: Int = .max, starting run: @escaping Run) {
         self.maximumBatch = maximumBatch
         self.run = run
+    }
+
+    /// `run` commits in a Swift task (one per batch).
+    convenience init(maximumBatch: Int = .max, run: @escaping @Sendable ([Item]) async -> [Result<Outcome, any Error>]) {
+        self.init(maximumBatch: maximumBatch) { batch, finished in
+            Task { finished(await run(batch)) }
+        }
     }
 
     /// Commits `item` with the next batch; returns its outcome once that commit is durable.
@@ -43,24 +53,24 @@ final class GroupCommitQueue<Item: Sendable, Outcome: Sendable>: Sendable {
             state.flushing = true
             return true
         }
-        if startFlush {
-            Task { await self.flush() }
-        }
+        if startFlush { flushNext() }
     }
 
-    private func flush() async {
-        while true {
-            let batch = state.withLock { state in
-                let batch = Array(state.pending.prefix(maximumBatch))
-                state.pending.removeFirst(batch.count)
-                if batch.isEmpty { state.flushing = false }
-                return batch
-            }
-            guard !batch.isEmpty else { return }
-            let results = await run(batch.map(\.item))
+    /// Commits what is pending, then (from where that commit reported) what arrived meanwhile,
+    /// until nothing is left.
+    private func flushNext() {
+        let batch = state.withLock { state in
+            let batch = Array(state.pending.prefix(maximumBatch))
+            state.pending.removeFirst(batch.count)
+            if batch.isEmpty { state.flushing = false }
+            return batch
+        }
+        guard !batch.isEmpty else { return }
+        run(batch.map(\.item)) { results in
             for (waiter, result) in zip(batch, results) {
                 waiter.completion(result)
             }
+            self.flushNext()
         }
     }
 }

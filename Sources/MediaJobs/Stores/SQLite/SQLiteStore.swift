@@ -19,7 +19,8 @@ public struct SQLiteStore: Sendable {
     /// Shares one commit among concurrent step results (``SQLiteTaskStore/advance(taskID:from:lease:change:now:)``):
     /// the updated task, and whether its webhook event was written.
     let advanceBatcher: GroupCommit<(MediaTask?, Bool)>
-    /// Shares one commit among concurrent same-status updates (polls that found the task running).
+    /// Shares one commit among concurrent same-status updates (polls that found the task running),
+    /// without an fsync of its own (``SQLiteDurability/deferred``).
     let rescheduleBatcher: GroupCommit<Bool>
     /// Read-only connections for status reads and the `/files` gate (a file database only; an
     /// in-memory one is read through GRDB).
@@ -40,7 +41,7 @@ public struct SQLiteStore: Sendable {
         self.lock = lock
         acceptBatcher = GroupCommit(writer: writer)
         advanceBatcher = GroupCommit(writer: writer)
-        rescheduleBatcher = GroupCommit(writer: writer)
+        rescheduleBatcher = GroupCommit(writer: writer, durability: .deferred)
         directReader = (writer as? DatabasePool).map { SQLiteDirectReader(path: $0.path) }
     }
 

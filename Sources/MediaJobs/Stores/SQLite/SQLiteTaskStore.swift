@@ -212,22 +212,30 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
 
     public func claim(_ status: TaskStatus, owner: String, lease: Duration, limit: Int, now: Date) async throws -> [MediaTask] {
         guard limit > 0 else { return [] }
-        let nowMillis = now.millis
-        return try await writer.write { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: """
-                    UPDATE tasks SET lease_owner = ?, lease_expires_at = ?, lease_epoch = lease_epoch + 1
-                    WHERE id IN (
-                        SELECT id FROM (
-                            SELECT id, poll_priority, next_attempt_at FROM tasks
-                            WHERE status = ? AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
-                            ORDER BY next_attempt_at LIMIT \(TaskStatus.claimCandidates))
-                        ORDER BY \(status.claimOrderSQL(now: "?4")) LIMIT ?)
-                    RETURNING \(MediaTask.columns)
-                    """),
-                arguments: [owner, now.adding(lease).millis, status.rawValue, nowMillis, nowMillis, limit]
-            ).map(MediaTask.init(row:))
+        // A lease needs no fsync: start-up releases every lease anyway (``SQLiteDurability``).
+        return try await writer.writeWithoutTransaction { db in
+            try SQLiteDurability.deferred.committing(db) {
+                try db.transaction { try Self.claimRows(status, owner: owner, lease: lease, limit: limit, now: now, db) }
+            }
         }
+    }
+
+    /// Leases up to `limit` due tasks in `status`, in claim order, and returns them.
+    private static func claimRows(_ status: TaskStatus, owner: String, lease: Duration, limit: Int, now: Date, _ db: Database) throws -> [MediaTask] {
+        let nowMillis = now.millis
+        return try Row.fetchAll(
+            db.cachedStatement(sql: """
+                UPDATE tasks SET lease_owner = ?, lease_expires_at = ?, lease_epoch = lease_epoch + 1
+                WHERE id IN (
+                    SELECT id FROM (
+                        SELECT id, poll_priority, next_attempt_at FROM tasks
+                        WHERE status = ? AND next_attempt_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+                        ORDER BY next_attempt_at LIMIT \(TaskStatus.claimCandidates))
+                    ORDER BY \(status.claimOrderSQL(now: "?4")) LIMIT ?)
+                RETURNING \(MediaTask.columns)
+                """),
+            arguments: [owner, now.adding(lease).millis, status.rawValue, nowMillis, nowMillis, limit]
+        ).map(MediaTask.init(row:))
     }
 
     @discardableResult
