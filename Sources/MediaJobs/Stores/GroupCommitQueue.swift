@@ -45,7 +45,7 @@ final class GroupCommitQueue<Item: Sendable, Outcome: Sendable>: Sendable {
     }
 
     /// ``submit(_:)`` with a completion handler, called once the commit is durable (on the
-    /// queue's task): for callers outside Swift concurrency (the event loop's submit).
+    /// thread the commit ran on): for callers outside Swift concurrency (the event loop's submit).
     func submit(_ item: Item, completion: @escaping Completion) {
         let startFlush = state.withLock { state in
             state.pending.append((item, completion))

@@ -174,25 +174,36 @@ public struct ApiTopMixClient: UpstreamClient {
     }
 
     /// The body of a successful (2xx) answer; any other answer, or none, is the matching ``UpstreamError``.
+    ///
+    /// Through AsyncHTTPClient's `execute(request:delegate:)` (an answer accumulated up to the
+    /// size limit) rather than its `async` API, which starts a Swift task per call to register the
+    /// call for cancellation: on a poll that task, and the thread it wakes, cost more than the
+    /// streaming of a small answer saves. Cancelling the caller cancels the call all the same.
     private func send(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, timeout: Duration) async throws(UpstreamError) -> ByteBuffer {
-        var request = HTTPClientRequest(url: await configuration.baseURL.get() + path)
-        request.method = method
-        request.headers.add(name: "Accept", value: "application/json")
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: "application/json")
         if let apiKey = configuration.apiKey {
-            request.headers.add(name: "Authorization", value: "Bearer \(apiKey.value)")
+            headers.add(name: "Authorization", value: "Bearer \(apiKey.value)")
         }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(body)
+        if body != nil {
+            headers.add(name: "Content-Type", value: "application/json")
         }
         let status: Int
-        let headers: HTTPHeaders
+        let answerHeaders: HTTPHeaders
         let bytes: ByteBuffer
         do {
-            (status, headers, bytes) = try await limiter.run {
-                let response = try await httpClient.execute(request, timeout: .init(timeout))
-                let bytes = try await response.body.collect(upTo: Self.maxResponseBytes)
-                return (Int(response.status.code), response.headers, bytes)
+            let request = try HTTPClient.Request(
+                url: await configuration.baseURL.get() + path, method: method, headers: headers, body: body.map { .byteBuffer($0) })
+            (status, answerHeaders, bytes) = try await limiter.run {
+                let call = httpClient.execute(
+                    request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBytes),
+                    deadline: .now() + TimeAmount(timeout))
+                let response = try await withTaskCancellationHandler {
+                    try await call.futureResult.get()
+                } onCancel: {
+                    call.cancel()
+                }
+                return (Int(response.status.code), response.headers, response.body ?? ByteBuffer())
             }
         } catch {
             throw .transport(String(describing: error))
@@ -201,9 +212,9 @@ public struct ApiTopMixClient: UpstreamClient {
         case 200..<300:
             return bytes
         case 429:
-            throw .rateLimited(retryAfter: Self.retryAfter(headers))
+            throw .rateLimited(retryAfter: Self.retryAfter(answerHeaders))
         case 500...:
-            throw .unavailable(status: status, retryAfter: Self.retryAfter(headers))
+            throw .unavailable(status: status, retryAfter: Self.retryAfter(answerHeaders))
         default:
             let message = String(buffer: bytes).prefix(500)
             logger.warning("upstream refused a call", metadata: ["upstream.path": "\(path)", "upstream.status": "\(status)", "upstream.body": "\(message)"])

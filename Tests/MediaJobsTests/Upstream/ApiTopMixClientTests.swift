@@ -53,6 +53,19 @@ import Testing
         }
     }
 
+    /// Plain ids go into the path as they are; any other is encoded as Foundation encodes a path
+    /// segment (a `/` included, so an id never reaches another endpoint).
+    @Test func providerIDsArePathSegments() {
+        let foundation = { (id: String) in id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? id }
+        for id in ["suno_01abcXYZ", "a-b_c.d~e", "video_123"] {
+            #expect(ApiTopMixClient.pathSegment(id) == id)
+        }
+        for id in ["../admin", "a/b", "a b", "ä", "a?b=c", "a#b", "a%2F", ""] {
+            #expect(ApiTopMixClient.pathSegment(id) == foundation(id))
+        }
+        #expect(ApiTopMixClient.pathSegment("../admin") == "..%2Fadmin")
+    }
+
     @Test func imagesAreSynchronous() async throws {
         var settings = SimulatorSettings()
         settings.latency = .zero

@@ -107,7 +107,8 @@ struct EventLoopRoutes: Sendable {
     }
 
     /// Checks the collected body and stores the task; `completion` gets the answer (on the
-    /// batcher's task). False, with nothing stored, when the router should answer instead.
+    /// thread the group commit ran on). False, with nothing stored, when the router should answer
+    /// instead.
     func commit(_ pending: PendingSubmit, logger: Logger, completion: @escaping @Sendable (Answer) -> Void) -> Bool {
         guard let body = pending.body, let task = submit.task(from: body, owner: pending.owner) else { return false }
         submit.store(task, owner: pending.owner) { answer in

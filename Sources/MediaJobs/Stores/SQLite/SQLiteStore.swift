@@ -69,19 +69,23 @@ public struct SQLiteStore: Sendable {
         try SQLiteStore(writer: DatabaseQueue(), outbox: outbox)
     }
 
-    /// The database file at `path` in WAL mode, durable at every commit.
+    /// The database file at `path` in WAL mode, durable at every commit (but those
+    /// ``SQLiteDurability/deferred`` says need not be).
     private static func openPool(path: String) throws -> DatabasePool {
         var configuration = Configuration()
-        // A 200 to a submit promises the task survives a crash or power loss: fsync every commit.
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // Reads map the file instead of a pread(2) per page (3 % of a status read's CPU went to
             // pread). Mapped pages are the page cache's, shared, not the process's own memory.
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
         // CLI commands share the file with a running server; wait for its writes instead of failing.
         configuration.busyMode = .timeout(10)
-        return try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        // A 200 to a submit promises the task survives a crash or power loss: fsync every commit.
+        // Set on the writer after opening: GRDB sets `synchronous = NORMAL` when it switches the
+        // pool to WAL, after `prepareDatabase` has run, so a `FULL` set there does not last.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(SQLiteDurability.full.level)") }
+        return pool
     }
 
     /// After a restart of the only instance: releases every lease, of tasks and of webhook

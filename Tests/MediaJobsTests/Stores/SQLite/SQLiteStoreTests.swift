@@ -63,6 +63,29 @@ import Testing
         _ = try SQLiteStore.openForServing(dataDirectory: directory.url, outbox: .testing)
     }
 
+    /// Claims and same-status step results commit without an fsync; the connection is back to
+    /// fsyncing every commit after each, so a submit's commit stays durable.
+    @Test func onlyClaimsAndReschedulesSkipTheFsync() async throws {
+        let directory = TemporaryDirectory()
+        let database = try SQLiteStore.openBesideServer(dataDirectory: directory.url, outbox: .testing)
+        @Sendable func level(_ db: Database) throws -> Int? { try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        func level() async throws -> Int? { try await database.writer.writeWithoutTransaction { try level($0) } }
+        #expect(try await level() == 2)  // FULL
+        let during = try await database.writer.writeWithoutTransaction { db in try SQLiteDurability.deferred.committing(db) { try level(db) } }
+        #expect(during == 1)  // NORMAL
+        #expect(try await level() == 2)
+
+        let task = MediaTask(request: .music(MusicRequest(prompt: "a")), createdAt: now, deadline: .seconds(600))
+        try await database.tasks.insert(task)
+        let held = try #require(try await database.tasks.claim(.queued, owner: "w", lease: .seconds(30), limit: 1, now: now).first?.lease)
+        #expect(try await level() == 2)
+        try await database.tasks.reschedule(
+            taskID: task.id, in: .queued, lease: held, change: TaskChange(nextAttemptAt: now.addingTimeInterval(10), attempts: 1), now: now)
+        #expect(try await level() == 2)
+        let reopened = try SQLiteStore.openBesideServer(dataDirectory: directory.url, outbox: .testing)
+        #expect(try await reopened.tasks.task(id: task.id)?.attempts == 1)
+    }
+
     @Test func migrationsRunOnceAndKeepTheData() async throws {
         let directory = TemporaryDirectory()
         let task = MediaTask(request: .music(MusicRequest(prompt: "kept")), createdAt: now, deadline: .seconds(600))
