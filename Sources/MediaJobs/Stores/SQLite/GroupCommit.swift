@@ -31,7 +31,8 @@ final class GroupCommit<Outcome: Sendable>: Sendable {
         }
     }
 
-    /// Runs `work` in the next group commit and returns its outcome once that commit is durable.
+    /// Runs `work` in the next group commit and returns its outcome once that commit is done (on
+    /// disk, unless the batcher is ``SQLiteDurability/deferred``).
     func submit(_ work: @escaping Work) async throws -> Outcome {
         try await queue.submit(work)
     }
