@@ -196,8 +196,10 @@ enum Assembly {
         let pipeline = TaskPipeline(
             store: stores.tasks, upstream: upstream.client, downloader: downloader, settings: settings, events: events, signals: signals,
             leaseOwner: leaseOwner, scheduler: PollScheduler(durations: durations), logger: logger)
-        services.append(StageWorker(status: .queued, pipeline: pipeline, concurrency: settings.submitConcurrency, logger: logger))
-        services.append(StageWorker(status: .processing, pipeline: pipeline, concurrency: settings.pollConcurrency, logger: logger))
+        // Submits and polls run on one event loop (`StageWorker.init(…executor:…)` says why).
+        let providerCalls = EventLoopTaskExecutor()
+        services.append(StageWorker(status: .queued, pipeline: pipeline, concurrency: settings.submitConcurrency, executor: providerCalls, logger: logger))
+        services.append(StageWorker(status: .processing, pipeline: pipeline, concurrency: settings.pollConcurrency, executor: providerCalls, logger: logger))
         services.append(StageWorker(status: .downloading, pipeline: pipeline, concurrency: settings.downloadConcurrency, logger: logger))
 
         let pruner = Pruner(store: stores.tasks, storage: storage, logger: logger)

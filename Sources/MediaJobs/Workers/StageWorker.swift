@@ -9,18 +9,24 @@ public struct StageWorker: Service, CustomStringConvertible {
     let pipeline: TaskPipeline
     let concurrency: Int
     let logger: Logger
-    /// Where the worker's steps run: an event loop of their own (see `EventLoopTaskExecutor`),
-    /// or Swift's global pool when nil.
+    /// Where the worker's steps run: on an event loop (see `EventLoopTaskExecutor`), or on
+    /// Swift's global pool when nil.
     let executor: EventLoopTaskExecutor?
 
-    /// The poll worker (`.processing`) runs on an event loop: its steps are short and mostly
-    /// HTTP. Submits and downloads stay on the pool (a download writes files for seconds).
     public init(status: TaskStatus, pipeline: TaskPipeline, concurrency: Int, logger: Logger) {
+        self.init(status: status, pipeline: pipeline, concurrency: concurrency, executor: nil, logger: logger)
+    }
+
+    /// The workers whose steps are short provider calls (submits and polls) share one event
+    /// loop: the connections to the provider are then opened on it and each call goes out and
+    /// comes back there, where a call from the pool may use a connection of another loop and wake
+    /// it. Downloads stay on the pool (a download writes files for seconds).
+    init(status: TaskStatus, pipeline: TaskPipeline, concurrency: Int, executor: EventLoopTaskExecutor?, logger: Logger) {
         self.status = status
         self.pipeline = pipeline
         self.concurrency = concurrency
+        self.executor = executor
         self.logger = logger
-        self.executor = status == .processing ? EventLoopTaskExecutor() : nil
     }
 
     /// Service lifecycle logs services by description: keep it short (and free of configuration).

@@ -8,7 +8,7 @@ import Testing
 
 @testable import MediaJobs
 
-/// The poll worker's steps run on its own event loop; other work stays on Swift's pool.
+/// The submit and poll workers' steps run on their event loop; other work stays on Swift's pool.
 @Suite struct EventLoopTaskExecutorTests {
     @Test func preferringWorkAndItsChildTasksRunOnTheLoop() async {
         let executor = EventLoopTaskExecutor()
@@ -53,9 +53,8 @@ import Testing
         let queued = try await store.claim(.queued, owner: "test", lease: .seconds(60), limit: 1, now: Date())
         await pipeline.run(try #require(queued.first))
 
-        let pollWorker = StageWorker(status: .processing, pipeline: pipeline, concurrency: 2, logger: Logger(label: "test"))
-        let executor = try #require(pollWorker.executor)
-        #expect(StageWorker(status: .queued, pipeline: pipeline, concurrency: 2, logger: Logger(label: "test")).executor == nil)
+        let executor = EventLoopTaskExecutor()
+        let pollWorker = StageWorker(status: .processing, pipeline: pipeline, concurrency: 2, executor: executor, logger: Logger(label: "test"))
         let running = Task { try await pollWorker.run() }
         let pollLoop = await upstream.firstPollLoop()
         running.cancel()
