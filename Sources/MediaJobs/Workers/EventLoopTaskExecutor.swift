@@ -3,12 +3,12 @@ import NIOPosix
 
 /// A task executor that runs its jobs on one NIO event loop.
 ///
-/// The poll worker prefers it: a poll is a claim, an HTTP call to the provider and a write, and
-/// with Swift's global pool each await hops between a pool thread and the event loop that owns
-/// the connection. On the loop itself, AsyncHTTPClient picks the caller's loop
+/// The submit and poll workers prefer one: a poll is a claim, an HTTP call to the provider and a
+/// write, and with Swift's global pool each await hops between a pool thread and the event loop
+/// that owns the connection. On the loop itself, AsyncHTTPClient picks the caller's loop
 /// (`eventLoopGroup.any()`), so the request and its continuation run where they already are.
-/// Only the poll worker prefers it: making the event loops the global executor cheapened polls
-/// too but made every routed request dearer (BENCHMARKS.md figure 9).
+/// Only these workers prefer it: making the event loops the global executor cheapened polls too
+/// but made every routed request dearer (BENCHMARKS.md figure 9).
 final class EventLoopTaskExecutor: TaskExecutor {
     let eventLoop: any EventLoop
 
