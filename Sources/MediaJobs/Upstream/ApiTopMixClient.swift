@@ -99,16 +99,7 @@ public struct ApiTopMixClient: UpstreamClient {
     /// ids are plain (`suno_abc123`), and Foundation's encoding went through `CFString` on every
     /// poll (~1.4 % of the poll worker's CPU): such an id is returned as it is.
     static func pathSegment(_ id: String) -> String {
-        let plain = !id.isEmpty && id.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                true
-            default:
-                false
-            }
-        }
-        if plain { return id }
+        if !id.isEmpty, id.utf8.allSatisfy(AWSPercentEncoding.isUnreserved) { return id }
         return id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? id
     }
 
