@@ -4,7 +4,7 @@ import Synchronization
 
 /// Keeps the leases of the steps in flight alive: one loop for all of them, which renews each
 /// lease every third of its length and stops a step whose lease is gone (cancelled or re-leased
-/// meanwhile) or could not be renewed in time.
+/// meanwhile) or could not be renewed in time (a step run in its caller's task is told when it ends).
 ///
 /// One loop rather than a timer per step: most steps (a poll) end in milliseconds, long before a
 /// renewal is due, and a timer armed and cancelled per step cost more CPU than the poll's own
@@ -44,18 +44,26 @@ final class LeaseKeeper: Sendable {
     private var interval: Duration { length / 3 }
 
     /// Runs `body` while the lease on `taskID` is kept; throws `leaseLost` when it could not be.
-    func whileHolding(taskID: String, lease: Lease, logger: Logger, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    ///
+    /// An `interruptible` body runs in a task of its own, cancelled as soon as the lease is gone:
+    /// a submit or a download must not go on for someone else's task. Other bodies run in the
+    /// caller's task and are not cut short; they learn of the loss when they end. That suits a
+    /// poll: the provider call is a read, bounded by its timeout, and the write of its result is
+    /// fenced by the lease anyway; and starting a task per poll cost ~2 % of its CPU.
+    func whileHolding(
+        taskID: String, lease: Lease, interruptible: Bool = true, logger: Logger, _ body: @escaping @Sendable () async throws -> Void
+    ) async throws {
         let lost = Atomic<Bool>(false)
-        // A new task does not inherit its starter's executor preference: pass it on, so a poll
-        // stays on the poll worker's event loop.
-        let work = Task(executorPreference: EventLoopTaskExecutor.preferred) { try await body() }
+        // A new task does not inherit its starter's executor preference: pass it on, so a submit
+        // stays on the submit worker's event loop.
+        let work = interruptible ? Task(executorPreference: EventLoopTaskExecutor.preferred) { try await body() } : nil
         let (id, startLoop) = state.withLock { state -> (UInt64, Bool) in
             state.nextID += 1
             state.held[state.nextID] = Held(
                 taskID: taskID, lease: lease, renewedAt: .now, retryAt: nil,
                 stop: {
                     lost.store(true, ordering: .relaxed)
-                    work.cancel()
+                    work?.cancel()
                 })
             defer { state.looping = true }
             return (state.nextID, !state.looping)
@@ -63,7 +71,11 @@ final class LeaseKeeper: Sendable {
         if startLoop { Task { await self.loop(logger: logger) } }
         defer { _ = state.withLock { $0.held.removeValue(forKey: id) } }
         do {
-            try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+            if let work {
+                try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
+            } else {
+                try await body()
+            }
         } catch {
             if lost.load(ordering: .relaxed) { throw TaskStoreError.leaseLost(taskID) }
             throw error

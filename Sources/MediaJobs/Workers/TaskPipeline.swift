@@ -46,7 +46,7 @@ public struct TaskPipeline: Sendable {
         }
         let step = Step(task: task, lease: lease, pipelineLogger: logger)
         do {
-            try await whileHolding(step) {
+            try await whileHolding(step, interruptible: task.status != .processing) {
                 if Date() >= task.deadlineAt {
                     try await finish(step, .fail("the task did not finish within \(settings.taskTimeout.humanReadable)"))
                     return
@@ -228,10 +228,12 @@ public struct TaskPipeline: Sendable {
     /// Runs `body` while renewing the step's lease every third of its length.
     ///
     /// A step whose lease is lost (another worker claimed the task after it expired) or cannot be
-    /// renewed before it runs out (the database is unreachable) is stopped with
-    /// ``TaskStoreError/leaseLost(_:)``: whatever it does after that belongs to someone else.
-    private func whileHolding(_ step: Step, _ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await leaseKeeper.whileHolding(taskID: step.task.id, lease: step.lease, logger: step.pipelineLogger, body)
+    /// renewed before it runs out (the database is unreachable) ends with
+    /// ``TaskStoreError/leaseLost(_:)``: whatever it does after that belongs to someone else. An
+    /// `interruptible` step is stopped at once; a poll is not (``LeaseKeeper``), its provider call
+    /// only reads and its result is refused by the lease's fence.
+    private func whileHolding(_ step: Step, interruptible: Bool, _ body: @escaping @Sendable () async throws -> Void) async throws {
+        try await leaseKeeper.whileHolding(taskID: step.task.id, lease: step.lease, interruptible: interruptible, logger: step.pipelineLogger, body)
     }
 }
 

@@ -141,6 +141,47 @@ import Testing
         #expect(cutShort, "the provider call was cut short")
         #expect(try await store.task(id: task.id)?.status == .canceled)
     }
+
+    /// A poll is not cut short when its lease goes (it only reads), but its answer is refused:
+    /// a task cancelled while its poll was in flight stays cancelled, even when the provider then
+    /// says it finished.
+    @Test func aPollAnsweringAfterItsTaskWasCancelledChangesNothing() async throws {
+        let upstream = GatedPollUpstream()
+        let pipeline = pipeline(upstream)
+        let task = Self.music()
+        try await store.insert(task)
+        let queued = try #require(try await store.claim(.queued, owner: "test", lease: .seconds(60), limit: 1, now: Date()).first)
+        try await store.advance(
+            taskID: task.id, from: .queued, lease: try #require(queued.lease),
+            change: TaskChange(path: [.processing], upstreamID: "u", nextAttemptAt: Date()), now: Date())
+        let polling = try #require(try await store.claim(.processing, owner: "test", lease: .seconds(60), limit: 1, now: Date().addingTimeInterval(1)).first)
+        let step = Task { await pipeline.run(polling) }
+        await upstream.started.wait(timeout: .seconds(30))
+        _ = try await store.cancel(taskID: task.id, now: Date())
+        upstream.answer.signal()
+        await step.value
+        let after = try #require(try await store.task(id: task.id))
+        #expect(after.status == .canceled)
+        #expect(after.upstreamOutputs.isEmpty)
+        let cutShort = upstream.wasCancelled.load(ordering: .relaxed)
+        #expect(!cutShort)
+    }
+}
+
+/// A provider whose poll answers "completed" once the test lets it.
+final class GatedPollUpstream: UpstreamClient {
+    let started = WorkSignal()
+    let answer = WorkSignal()
+    let wasCancelled = Atomic<Bool>(false)
+
+    func submit(_ task: MediaTask) async throws(UpstreamError) -> UpstreamSubmission { .accepted(upstreamID: "u") }
+
+    func poll(kind: TaskKind, upstreamID: String) async throws(UpstreamError) -> UpstreamProgress {
+        started.signal()
+        await answer.wait(timeout: .seconds(30))
+        if Task.isCancelled { wasCancelled.store(true, ordering: .relaxed) }
+        return .completed(outputs: [UpstreamOutput(url: "http://127.0.0.1:9/a.wav")])
+    }
 }
 
 /// A provider whose submit never answers until its caller gives up.

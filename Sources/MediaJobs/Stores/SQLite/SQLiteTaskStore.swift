@@ -191,7 +191,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
 
     /// Inserts a task row from ``MediaTask/databaseArguments()``, which callers encode before the
     /// write: the JSON work then runs in parallel instead of on the single writer queue.
-    private static func insertRow(_ arguments: StatementArguments, _ db: Database) throws {
+    static func insertRow(_ arguments: StatementArguments, _ db: Database) throws {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
@@ -260,13 +260,32 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
 
     public func reschedule(taskID: String, in status: TaskStatus, lease: Lease, change: TaskChange, now: Date) async throws {
         precondition(change.path.isEmpty, "reschedule keeps the status")
-        let (sql, arguments) = try Self.update(taskID: taskID, from: status, to: status, lease: lease, change: change, now: now)
+        let arguments: StatementArguments = [
+            now.millis, change.upstreamID, try change.upstreamOutputs.map(JSONCoding.string), change.progress, change.failReason,
+            change.nextAttemptAt?.millis, change.attempts, change.pollCount, change.upstreamAcceptedAt?.millis, change.pollPriority,
+            taskID, status.rawValue, lease.owner, lease.epoch,
+        ]
         let changed = try await database.rescheduleBatcher.submit { db in
-            try db.cachedStatement(sql: sql).execute(arguments: arguments)
+            try db.cachedStatement(sql: Self.rescheduleSQL).execute(arguments: arguments)
             return db.changesCount == 1
         }
         guard changed else { throw TaskStoreError.leaseLost(taskID) }
     }
+
+    /// The compare-and-set `UPDATE` of a step result that keeps the status: one statement for
+    /// every change (a `NULL` keeps the column), compiled once, where ``update(taskID:from:to:lease:change:now:)``
+    /// writes the statement for each. It does not assign `status`: SQLite rewrites the entries of
+    /// every index on an assigned column, changed or not, and with `status = ?` a batch of 100
+    /// polls wrote 13 % more pages to the WAL (the `(owner, status)` index; `SQLiteStoreTests`).
+    static let rescheduleSQL = """
+        UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,
+            upstream_id = COALESCE(?, upstream_id), upstream_outputs = COALESCE(?, upstream_outputs),
+            progress = COALESCE(?, progress), fail_reason = COALESCE(?, fail_reason),
+            next_attempt_at = COALESCE(?, next_attempt_at), attempts = COALESCE(?, attempts),
+            poll_count = COALESCE(?, poll_count), upstream_accepted_at = COALESCE(?, upstream_accepted_at),
+            poll_priority = COALESCE(?, poll_priority)
+        WHERE id = ? AND status = ? AND lease_owner = ? AND lease_epoch = ?
+        """
 
     /// The compare-and-set `UPDATE` of a step's result: `change` applied to the task held under
     /// `lease` in `status`, which moves to `target` and is released.

@@ -86,6 +86,54 @@ import Testing
         #expect(try await reopened.tasks.task(id: task.id)?.attempts == 1)
     }
 
+    /// A reschedule (a poll that found the task still running) writes the row and its due-time
+    /// entry, no other index: SQLite rewrites the entries of every index on an assigned column,
+    /// changed or not. Measured in WAL pages against an `UPDATE` of the lease and due time alone,
+    /// on as many rows spread alike: 103 pages against 102, where assigning `status` as well wrote
+    /// 116 (the `(owner, status)` index).
+    @Test func aRescheduleWritesNoIndexButTheDueTimes() async throws {
+        let directory = TemporaryDirectory()
+        let database = try SQLiteStore.openBesideServer(dataDirectory: directory.url, outbox: .testing)
+        let tasks = (0..<2_000).map { index in
+            var task = MediaTask(request: .music(MusicRequest(prompt: "song \(index)")), createdAt: now, deadline: .seconds(600))
+            task.owner = "one-key"
+            return task
+        }
+        try await database.writer.write { db in
+            for task in tasks { try SQLiteTaskStore.insertRow(try task.databaseArguments(), db) }
+        }
+        var leases: [String: Lease] = [:]
+        for _ in 0..<(tasks.count / TaskStatus.claimCandidates + 1) {
+            for task in try await database.tasks.claim(.queued, owner: "w", lease: .seconds(60), limit: tasks.count, now: now) { leases[task.id] = task.lease }
+        }
+        #expect(leases.count == tasks.count)
+        /// WAL pages written by `update`, run in one transaction on every 20th task from `first`.
+        func pagesWritten(from first: Int, _ update: @escaping @Sendable (_ id: String, _ lease: Lease, _ due: Int64, Database) throws -> Void) async throws -> Int {
+            let rows = stride(from: first, to: tasks.count, by: 20).map { (tasks[$0].id, leases[tasks[$0].id]!) }
+            return try await database.writer.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                try db.inTransaction {
+                    for (offset, (id, lease)) in rows.enumerated() { try update(id, lease, 1_800_000_500_000 + Int64(offset * 7_919 % 100) * 1_000, db) }
+                    return .commit
+                }
+                return try #require(try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")?[1] as Int?)
+            }
+        }
+        let leaseAndDueTime = try await pagesWritten(from: 10) { id, lease, due, db in
+            try db.execute(
+                sql: "UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = ? WHERE id = ? AND lease_epoch = ?",
+                arguments: [due, id, lease.epoch])
+            #expect(db.changesCount == 1)
+        }
+        let reschedule = try await pagesWritten(from: 0) { id, lease, due, db in
+            try db.execute(
+                sql: SQLiteTaskStore.rescheduleSQL,
+                arguments: [1_800_000_000_000, nil, nil, nil, nil, due, 0, 3, nil, 0.5, id, "queued", lease.owner, lease.epoch])
+            #expect(db.changesCount == 1)
+        }
+        #expect(reschedule <= leaseAndDueTime + leaseAndDueTime / 10, "\(reschedule) WAL pages against \(leaseAndDueTime) for the lease and due time alone")
+    }
+
     @Test func migrationsRunOnceAndKeepTheData() async throws {
         let directory = TemporaryDirectory()
         let task = MediaTask(request: .music(MusicRequest(prompt: "kept")), createdAt: now, deadline: .seconds(600))
