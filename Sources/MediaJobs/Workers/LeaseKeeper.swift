@@ -4,7 +4,7 @@ import Synchronization
 
 /// Keeps the leases of the steps in flight alive: one loop for all of them, which renews each
 /// lease every third of its length and stops a step whose lease is gone (cancelled or re-leased
-/// meanwhile) or could not be renewed in time (a step run in its caller's task is told when it ends).
+/// meanwhile) or could not be renewed in time (a step run in its caller's task only when it fails).
 ///
 /// One loop rather than a timer per step: most steps (a poll) end in milliseconds, long before a
 /// renewal is due, and a timer armed and cancelled per step cost more CPU than the poll's own
@@ -47,7 +47,7 @@ final class LeaseKeeper: Sendable {
     ///
     /// An `interruptible` body runs in a task of its own, cancelled as soon as the lease is gone:
     /// a submit or a download must not go on for someone else's task. Other bodies run in the
-    /// caller's task and are not cut short; they learn of the loss when they end. That suits a
+    /// caller's task and are not cut short; they learn of the loss when they fail. That suits a
     /// poll: the provider call is a read, bounded by its timeout, and the write of its result is
     /// fenced by the lease anyway; and starting a task per poll cost ~2 % of its CPU.
     func whileHolding(
@@ -74,7 +74,9 @@ final class LeaseKeeper: Sendable {
             if let work {
                 try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
             } else {
+                // Its writes passed the lease's fence: what it did counts, whatever came after.
                 try await body()
+                return
             }
         } catch {
             if lost.load(ordering: .relaxed) { throw TaskStoreError.leaseLost(taskID) }
