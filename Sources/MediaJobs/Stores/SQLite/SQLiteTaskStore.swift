@@ -244,11 +244,10 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
         if !change.path.isEmpty, !status.canFollow(change.path) {
             throw TaskStoreError.invalidTransition(from: status, path: change.path)
         }
-        let (update, finalArguments) = try Self.update(taskID: taskID, from: status, to: target, lease: lease, change: change, now: now)
-        let sql = update + " RETURNING \(MediaTask.columns)"
+        let arguments = try Self.changeArguments(taskID: taskID, from: status, to: target, lease: lease, change: change, now: now)
         let database = database
         let (updated, wroteEvent) = try await database.advanceBatcher.submit { db -> (MediaTask?, Bool) in
-            guard let updated = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: finalArguments).map(MediaTask.init(row:)) else {
+            guard let updated = try Row.fetchOne(db.cachedStatement(sql: Self.advanceSQL), arguments: arguments).map(MediaTask.init(row:)) else {
                 return (nil, false)
             }
             return (updated, updated.status.isTerminal ? try database.recordTerminalEvent(of: updated, now: now, db) : false)
@@ -260,11 +259,7 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
 
     public func reschedule(taskID: String, in status: TaskStatus, lease: Lease, change: TaskChange, now: Date) async throws {
         precondition(change.path.isEmpty, "reschedule keeps the status")
-        let arguments: StatementArguments = [
-            now.millis, change.upstreamID, try change.upstreamOutputs.map(JSONCoding.string), change.progress, change.failReason,
-            change.nextAttemptAt?.millis, change.attempts, change.pollCount, change.upstreamAcceptedAt?.millis, change.pollPriority,
-            taskID, status.rawValue, lease.owner, lease.epoch,
-        ]
+        let arguments = try Self.changeArguments(taskID: taskID, from: status, to: nil, lease: lease, change: change, now: now)
         let changed = try await database.rescheduleBatcher.submit { db in
             try db.cachedStatement(sql: Self.rescheduleSQL).execute(arguments: arguments)
             return db.changesCount == 1
@@ -272,13 +267,16 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
         guard changed else { throw TaskStoreError.leaseLost(taskID) }
     }
 
-    /// The compare-and-set `UPDATE` of a step result that keeps the status: one statement for
-    /// every change (a `NULL` keeps the column), compiled once, where ``update(taskID:from:to:lease:change:now:)``
-    /// writes the statement for each. It does not assign `status`: SQLite rewrites the entries of
-    /// every index on an assigned column, changed or not, and with `status = ?` a batch of 100
-    /// polls wrote 13 % more pages to the WAL (the `(owner, status)` index; `SQLiteStoreTests`).
-    static let rescheduleSQL = """
-        UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ?,
+    /// The compare-and-set `UPDATE` of a step's result: `change` applied to the task held under a
+    /// lease in a status, and the lease released. One statement for every change (a `NULL` keeps
+    /// the column), compiled once. Only a move to another status assigns `status` (and
+    /// `finished_at`): SQLite rewrites the entries of every index on an assigned column, changed
+    /// or not, and with `status = ?` a batch of 100 polls wrote 13 % more pages to the WAL (the
+    /// `(owner, status)` index; `SQLiteStoreTests`). Its arguments: ``changeArguments(taskID:from:to:lease:change:now:)``.
+    private static func changeSQL(movingStatus: Bool) -> String {
+        """
+        UPDATE tasks SET \(movingStatus ? "status = ?, finished_at = COALESCE(?, finished_at), " : "")lease_owner = NULL,
+            lease_expires_at = NULL, updated_at = ?,
             upstream_id = COALESCE(?, upstream_id), upstream_outputs = COALESCE(?, upstream_outputs),
             progress = COALESCE(?, progress), fail_reason = COALESCE(?, fail_reason),
             next_attempt_at = COALESCE(?, next_attempt_at), attempts = COALESCE(?, attempts),
@@ -286,31 +284,27 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
             poll_priority = COALESCE(?, poll_priority)
         WHERE id = ? AND status = ? AND lease_owner = ? AND lease_epoch = ?
         """
+    }
 
-    /// The compare-and-set `UPDATE` of a step's result: `change` applied to the task held under
-    /// `lease` in `status`, which moves to `target` and is released.
-    private static func update(
-        taskID: String, from status: TaskStatus, to target: TaskStatus, lease: Lease, change: TaskChange, now: Date
-    ) throws -> (String, StatementArguments) {
-        var assignments = ["status = ?", "lease_owner = NULL", "lease_expires_at = NULL", "updated_at = ?"]
-        var arguments: StatementArguments = [target.rawValue, now.millis]
-        func set(_ column: String, _ value: (any DatabaseValueConvertible)?) {
-            assignments.append("\(column) = ?")
-            arguments += [value]
-        }
-        if let upstreamID = change.upstreamID { set("upstream_id", upstreamID) }
-        if let outputs = change.upstreamOutputs { set("upstream_outputs", try JSONCoding.string(outputs)) }
-        if let progress = change.progress { set("progress", progress) }
-        if let failReason = change.failReason { set("fail_reason", failReason) }
-        if let next = change.nextAttemptAt { set("next_attempt_at", next.millis) }
-        if let attempts = change.attempts { set("attempts", attempts) }
-        if let pollCount = change.pollCount { set("poll_count", pollCount) }
-        if let acceptedAt = change.upstreamAcceptedAt { set("upstream_accepted_at", acceptedAt.millis) }
-        if let priority = change.pollPriority { set("poll_priority", priority) }
-        if target.isTerminal { set("finished_at", now.millis) }
-        if target == .completed { set("progress", 100) }
-        arguments += [taskID, status.rawValue, lease.owner, lease.epoch]
-        return ("UPDATE tasks SET \(assignments.joined(separator: ", ")) WHERE id = ? AND status = ? AND lease_owner = ? AND lease_epoch = ?", arguments)
+    /// A step result that keeps the status (``reschedule(taskID:in:lease:change:now:)``).
+    static let rescheduleSQL = changeSQL(movingStatus: false)
+    /// A step result that moves the task on (``advance(taskID:from:lease:change:now:)``), read back.
+    private static let advanceSQL = changeSQL(movingStatus: true) + " RETURNING \(MediaTask.columns)"
+
+    /// The arguments of ``changeSQL(movingStatus:)`` for `change` to the task held under `lease`
+    /// in `status`, moving to `target` (nil: it stays). A task that ends gets its `finished_at`; a
+    /// completed one its progress at 100.
+    private static func changeArguments(
+        taskID: String, from status: TaskStatus, to target: TaskStatus?, lease: Lease, change: TaskChange, now: Date
+    ) throws -> StatementArguments {
+        var arguments: StatementArguments = []
+        if let target { arguments += [target.rawValue, target.isTerminal ? now.millis : nil] }
+        arguments += [
+            now.millis, change.upstreamID, try change.upstreamOutputs.map(JSONCoding.string), target == .completed ? 100 : change.progress,
+            change.failReason, change.nextAttemptAt?.millis, change.attempts, change.pollCount, change.upstreamAcceptedAt?.millis,
+            change.pollPriority, taskID, status.rawValue, lease.owner, lease.epoch,
+        ]
+        return arguments
     }
 
     public func renewLease(taskID: String, lease: Lease, for duration: Duration, now: Date) async throws -> Bool {
