@@ -42,7 +42,7 @@ public func buildApplication(
     let hotRoutes = Assembly.eventLoopRoutes(configuration, stores: stores, tasks: workers.tasks, storage: storage, metrics: metrics, logger: logger)
 
     // The database's service comes first, so the group stops it last, after the workers.
-    let services: [any Service] = stores.services + [SharedResources(httpClients: clients.all + storageClients)] + upstream.services + workers.services
+    let services: [any Service] = stores.services + [SharedResources(httpClients: clients.all + storageClients, closing: [upstream.shutdown])] + upstream.services + workers.services
     return Application(
         router: router,
         // `/files` bodies go out with sendfile(2), hot reads are answered on the event loop and
@@ -146,12 +146,17 @@ enum Assembly {
             trustedHost = "127.0.0.1"
             services.append(DemoSimulator.service(configuration.simulator, address: base, logger: logger))
         }
+        // Submits and polls run on one event loop (`StageWorker.init(…executor:…)` says why), and
+        // the polls' connections live on it.
+        let calls = EventLoopTaskExecutor()
         let client = ApiTopMixClient(
             configuration: .init(
                 baseURL: base, apiKey: configuration.upstreamKey?.value, callTimeout: configuration.upstreamTimeout,
                 maxConcurrentCalls: configuration.upstreamConcurrency),
-            httpClient: client, logger: logger)
-        return Upstream(client: MeteredUpstreamClient(client, metrics: metrics), trustedHost: trustedHost, services: services)
+            httpClient: client, pollLoop: calls.eventLoop, logger: logger)
+        return Upstream(
+            client: MeteredUpstreamClient(client, metrics: metrics), trustedHost: trustedHost, services: services, calls: calls,
+            shutdown: { await client.shutdown() })
     }
 
     /// The task pipeline's stage workers, the webhook dispatcher and automatic retention, and the
@@ -196,8 +201,7 @@ enum Assembly {
         let pipeline = TaskPipeline(
             store: stores.tasks, upstream: upstream.client, downloader: downloader, settings: settings, events: events, signals: signals,
             leaseOwner: leaseOwner, scheduler: PollScheduler(durations: durations), logger: logger)
-        // Submits and polls run on one event loop (`StageWorker.init(…executor:…)` says why).
-        let providerCalls = EventLoopTaskExecutor()
+        let providerCalls = upstream.calls
         services.append(StageWorker(status: .queued, pipeline: pipeline, concurrency: settings.submitConcurrency, executor: providerCalls, logger: logger))
         services.append(StageWorker(status: .processing, pipeline: pipeline, concurrency: settings.pollConcurrency, executor: providerCalls, logger: logger))
         services.append(StageWorker(status: .downloading, pipeline: pipeline, concurrency: settings.downloadConcurrency, logger: logger))
@@ -266,6 +270,10 @@ struct Upstream: Sendable {
     var trustedHost: String
     /// The in-process simulator in demo mode.
     var services: [any Service]
+    /// Where the submit and poll workers run their steps.
+    var calls: EventLoopTaskExecutor
+    /// Closes the client's own connections.
+    var shutdown: @Sendable () async -> Void
 }
 
 /// What the workers step built.

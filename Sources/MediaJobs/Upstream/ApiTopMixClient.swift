@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// The ``UpstreamClient`` for ApiTopMix (reference/apitopmix-api.txt): Suno music, OpenAI-style images, and videos.
 public struct ApiTopMixClient: UpstreamClient {
@@ -46,14 +47,29 @@ public struct ApiTopMixClient: UpstreamClient {
 
     private let configuration: Configuration
     private let httpClient: HTTPClient
+    /// The polls' own connections (``PollConnectionPool`` says why not `httpClient`).
+    private let polls: PollConnectionPool
     private let limiter: ConcurrencyLimiter
     private let logger: Logger
 
-    public init(configuration: Configuration, httpClient: HTTPClient, logger: Logger) {
+    /// `pollLoop`: the event loop of the poll connections, best the one the poll worker's steps
+    /// run on (a call from another thread hops to it).
+    public init(
+        configuration: Configuration, httpClient: HTTPClient, pollLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.httpClient = httpClient
+        self.polls = PollConnectionPool(
+            baseURL: configuration.baseURL, headers: Self.headers(apiKey: configuration.apiKey, hasBody: false),
+            settings: .init(maxAnswerBytes: Self.maxResponseBytes), eventLoop: pollLoop)
         self.limiter = ConcurrencyLimiter(limit: configuration.maxConcurrentCalls)
         self.logger = logger
+    }
+
+    /// Closes the poll connections (the HTTP client's owner shuts that down).
+    public func shutdown() async {
+        await polls.shutdown()
     }
 
     public func submit(_ task: MediaTask) async throws(UpstreamError) -> UpstreamSubmission {
@@ -136,7 +152,13 @@ public struct ApiTopMixClient: UpstreamClient {
     private func get<Answer>(
         _ path: String, read: (JSONValue) throws(JSONShapeError) -> Answer
     ) async throws(UpstreamError) -> Answer {
-        let bytes = try await send(.GET, path, body: nil, timeout: configuration.callTimeout)
+        let answer: PollConnectionPool.Answer
+        do {
+            answer = try await limiter.run { try await polls.get(path, timeout: configuration.callTimeout) }
+        } catch {
+            throw .transport(String(describing: error))
+        }
+        let bytes = try body(of: answer.status, answer.headers, answer.body, path: path)
         do {
             return try read(try JSONParser.parse(Self.withoutByteOrderMark(bytes), maxDepth: Self.maxAnswerDepth))
         } catch let failure as JSONParser.Failure {
@@ -164,27 +186,22 @@ public struct ApiTopMixClient: UpstreamClient {
         }
     }
 
-    /// The body of a successful (2xx) answer; any other answer, or none, is the matching ``UpstreamError``.
+    /// A call other than a poll, through AsyncHTTPClient: the body of a successful (2xx) answer;
+    /// any other answer, or none, is the matching ``UpstreamError``.
     ///
     /// Through AsyncHTTPClient's `execute(request:delegate:)` (an answer accumulated up to the
     /// size limit) rather than its `async` API, which starts a Swift task per call to register the
     /// call for cancellation: on a poll that task, and the thread it wakes, cost more than the
-    /// streaming of a small answer saves. Cancelling the caller cancels the call all the same.
+    /// streaming of a small answer saves. Cancelling the caller cancels the call all the same. (Polls
+    /// no longer come here: ``PollConnectionPool``.)
     private func send(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, timeout: Duration) async throws(UpstreamError) -> ByteBuffer {
-        var headers = HTTPHeaders()
-        headers.add(name: "Accept", value: "application/json")
-        if let apiKey = configuration.apiKey {
-            headers.add(name: "Authorization", value: "Bearer \(apiKey.value)")
-        }
-        if body != nil {
-            headers.add(name: "Content-Type", value: "application/json")
-        }
         let status: Int
         let answerHeaders: HTTPHeaders
         let bytes: ByteBuffer
         do {
             let request = try HTTPClient.Request(
-                url: await configuration.baseURL.get() + path, method: method, headers: headers, body: body.map { .byteBuffer($0) })
+                url: await configuration.baseURL.get() + path, method: method,
+                headers: Self.headers(apiKey: configuration.apiKey, hasBody: body != nil), body: body.map { .byteBuffer($0) })
             (status, answerHeaders, bytes) = try await limiter.run {
                 let call = httpClient.execute(
                     request: request, delegate: ResponseAccumulator(request: request, maxBodySize: Self.maxResponseBytes),
@@ -199,13 +216,30 @@ public struct ApiTopMixClient: UpstreamClient {
         } catch {
             throw .transport(String(describing: error))
         }
+        return try self.body(of: status, answerHeaders, bytes, path: path)
+    }
+
+    private static func headers(apiKey: Redacted?, hasBody: Bool) -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: "application/json")
+        if let apiKey {
+            headers.add(name: "Authorization", value: "Bearer \(apiKey.value)")
+        }
+        if hasBody {
+            headers.add(name: "Content-Type", value: "application/json")
+        }
+        return headers
+    }
+
+    /// The body of a successful (2xx) answer; any other status is the matching ``UpstreamError``.
+    private func body(of status: Int, _ headers: HTTPHeaders, _ bytes: ByteBuffer, path: String) throws(UpstreamError) -> ByteBuffer {
         switch status {
         case 200..<300:
             return bytes
         case 429:
-            throw .rateLimited(retryAfter: Self.retryAfter(answerHeaders))
+            throw .rateLimited(retryAfter: Self.retryAfter(headers))
         case 500...:
-            throw .unavailable(status: status, retryAfter: Self.retryAfter(answerHeaders))
+            throw .unavailable(status: status, retryAfter: Self.retryAfter(headers))
         default:
             let message = String(buffer: bytes).prefix(500)
             logger.warning("upstream refused a call", metadata: ["upstream.path": "\(path)", "upstream.status": "\(status)", "upstream.body": "\(message)"])
