@@ -52,11 +52,15 @@ import Testing
     }
 
     @Test func anAnswerThatClosesItsConnectionIsTheLastOnIt() async throws {
-        let peer = try await ScriptedHTTPPeer { index, _ in .json(#"{"n":\#(index)}"#, keepAlive: false) }
+        let peer = try await ScriptedHTTPPeer { index, _ in
+            // With a length, then without one: the body ends where the connection does.
+            index == 0 ? .json(#"{"n":0}"#, keepAlive: false) : .bytes("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{\"n\":\(index)}", close: true)
+        }
         let pool = Self.pool(port: peer.port)
         #expect(await Self.outcome(pool, "/a") == .success(#"200 {"n":0}"#))
         #expect(await Self.outcome(pool, "/b") == .success(#"200 {"n":1}"#))
-        #expect(peer.connections == 2)
+        #expect(await Self.outcome(pool, "/c") == .success(#"200 {"n":2}"#))
+        #expect(peer.connections == 3)
         await pool.shutdown()
         await peer.stop()
     }

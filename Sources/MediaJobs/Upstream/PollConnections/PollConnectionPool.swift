@@ -61,29 +61,24 @@ final class PollConnectionPool: Sendable {
 
     let eventLoop: any EventLoop
     private let baseURL: LateValue<String>
-    private let headers: HTTPHeaders
-    private let settings: Settings
     private let state: NIOLoopBoundBox<State>
 
     /// `headers` go with every request (`Host` is added).
     init(baseURL: LateValue<String>, headers: HTTPHeaders, settings: Settings, eventLoop: any EventLoop) {
         self.baseURL = baseURL
-        self.headers = headers
-        self.settings = settings
         self.eventLoop = eventLoop
-        self.state = .makeBoxSendingValue(State(settings: settings, eventLoop: eventLoop), eventLoop: eventLoop)
+        self.state = .makeBoxSendingValue(State(settings: settings, headers: headers, eventLoop: eventLoop), eventLoop: eventLoop)
     }
 
     /// `GET` `path` (after the base URL's own path): the whole answer, whatever its status.
     func get(_ path: String, timeout: Duration) async throws(Failure) -> Answer {
         let base = await baseURL.get()
         let get = PendingGet(path: path, timeout: timeout, promise: eventLoop.makePromise(of: Answer.self))
-        let headers = headers
         // On the pool's loop (the poll worker) the request starts here; from elsewhere it hops.
         if eventLoop.inEventLoop {
-            state.value.start(get, base: base, headers: headers)
+            state.value.start(get, base: base)
         } else {
-            eventLoop.execute { [state] in state.value.start(get, base: base, headers: headers) }
+            eventLoop.execute { [state] in state.value.start(get, base: base) }
         }
         do {
             return try await withTaskCancellationHandler {
@@ -112,8 +107,11 @@ final class PollConnectionPool: Sendable {
     final class State {
         private let settings: Settings
         private let eventLoop: any EventLoop
+        /// What every request carries but `Host`.
+        private let headers: HTTPHeaders
         private var address: (source: String, parsed: ProviderAddress)?
         private var tls: NIOSSLContext?
+        /// `headers` and `Host`, once the address is known.
         private var hostHeaders: HTTPHeaders = [:]
         /// Kept-alive connections waiting for a request, the most recently used last.
         private var idle: [PollConnectionHandler] = []
@@ -122,13 +120,14 @@ final class PollConnectionPool: Sendable {
         private var sweep: Scheduled<Void>?
         private var isShutDown = false
 
-        init(settings: Settings, eventLoop: any EventLoop) {
+        init(settings: Settings, headers: HTTPHeaders, eventLoop: any EventLoop) {
             self.settings = settings
+            self.headers = headers
             self.eventLoop = eventLoop
         }
 
         /// Starts a `GET`: on an idle connection, or on a new one.
-        func start(_ get: PendingGet, base: String, headers: HTTPHeaders) {
+        func start(_ get: PendingGet, base: String) {
             guard !get.isDone else { return }
             guard !isShutDown else {
                 get.fail(.shutDown)
@@ -136,7 +135,7 @@ final class PollConnectionPool: Sendable {
             }
             let address: ProviderAddress
             do {
-                address = try self.address(of: base, headers: headers)
+                address = try self.address(of: base)
             } catch {
                 get.fail(error)
                 return
@@ -146,7 +145,7 @@ final class PollConnectionPool: Sendable {
         }
 
         /// The parsed base URL and the headers of every request, worked out on the first call.
-        private func address(of base: String, headers: HTTPHeaders) throws(Failure) -> ProviderAddress {
+        private func address(of base: String) throws(Failure) -> ProviderAddress {
             if let address, address.source == base { return address.parsed }
             let parsed: ProviderAddress
             do {
