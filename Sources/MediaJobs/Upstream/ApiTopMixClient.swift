@@ -186,14 +186,12 @@ public struct ApiTopMixClient: UpstreamClient {
         }
     }
 
-    /// A call other than a poll, through AsyncHTTPClient: the body of a successful (2xx) answer;
-    /// any other answer, or none, is the matching ``UpstreamError``.
+    /// A call other than a poll (a submit, an image generation), through AsyncHTTPClient: the body
+    /// of a successful (2xx) answer; any other answer, or none, is the matching ``UpstreamError``.
     ///
-    /// Through AsyncHTTPClient's `execute(request:delegate:)` (an answer accumulated up to the
-    /// size limit) rather than its `async` API, which starts a Swift task per call to register the
-    /// call for cancellation: on a poll that task, and the thread it wakes, cost more than the
-    /// streaming of a small answer saves. Cancelling the caller cancels the call all the same. (Polls
-    /// no longer come here: ``PollConnectionPool``.)
+    /// Through `execute(request:delegate:)` (an answer accumulated up to the size limit) rather
+    /// than the `async` API, which starts a Swift task per call to register the call for
+    /// cancellation. Cancelling the caller cancels the call all the same.
     private func send(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, timeout: Duration) async throws(UpstreamError) -> ByteBuffer {
         let status: Int
         let answerHeaders: HTTPHeaders

@@ -11,6 +11,8 @@ final class ScriptedHTTPPeer: Sendable {
     enum Reply: Sendable {
         /// Writes `bytes` (a whole HTTP answer, or part of one); then closes if `close`.
         case bytes(String, close: Bool)
+        /// Over TLS: writes `bytes`, then closes the socket without TLS's close_notify.
+        case bytesThenRaggedClose(String)
         /// Closes the connection without a byte.
         case close
         /// Never answers.
@@ -47,6 +49,8 @@ final class ScriptedHTTPPeer: Sendable {
                     return state.connections
                 }
                 do {
+                    // Before TLS, so that a close from it skips TLS's close_notify.
+                    try channel.pipeline.syncOperations.addHandler(RaggedCloser())
                     if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(PeerHandler(connection: number, script: box))
                     return channel.eventLoop.makeSucceededVoidFuture()
@@ -88,6 +92,14 @@ final class ScriptedHTTPPeer: Sendable {
         }
     }
 
+    /// Closes the connection from the socket's side of the pipeline.
+    private final class RaggedCloser: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        private var context: ChannelHandlerContext?
+        func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+        func close() { context?.close(promise: nil) }
+    }
+
     private final class PeerHandler: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
@@ -112,6 +124,9 @@ final class ScriptedHTTPPeer: Sendable {
                 case .bytes(let text, let close):
                     let written = context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text)))
                     if close { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+                case .bytesThenRaggedClose(let text):
+                    let closer = try? context.pipeline.syncOperations.handler(type: RaggedCloser.self)
+                    context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text))).assumeIsolated().whenComplete { _ in closer?.close() }
                 case .close:
                     context.close(promise: nil)
                 case .silence:

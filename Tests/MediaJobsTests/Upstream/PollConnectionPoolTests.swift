@@ -153,11 +153,25 @@ import Testing
         #expect(peer.connections == 1)
         await pool.shutdown()
 
+        await peer.stop()
+
+        // A provider that ends its connections without TLS's close_notify: an answer delimited by
+        // the close is whole, one cut short is not.
+        let ragged = try await ScriptedHTTPPeer(tls: server) { index, _ in
+            index == 0
+                ? .bytesThenRaggedClose("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{\"n\":0}")
+                : .bytesThenRaggedClose("HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{\"n\":")
+        }
+        let raggedPool = Self.pool(port: ragged.port, scheme: "https", tls: client)
+        #expect(await Self.outcome(raggedPool, "/a") == .success(#"200 {"n":0}"#))
+        #expect(await Self.outcome(raggedPool, "/b") == .failure(.closed(answered: true)))
+        await raggedPool.shutdown()
+
         // Without the certificate trusted, the connection is refused.
-        let untrusting = Self.pool(port: peer.port, scheme: "https")
+        let untrusting = Self.pool(port: ragged.port, scheme: "https")
         guard case .failure(.connection) = await Self.outcome(untrusting, "/c") else { Issue.record("an unknown certificate must be refused"); return }
         await untrusting.shutdown()
-        await peer.stop()
+        await ragged.stop()
     }
 
     /// A certificate for 127.0.0.1 and its key.

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// One `GET` the poll connections carry: its path, when it must have been answered, and the
 /// promise its caller awaits.
@@ -134,6 +135,10 @@ final class PollConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A TLS peer that closed without close_notify: the connection is ending anyway, and an
+        // answer delimited by the close is complete once the decoder has seen the end (its
+        // `.end`, or `invalidEOFState` for one cut short, comes next).
+        if case .uncleanShutdown? = error as? NIOSSLError { return }
         // The decoder reports a connection that ended inside an answer as an error of its own.
         if let parse = error as? HTTPParserError, parse == .invalidEOFState {
             close(failing: .closed(answered: answerHead != nil))
