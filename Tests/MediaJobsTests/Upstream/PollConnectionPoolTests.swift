@@ -86,7 +86,7 @@ import Testing
         }
         let pool = Self.pool(port: peer.port)
         #expect(await Self.outcome(pool, "/a") == .success("200 {}"))
-        #expect(await Self.outcome(pool, "/b") == .failure(.closed(answered: false)))
+        #expect(await Self.outcome(pool, "/b") == .failure(.closed(answerStarted: false)))
         #expect(peer.arrivals.count == 3)
         await pool.shutdown()
         await peer.stop()
@@ -99,7 +99,7 @@ import Testing
         }
         let pool = Self.pool(port: peer.port)
         let outcome = await Self.outcome(pool, "/a")
-        #expect(outcome == .failure(.closed(answered: true)), "\(outcome)")
+        #expect(outcome == .failure(.closed(answerStarted: true)), "\(outcome)")
         #expect(peer.arrivals.count == 1)
         await pool.shutdown()
         await peer.stop()
@@ -164,7 +164,7 @@ import Testing
         }
         let raggedPool = Self.pool(port: ragged.port, scheme: "https", tls: client)
         #expect(await Self.outcome(raggedPool, "/a") == .success(#"200 {"n":0}"#))
-        #expect(await Self.outcome(raggedPool, "/b") == .failure(.closed(answered: true)))
+        #expect(await Self.outcome(raggedPool, "/b") == .failure(.closed(answerStarted: true)))
         await raggedPool.shutdown()
 
         // Without the certificate trusted, the connection is refused.

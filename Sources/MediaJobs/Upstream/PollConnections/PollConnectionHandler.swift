@@ -58,7 +58,7 @@ final class PollConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private var answerBody: ByteBuffer?
     /// Answers this connection has carried: a closed connection that had carried some may just
     /// have been closed by the provider while idle, and its request may go again elsewhere.
-    private(set) var answered = 0
+    private(set) var answersCarried = 0
     /// Since when it waits for a request (for closing idle connections).
     private(set) var idleSince = NIODeadline.now()
 
@@ -77,7 +77,7 @@ final class PollConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Sends `get` on this connection, which must be idle.
     func send(_ get: PendingGet) {
         guard let context, let head = get.head else {
-            get.fail(.closed(answered: false))
+            get.fail(.closed(answerStarted: false))
             return
         }
         current = get
@@ -113,7 +113,7 @@ final class PollConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .end:
             guard let get = current, let head = answerHead else { return }
             current = nil
-            answered += 1
+            answersCarried += 1
             idleSince = .now()
             let keepAlive = head.isKeepAlive
             get.succeed(PollConnectionPool.Answer(status: Int(head.status.code), headers: head.headers, body: answerBody ?? ByteBuffer()))
@@ -141,7 +141,7 @@ final class PollConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         if case .uncleanShutdown? = error as? NIOSSLError { return }
         // The decoder reports a connection that ended inside an answer as an error of its own.
         if let parse = error as? HTTPParserError, parse == .invalidEOFState {
-            close(failing: .closed(answered: answerHead != nil))
+            close(failing: .closed(answerStarted: answerHead != nil))
         } else {
             close(failing: .connection(String(describing: error)))
         }

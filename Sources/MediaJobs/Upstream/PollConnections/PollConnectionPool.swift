@@ -29,7 +29,7 @@ final class PollConnectionPool: Sendable {
         case timedOut(after: Duration)
         case tooLarge(limit: Int)
         /// The connection closed before the answer was complete.
-        case closed(answered: Bool)
+        case closed(answerStarted: Bool)
         case connection(String)
         case cancelled
         case shutDown
@@ -39,7 +39,7 @@ final class PollConnectionPool: Sendable {
             switch self {
             case .timedOut(let after): "no answer within \(after)"
             case .tooLarge(let limit): "the answer is larger than \(limit) bytes"
-            case .closed(let answered): answered ? "the connection closed in the middle of the answer" : "the connection closed before an answer"
+            case .closed(let answerStarted): answerStarted ? "the connection closed in the middle of the answer" : "the connection closed before an answer"
             case .connection(let error): "connection failed: \(error)"
             case .cancelled: "the call was cancelled"
             case .shutDown: "the poll connections are shut down"
@@ -236,11 +236,11 @@ final class PollConnectionPool: Sendable {
             if let index = idle.firstIndex(where: { $0 === connection }) { idle.remove(at: index) }
             guard let get = inFlight, !get.isDone else { return }
             get.connection = nil
-            if !answerStarted, connection.answered > 0, !get.resent, !isShutDown, let address {
+            if !answerStarted, connection.answersCarried > 0, !get.resent, !isShutDown, let address {
                 get.resent = true
                 send(get, to: address.parsed)
             } else {
-                get.fail(.closed(answered: answerStarted))
+                get.fail(.closed(answerStarted: answerStarted))
             }
         }
 
@@ -277,7 +277,7 @@ final class PollConnectionPool: Sendable {
                 if let get = connection.current {
                     if get.deadline <= now { connection.close(failing: .timedOut(after: get.timeout)) }
                 } else if connection.idleSince + idleLimit <= now {
-                    connection.close(failing: .closed(answered: false))
+                    connection.close(failing: .closed(answerStarted: false))
                 }
             }
             if !open.isEmpty, !isShutDown { startSweeping() }
