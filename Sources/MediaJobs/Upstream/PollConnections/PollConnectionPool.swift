@@ -174,7 +174,7 @@ final class PollConnectionPool: Sendable {
         private func connect(for get: PendingGet, to address: ProviderAddress) {
             let (maxAnswerBytes, tls) = (settings.maxAnswerBytes, self.tls)
             let connectTimeout = min(TimeAmount(settings.connectTimeout), max(get.deadline - .now(), .milliseconds(1)))
-            let sniName = address.host.isIPAddressLiteral ? nil : address.host
+            let serverName = address.tlsServerName
             ClientBootstrap(group: eventLoop)
                 .connectTimeout(connectTimeout)
                 .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -182,7 +182,7 @@ final class PollConnectionPool: Sendable {
                     do {
                         let pipeline = channel.pipeline.syncOperations
                         if let tls {
-                            try pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: sniName))
+                            try pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: serverName))
                         }
                         try pipeline.addHTTPClientHandlers()
                         try pipeline.addHandler(PollConnectionHandler(maxAnswerBytes: maxAnswerBytes))
@@ -282,12 +282,5 @@ final class PollConnectionPool: Sendable {
             }
             if !open.isEmpty, !isShutDown { startSweeping() }
         }
-    }
-}
-
-extension String {
-    /// An IPv4 or IPv6 address rather than a name (TLS sends no SNI for an address).
-    fileprivate var isIPAddressLiteral: Bool {
-        (try? SocketAddress(ipAddress: self, port: 0)) != nil
     }
 }

@@ -13,6 +13,12 @@ struct ProviderAddress: Sendable, Equatable {
     /// the scheme's own.
     var hostHeader: String
 
+    /// The name TLS sends as SNI and checks the certificate against: none for an address literal
+    /// (the certificate is then checked against the address).
+    var tlsServerName: String? {
+        IPAddress(parsing: host) == nil ? host : nil
+    }
+
     enum Invalid: Error, CustomStringConvertible {
         case notAURL(String)
         case scheme(String)
