@@ -197,10 +197,12 @@ enum Assembly {
         let demoPrior: @Sendable (DurationKey) -> Lognormal = { _ in simulatorPrior }
         let isDemo = try configuration.upstreamBaseURL() == nil
         let durations = UpstreamDurations(limits: settings.pollLimits, store: stores.durations, prior: isDemo ? demoPrior : nil)
-        services.append(UpstreamDurationSync(durations: durations, logger: logger))
+        let scheduler = PollScheduler(durations: durations)
+        let replanner = PollReplanner(store: stores.durations, scheduler: scheduler, signal: signals.poll)
+        services.append(UpstreamDurationSync(durations: durations, replanner: replanner, logger: logger))
         let pipeline = TaskPipeline(
             store: stores.tasks, upstream: upstream.client, downloader: downloader, settings: settings, events: events, signals: signals,
-            leaseOwner: leaseOwner, scheduler: PollScheduler(durations: durations), logger: logger)
+            leaseOwner: leaseOwner, scheduler: scheduler, logger: logger)
         let providerCalls = upstream.calls
         services.append(StageWorker(status: .queued, pipeline: pipeline, concurrency: settings.submitConcurrency, executor: providerCalls, logger: logger))
         services.append(StageWorker(status: .processing, pipeline: pipeline, concurrency: settings.pollConcurrency, executor: providerCalls, logger: logger))
@@ -251,8 +253,8 @@ struct Stores: Sendable {
     /// Tasks and artifacts, operator statistics and retry, retention.
     var tasks: any OperatorTaskStore
     var webhooks: any WebhookDeliveryStore
-    /// The provider durations the poll schedule learns from.
-    var durations: any UpstreamDurationStore
+    /// The provider durations the poll schedule learns from, and the waiting polls it re-plans.
+    var durations: any UpstreamDurationStore & WaitingPollStore
     /// The store as the event-loop routes reach it; nil when it has no synchronous reads (PostgreSQL).
     var eventLoop: (any EventLoopStoreAccess)?
     /// The single-node SQLite database, for the recovery only a single node may do at start; nil with PostgreSQL.

@@ -28,6 +28,9 @@ public final class WorkSignal: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Whether a signal was sent that no waiter took yet (tests).
+    var isPending: Bool { state.withLock { $0.pending } }
+
     /// Returns on a signal, after `timeout`, or on cancellation, whichever comes first.
     public func wait(timeout: Duration) async {
         let alreadySignalled = state.withLock { state -> Bool in

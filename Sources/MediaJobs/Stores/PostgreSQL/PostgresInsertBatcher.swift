@@ -9,7 +9,7 @@ final class PostgresInsertBatcher: Sendable {
     typealias Insert = @Sendable ([PostgresPreparedStatements.InsertTask]) async throws -> Void
 
     private let queue: GroupCommitQueue<PostgresPreparedStatements.InsertTask, Void>
-    /// Rows per statement: 20 values each, far below PostgreSQL's 65,535 parameters.
+    /// Rows per statement: 21 values each, far below PostgreSQL's 65,535 parameters.
     static let maximumBatch = 500
 
     init(insert: @escaping Insert) {

@@ -10,13 +10,15 @@ enum PostgresPreparedStatements {
         static let sql = """
             INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
                 upstream_outputs, progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at,
-                lease_owner, lease_expires_at, created_at, updated_at, finished_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+                lease_owner, lease_expires_at, created_at, updated_at, finished_at, duration_key)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
             """
+        /// Values per row.
+        static let columnCount = 21
         // Declared, not inferred from the first execution: a NULL binds no type of its own.
         static let bindingDataTypes: [PostgresDataType] = [
             .text, .text, .text, .text, .text, .text, .text, .text, .text, .int8, .text, .int8, .int8, .int8, .int8,
-            .text, .int8, .int8, .int8, .int8,
+            .text, .int8, .int8, .int8, .int8, .text,
         ]
         typealias Row = Void
 
@@ -29,12 +31,12 @@ enum PostgresPreparedStatements {
         }
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 20)
+            var bindings = PostgresBindings(capacity: Self.columnCount)
             append(to: &bindings)
             return bindings
         }
 
-        /// Appends the row's 20 values in the column order of ``sql`` (also for a multi-row insert).
+        /// Appends the row's ``columnCount`` values in the column order of ``sql`` (also for a multi-row insert).
         func append(to bindings: inout PostgresBindings) {
             bindings.append(task.id)
             bindings.append(task.kind.rawValue)
@@ -56,13 +58,14 @@ enum PostgresPreparedStatements {
             bindings.append(task.createdAt.millis)
             bindings.append(task.updatedAt.millis)
             bindings.append(task.finishedAt?.millis)
+            bindings.append(DurationKey(task: task).value)
         }
 
-        /// One `INSERT` of many rows (`rows` × 20 placeholders), the same columns as ``sql``.
+        /// One `INSERT` of many rows (`rows` × ``columnCount`` placeholders), the same columns as ``sql``.
         static func multiRowSQL(rows: Int) -> String {
             let columns = sql.components(separatedBy: "VALUES")[0]
             let values = (0..<rows).map { row in
-                "(" + (1...20).map { "$\(row * 20 + $0)" }.joined(separator: ", ") + ")"
+                "(" + (1...columnCount).map { "$\(row * columnCount + $0)" }.joined(separator: ", ") + ")"
             }
             return columns + "VALUES " + values.joined(separator: ", ")
         }

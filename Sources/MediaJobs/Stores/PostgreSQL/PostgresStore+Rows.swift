@@ -57,10 +57,11 @@ extension MediaTask {
         return """
             INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
                 upstream_outputs, progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at,
-                lease_owner, lease_expires_at, created_at, updated_at, finished_at)
+                lease_owner, lease_expires_at, created_at, updated_at, finished_at, duration_key)
             VALUES (\(id), \(kind.rawValue), \(status.rawValue), \(requestJSON), \(metadataJSON), \(callbackURL), \(owner), \(upstreamID),
                 \(outputsJSON), \(progress), \(failReason), \(attempts), \(pollCount), \(nextAttemptAt.millis), \(deadlineAt.millis),
-                \(leaseOwner), \(leaseExpiresAt?.millis), \(createdAt.millis), \(updatedAt.millis), \(finishedAt?.millis))
+                \(leaseOwner), \(leaseExpiresAt?.millis), \(createdAt.millis), \(updatedAt.millis), \(finishedAt?.millis),
+                \(DurationKey(task: self).value))
             """
     }
 }

@@ -134,6 +134,12 @@ extension PostgresStore {
             """,
             "CREATE INDEX upstream_durations_key ON upstream_durations (duration_key, id)",
         ],
+        [
+            // Which learned schedule a task follows (`DurationKey`), so the polls of its waiting
+            // tasks can be re-planned when that schedule moves. Tasks stored before stay NULL:
+            // they keep the polls they have.
+            "ALTER TABLE tasks ADD COLUMN duration_key TEXT",
+        ],
     ]
 
     /// Brings the schema up to date in one transaction under an advisory lock, so instances that

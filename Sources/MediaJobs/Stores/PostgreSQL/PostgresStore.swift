@@ -44,7 +44,7 @@ public struct PostgresStore: Sendable {
                     for try await _ in try await connection.execute(rows[0], logger: logger) {}
                     return
                 }
-                var bindings = PostgresBindings(capacity: rows.count * 20)
+                var bindings = PostgresBindings(capacity: rows.count * PostgresPreparedStatements.InsertTask.columnCount)
                 for row in rows { row.append(to: &bindings) }
                 let statement = PostgresQuery(unsafeSQL: PostgresPreparedStatements.InsertTask.multiRowSQL(rows: rows.count), binds: bindings)
                 _ = try await connection.execute(statement, logger: logger)

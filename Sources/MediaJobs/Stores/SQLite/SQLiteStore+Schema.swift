@@ -146,6 +146,12 @@ extension SQLiteStore {
                     CREATE INDEX upstream_durations_key ON upstream_durations (duration_key, id);
                     """)
         }
+        migrator.registerMigration("v7: re-planned polls") { db in
+            // Which learned schedule a task follows (``DurationKey``), so the polls of its waiting
+            // tasks can be re-planned when that schedule moves. Tasks stored before stay NULL:
+            // they keep the polls they have.
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN duration_key TEXT")
+        }
         return migrator
     }
 }

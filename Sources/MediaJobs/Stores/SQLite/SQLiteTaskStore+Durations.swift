@@ -40,3 +40,55 @@ extension SQLiteTaskStore: UpstreamDurationStore {
         }
     }
 }
+
+extension SQLiteTaskStore: WaitingPollStore {
+    public func waitingPolls(keys: [DurationKey]) async throws -> [WaitingPoll] {
+        guard !keys.isEmpty else { return [] }
+        return try await writer.read { db in
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT id, duration_key, COALESCE(upstream_accepted_at, created_at), poll_count, updated_at, progress, attempts,
+                        next_attempt_at, lease_epoch
+                    FROM tasks
+                    WHERE status = 'processing' AND lease_owner IS NULL
+                        AND duration_key IN (\(databaseQuestionMarks(count: keys.count)))
+                    """,
+                arguments: StatementArguments(keys.map(\.value)))
+            var waiting: [WaitingPoll] = []
+            while let row = try rows.next() {
+                let polls: Int = row[3]
+                waiting.append(
+                    WaitingPoll(
+                        taskID: row[0], key: DurationKey(row[1] as String), acceptedAt: Date(millis: row[2]),
+                        lastPollAt: polls > 0 ? Date(millis: row[4]) : nil, progress: row[5], attempts: row[6],
+                        nextPollAt: Date(millis: row[7]), leaseEpoch: row[8]))
+            }
+            return waiting
+        }
+    }
+
+    @discardableResult
+    public func movePolls(_ moves: [PollMove]) async throws -> Int {
+        guard !moves.isEmpty else { return 0 }
+        // Without an fsync, as a claim: a move lost in a crash leaves the poll where it was, and
+        // start-up makes every processing task due anyway (``SQLiteDurability``).
+        return try await writer.writeWithoutTransaction { db in
+            try SQLiteDurability.deferred.committing(db) {
+                try db.transaction {
+                    let update = try db.cachedStatement(
+                        sql: """
+                            UPDATE tasks SET next_attempt_at = ?, poll_priority = ?
+                            WHERE id = ? AND status = 'processing' AND lease_owner IS NULL AND lease_epoch = ? AND next_attempt_at = ?
+                            """)
+                    var moved = 0
+                    for move in moves {
+                        try update.execute(arguments: [move.to.millis, move.priority, move.taskID, move.leaseEpoch, move.from.millis])
+                        moved += db.changesCount
+                    }
+                    return moved
+                }
+            }
+        }
+    }
+}

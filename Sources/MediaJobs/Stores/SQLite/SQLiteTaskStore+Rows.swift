@@ -58,7 +58,7 @@ extension MediaTask {
             upstreamID.databaseValue, outputsJSON.databaseValue, progress.databaseValue, failReason.databaseValue, attempts.databaseValue,
             pollCount.databaseValue, nextAttemptAt.millis.databaseValue, deadlineAt.millis.databaseValue, leaseOwner.databaseValue,
             leaseExpiresAt?.millis.databaseValue ?? .null, createdAt.millis.databaseValue, updatedAt.millis.databaseValue,
-            finishedAt?.millis.databaseValue ?? .null,
+            finishedAt?.millis.databaseValue ?? .null, DurationKey(task: self).value.databaseValue,
         ]
         return StatementArguments(values)
     }

@@ -196,8 +196,8 @@ public struct SQLiteTaskStore: TaskStore, EventLoopStoreAccess {
             sql: """
                 INSERT INTO tasks (id, kind, status, request, metadata, callback_url, owner, upstream_id,
                     upstream_outputs, progress, fail_reason, attempts, poll_count, next_attempt_at, deadline_at,
-                    lease_owner, lease_expires_at, created_at, updated_at, finished_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    lease_owner, lease_expires_at, created_at, updated_at, finished_at, duration_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
         // Bound without GRDB's per-execution check of the values against the placeholders (and,
         // for this many, twenty nested temporary-binding closures): ~2 % of a submit's CPU. The

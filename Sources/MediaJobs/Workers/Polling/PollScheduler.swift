@@ -80,6 +80,35 @@ public struct PollScheduler: Sendable {
             reason: .schedule(policy, elapsed: elapsed, at: at))
     }
 
+    /// A new time for the next poll of a task waiting on the schedule of its kind, when that
+    /// schedule moved since the poll was planned; nil while the planned poll is one the current
+    /// schedule could have chosen (its jitter included), and for a poll the schedule did not plan
+    /// (a finish extrapolated from progress, a retry after a failed call).
+    ///
+    /// Without it a task keeps the poll planned when it was last polled: on a fresh installation
+    /// the first poll of every task accepted in the first minute comes from the prior, long
+    /// after durations learned since would have it (BENCHMARKS, figure 9).
+    public func replan(_ waiting: WaitingPoll, now: Date, using generator: inout some RandomNumberGenerator) -> PollMove? {
+        guard waiting.attempts == 0, waiting.progress < Self.minimumProgress, waiting.nextPollAt > now else { return nil }
+        let policy = durations.policy(for: waiting.key)
+        let last = waiting.lastPollAt ?? waiting.acceptedAt
+        let elapsed = max(0, last.timeIntervalSince(waiting.acceptedAt))
+        let at = policy.nextPoll(after: elapsed)
+        let window = Self.jitterWindow(wait: at - elapsed, policy: policy, first: waiting.lastPollAt == nil)
+        let planned = waiting.nextPollAt.timeIntervalSince(last)
+        // (Due times are kept to the millisecond.)
+        guard planned < window.lowerBound - 0.001 || planned > window.upperBound + 0.001 else { return nil }
+        let sinceLast = now.timeIntervalSince(last)
+        let earliest = max(window.lowerBound, sinceLast)
+        let wait =
+            if window.upperBound <= sinceLast { sinceLast }  // The new plan's poll is already due.
+            else if earliest < window.upperBound { Double.random(in: earliest...window.upperBound, using: &generator) }
+            else { earliest }
+        return PollMove(
+            taskID: waiting.taskID, leaseEpoch: waiting.leaseEpoch, from: waiting.nextPollAt, to: last.addingTimeInterval(wait),
+            priority: Self.chance(policy, from: elapsed, to: at))
+    }
+
     /// Records what a poll at `now` that found the task finished says about the provider's
     /// duration: it ended after the previous poll (or the acceptance) and by this one.
     ///
@@ -148,20 +177,29 @@ public struct PollScheduler: Sendable {
         return elapsed * 100 / Double(progress)
     }
 
-    /// `now + wait`, moved so tasks submitted together do not poll together: by up to a tenth of
-    /// the wait either way (near a likely finish waits are short, and so is the jitter). A first
-    /// wait at the ceiling (nothing expected soon) lands anywhere between half the ceiling and the
-    /// ceiling, which spreads a burst of submits over the whole interval at once; later ceiling
-    /// waits keep that phase, within a tenth. (Every ceiling wait spread over half of it spread
-    /// bursts as well, but shortened the early waits of long tasks by a quarter on average: a
-    /// poll more per two minutes of a task's life, polls the fixed-interval budget does not have.)
-    /// Never outside the floor and ceiling.
+    /// `now + wait`, moved so tasks submitted together do not poll together: anywhere in
+    /// ``jitterWindow(wait:policy:first:)``.
     private func jittered(_ now: Date, wait: Double, policy: PollPolicy, first: Bool = false, using generator: inout some RandomNumberGenerator) -> Date {
+        let window = Self.jitterWindow(wait: wait, policy: policy, first: first)
+        return now.addingTimeInterval(window.lowerBound < window.upperBound ? Double.random(in: window, using: &generator) : window.lowerBound)
+    }
+
+    /// The waits that may stand for a planned `wait`: up to a tenth of it either way (near a
+    /// likely finish waits are short, and so is the jitter). A first wait at the ceiling (nothing
+    /// expected soon) may be anywhere between half the ceiling and the ceiling, which spreads a
+    /// burst of submits over the whole interval at once; later ceiling waits keep that phase,
+    /// within a tenth. (Every ceiling wait spread over half of it spread bursts as well, but
+    /// shortened the early waits of long tasks by a quarter on average: a poll more per two
+    /// minutes of a task's life, polls the fixed-interval budget does not have.) Never outside
+    /// the floor and ceiling.
+    static func jitterWindow(wait: Double, policy: PollPolicy, first: Bool) -> ClosedRange<Double> {
         // (The plan's grid may put a ceiling wait a step short of it.)
         let atCeiling = wait >= policy.limits.ceiling * 0.95
         let spread = wait * 0.1
         let low = max(atCeiling ? policy.limits.ceiling * (first ? 0.5 : 0.9) : wait - spread, policy.limits.floor)
         let high = min(wait + spread, policy.limits.ceiling)
-        return now.addingTimeInterval(low < high ? Double.random(in: low...high, using: &generator) : min(max(wait, low), high))
+        if low < high { return low...high }
+        let only = min(max(wait, low), high)
+        return only...only
     }
 }

@@ -100,8 +100,10 @@ public final class UpstreamDurations: Sendable {
     }
 
     /// Writes this instance's new observations, reads everyone's back, and rebuilds the policies
-    /// whose observations moved. A store error keeps the unsaved observations for the next try.
-    public func sync() async throws {
+    /// whose observations moved; returns the keys whose policy changed. A store error keeps the
+    /// unsaved observations for the next try.
+    @discardableResult
+    public func sync() async throws -> [DurationKey] {
         if let store {
             let unsaved = state.withLock { state in
                 defer { state.unsaved.removeAll() }
@@ -122,14 +124,15 @@ public final class UpstreamDurations: Sendable {
                 }
             }
         }
-        rebuildChangedPolicies()
+        return rebuildChangedPolicies()
     }
 
     /// Rebuilds the policies of keys with new observations, and of keys whose running tasks say
     /// more as time passes (outside the lock: a rebuild takes milliseconds). A task not seen
     /// running for well over a ceiling has ended some other way (failed, cancelled, another
-    /// instance's) and no longer counts.
-    func rebuildChangedPolicies(now: Date = Date()) {
+    /// instance's) and no longer counts. Returns the keys whose policy changed.
+    @discardableResult
+    func rebuildChangedPolicies(now: Date = Date()) -> [DurationKey] {
         let forgetBefore = now.addingTimeInterval(-(2 * limits.ceiling + 60))
         let changed = state.withLock { state in
             var changed: [(key: DurationKey, observations: [Double], running: [Double])] = []
@@ -145,6 +148,7 @@ public final class UpstreamDurations: Sendable {
             }
             return changed
         }
+        var rebuilt: [DurationKey] = []
         for (key, observations, running) in changed {
             let estimate = DurationEstimate.estimate(observations, running: running, prior: prior(key))
             let current = state.withLock { $0.entries[key]?.policy.distribution }
@@ -156,19 +160,24 @@ public final class UpstreamDurations: Sendable {
                 if let policy { state.entries[key]?.policy = policy }
                 if state.entries[key]?.observations == observations { state.entries[key]?.changed = false }
             }
+            if policy != nil { rebuilt.append(key) }
         }
+        return rebuilt
     }
 }
 
-/// Runs ``UpstreamDurations/sync()`` every few seconds while the service runs, and once more at
+/// Runs ``UpstreamDurations/sync()`` every few seconds while the service runs, re-plans the
+/// waiting polls of the kinds whose schedule moved (``PollReplanner``), and syncs once more at
 /// shutdown so this instance's last observations are kept.
 public struct UpstreamDurationSync: Service {
     let durations: UpstreamDurations
+    let replanner: PollReplanner?
     let interval: Duration
     let logger: Logger
 
-    public init(durations: UpstreamDurations, interval: Duration = .seconds(5), logger: Logger) {
+    public init(durations: UpstreamDurations, replanner: PollReplanner? = nil, interval: Duration = .seconds(5), logger: Logger) {
         self.durations = durations
+        self.replanner = replanner
         self.interval = interval
         self.logger = logger
     }
@@ -186,7 +195,13 @@ public struct UpstreamDurationSync: Service {
 
     private func syncLogged() async {
         do {
-            try await durations.sync()
+            let moved = try await durations.sync()
+            if let replanner, !moved.isEmpty {
+                let replanned = try await replanner.replan(keys: moved)
+                if replanned > 0 {
+                    logger.debug("polls re-planned: the schedule moved", metadata: ["polls": "\(replanned)", "keys": "\(moved)"])
+                }
+            }
         } catch is CancellationError {
             return
         } catch {
