@@ -14,19 +14,6 @@ public struct WaitingPoll: Sendable, Equatable {
     public var nextPollAt: Date
     /// The epoch of its last claim: a move is written only if no claim came in between.
     public var leaseEpoch: Int64
-
-    public init(
-        taskID: String, key: DurationKey, acceptedAt: Date, lastPollAt: Date?, progress: Int, attempts: Int, nextPollAt: Date, leaseEpoch: Int64
-    ) {
-        self.taskID = taskID
-        self.key = key
-        self.acceptedAt = acceptedAt
-        self.lastPollAt = lastPollAt
-        self.progress = progress
-        self.attempts = attempts
-        self.nextPollAt = nextPollAt
-        self.leaseEpoch = leaseEpoch
-    }
 }
 
 /// A new time for the next poll of a ``WaitingPoll``, written only while the task is still as it
@@ -37,14 +24,6 @@ public struct PollMove: Sendable, Equatable {
     public var from: Date
     public var to: Date
     public var priority: Double
-
-    public init(taskID: String, leaseEpoch: Int64, from: Date, to: Date, priority: Double) {
-        self.taskID = taskID
-        self.leaseEpoch = leaseEpoch
-        self.from = from
-        self.to = to
-        self.priority = priority
-    }
 }
 
 /// Where the polls of waiting tasks are re-planned when the schedule of their kind moves

@@ -10,11 +10,7 @@ import Testing
     let key = DurationKey("music/suno")
 
     func music(acceptedAt: Date) -> MediaTask {
-        var task = MediaTask(request: .music(MusicRequest(prompt: "rain")), createdAt: acceptedAt, deadline: .seconds(1800))
-        task.status = .processing
-        task.upstreamAcceptedAt = acceptedAt
-        task.updatedAt = acceptedAt
-        return task
+        PollSchedulerTests().music(acceptedAt: acceptedAt)
     }
 
     func waiting(_ task: MediaTask, due: Date, lastPollAt: Date? = nil, progress: Int = 0, attempts: Int = 0) -> WaitingPoll {
