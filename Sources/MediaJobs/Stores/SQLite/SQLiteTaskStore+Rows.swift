@@ -11,6 +11,10 @@ extension MediaTask {
         lease_epoch, upstream_accepted_at, poll_priority
         """
 
+    /// The `tasks` columns after ``columns`` that a task does not read back: written at insert from
+    /// the request, for queries only (`duration_key`: ``WaitingPollStore``).
+    static let derivedColumns = ["duration_key"]
+
     /// Decodes a row selected with ``columns``, by position: GRDB's by-name lookup lower-cases
     /// every name it is given, and for the 23 columns of every claimed task `String.lowercased`
     /// alone was 1.5 % of the server's CPU while it polls.
